@@ -1,0 +1,35 @@
+# The two set-up commands of the README: `make demo` (main job) and `make test` (whole suite).
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.metaq-installed
+OUT ?= outputs/demo
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+export MPLBACKEND := Agg
+
+.PHONY: demo test test-fast venv clean
+
+venv: $(STAMP)
+
+# torch==2.13.0 in the lock resolves to the CPU wheel on this machine's disk.
+$(STAMP): pyproject.toml requirements/lock.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -qq --upgrade pip
+	$(PY) -m pip install -qq -r requirements/lock.txt
+	$(PY) -m pip install -qq --no-deps -e .
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/metaq demo --out $(OUT)
+
+test: $(STAMP)
+	bash tests/setup_browser.sh
+	$(PY) -m pytest --run-slow --run-browser
+
+test-fast: $(STAMP)
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) outputs .pytest_cache

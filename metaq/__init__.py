@@ -1,0 +1,37 @@
+"""metaq: forecast what a reasoning fine-tuning dataset will do to a model before fine-tuning.
+
+The public API is re-exported here lazily, so ``import metaq`` stays fast and never imports
+torch, transformers, vllm, ray or pymc until a function that needs them is called.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_LAZY: dict[str, str] = {
+    "read_runs": "metaq.tables.runs",
+    "validate_runs": "metaq.tables.runs",
+    "read_features": "metaq.tables.features",
+    "validate_features": "metaq.tables.features",
+    "metric_columns": "metaq.tables.features",
+    "derive_target": "metaq.tables.targets",
+    "TARGETS": "metaq.tables.targets",
+}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'metaq' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

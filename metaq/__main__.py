@@ -1,0 +1,7 @@
+"""Allow ``python -m metaq``."""
+
+import sys
+
+from metaq.cli import main
+
+sys.exit(main())

@@ -1,0 +1,38 @@
+"""Exceptions raised by metaq.
+
+Every domain failure has its own subclass of :class:`MetaqError`, so the CLI can print one
+clear line for it and exit with status 2, while unexpected exceptions keep their traceback.
+"""
+
+from __future__ import annotations
+
+
+class MetaqError(Exception):
+    """Base class of every error metaq raises on purpose."""
+
+
+class SchemaError(MetaqError, ValueError):
+    """A table (runs, features, forecast) does not follow its contract."""
+
+
+class DatasetReadError(MetaqError, ValueError):
+    """A dataset file cannot be read or holds a bad record."""
+
+
+class MissingDependencyError(MetaqError, ImportError):
+    """An optional dependency is not installed; the message names the extra to install."""
+
+
+class NotFittedError(MetaqError, RuntimeError):
+    """A model was used before `fit` (or `load`)."""
+
+
+class IncompatibleModelError(MetaqError, ValueError):
+    """A saved model was written by an incompatible metaq version or for another spec."""
+
+
+class UnknownNameError(MetaqError, KeyError):
+    """A registry or table lookup got a name that does not exist (with suggestions)."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; keep it readable
+        return str(self.args[0]) if self.args else ""

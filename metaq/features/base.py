@@ -1,0 +1,117 @@
+"""The extractor interface: one reasoning example in, one dict of per-example metrics out.
+
+An extractor is a small class with a registry name, a version (bump it when its numbers
+change: cached results of other versions are then ignored), the metrics it emits and the
+optional packages it needs. Heavy models are loaded in :meth:`Extractor.setup`, never in
+``__init__`` or at import time. Aggregation to dataset level (mean and standard error over
+examples) lives here so every extractor reports the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Example:
+    """One reasoning example.
+
+    Attributes
+    ----------
+    id : str
+        Stable identifier (from the data, or ``<file stem>:<line>``).
+    question : str
+        The prompt or problem.
+    reasoning : str
+        The reasoning trace (chain of thought).
+    answer : str
+        The final answer or response.
+    domain : str
+        Optional domain label (``""`` when unknown).
+    location : str
+        Where the record was read, ``<file>:<line>``, for messages.
+    """
+
+    id: str
+    question: str
+    reasoning: str
+    answer: str = ""
+    domain: str = ""
+    location: str = field(default="", compare=False)
+
+    def content_hash(self) -> str:
+        """Hash of the content (not the id or location): equal texts share cached results."""
+        payload = "\x1f".join((self.question, self.reasoning, self.answer, self.domain))
+        return hashlib.blake2b(payload.encode("utf-8"), digest_size=16).hexdigest()
+
+
+class Extractor(ABC):
+    """Base class of metric extractors.
+
+    Subclasses set the class attributes, store their options in ``__init__`` (no loading),
+    load models in :meth:`setup`, and implement :meth:`score_batch`.
+    """
+
+    name: ClassVar[str]
+    version: ClassVar[str] = "1"
+    metrics: ClassVar[tuple[str, ...]] = ()
+    requires: ClassVar[tuple[str, ...]] = ()
+    extra: ClassVar[str] = ""
+
+    def config(self) -> dict[str, Any]:
+        """Options that change the numbers (model id, max length, ...); part of the cache key."""
+        return {}
+
+    def cache_key(self) -> str:
+        """Identifier of this extractor's results: name, version and config."""
+        blob = json.dumps(self.config(), sort_keys=True, default=str)
+        digest = hashlib.blake2b(blob.encode("utf-8"), digest_size=8).hexdigest()
+        return f"{self.name}@{self.version}-{digest}"
+
+    def setup(self) -> None:  # noqa: B027 - optional hook, a no-op by default
+        """Load models or engines; called once before the first batch. Idempotent."""
+
+    @abstractmethod
+    def score_batch(self, examples: Sequence[Example]) -> list[dict[str, float]]:
+        """Return one ``{metric: value}`` dict per example, in order (NaN allowed)."""
+
+    def aggregate(self, scores: pd.DataFrame) -> dict[str, float]:
+        """Reduce per-example scores to dataset level: mean and standard error per metric.
+
+        The standard error is ``sd / sqrt(n)`` over the examples with a finite value
+        (NaN when fewer than two). Override for set-level statistics.
+        """
+        return mean_and_se(scores, self.metrics)
+
+    def provenance(self) -> dict[str, str]:
+        """Strings recorded in the features table as ``meta__<name>_*`` columns."""
+        return {"version": self.version, **{k: str(v) for k, v in self.config().items()}}
+
+
+def mean_and_se(scores: pd.DataFrame, metrics: Sequence[str]) -> dict[str, float]:
+    """Mean and standard error (``sd/sqrt(n)``, ddof=1) of each metric column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> out = mean_and_se(pd.DataFrame({"x": [1.0, 2.0, 3.0]}), ["x"])
+    >>> out["x"], round(out["x__se"], 4)
+    (2.0, 0.5774)
+    """
+    out: dict[str, float] = {}
+    for metric in metrics:
+        values = scores[metric].to_numpy(dtype=float) if metric in scores else np.array([])
+        values = values[np.isfinite(values)]
+        out[metric] = float(values.mean()) if values.size else math.nan
+        out[f"{metric}__se"] = (float(values.std(ddof=1) / math.sqrt(values.size))
+                                if values.size > 1 else math.nan)
+    return out

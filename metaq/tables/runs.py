@@ -1,0 +1,186 @@
+"""The runs table: past fine-tuning results, one row per (dataset, base model, benchmark[, domain]).
+
+Columns
+-------
+dataset_id : str
+    The fine-tuning dataset (must have a row in the features table).
+base_model : str
+    The model that was fine-tuned.
+params_b : float
+    Its size in billions of parameters (> 0).
+family : str
+    Its architecture family (e.g. ``llama``, ``mistral``, ``qwen``).
+benchmark : str
+    The benchmark, e.g. ``mot_pl_eval``.
+domain : str, optional
+    A sub-domain of the benchmark; empty for the whole benchmark.
+score_base : float
+    Accuracy of the untuned base model in [0, 1]; may be missing (NaN).
+score_ft : float
+    Accuracy after fine-tuning, in [0, 1].
+n_items : int, optional
+    Number of benchmark items behind each score (gives its binomial noise).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from metaq.exceptions import SchemaError
+from metaq.tables._checks import (
+    TableSource,
+    as_numeric,
+    optional_text,
+    read_table,
+    reject_duplicates,
+    require_columns,
+    require_text,
+)
+
+logger = logging.getLogger(__name__)
+
+REQUIRED = ("dataset_id", "base_model", "params_b", "family", "benchmark", "score_base",
+            "score_ft")
+OPTIONAL = ("domain", "n_items")
+KEY = ["dataset_id", "base_model", "benchmark", "domain"]
+
+
+def read_runs(path: str | Path) -> pd.DataFrame:
+    """Read and validate a runs table from CSV or Parquet.
+
+    Parameters
+    ----------
+    path : str or Path
+        The table file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The validated table (see :func:`validate_runs`).
+
+    Raises
+    ------
+    SchemaError
+        With the file, row, column and fix of the first problem found.
+
+    Examples
+    --------
+    >>> from metaq._paths import STUDY_RUNS
+    >>> runs = read_runs(STUDY_RUNS)
+    >>> sorted(runs["base_model"].unique())
+    ['Bielik-11B-v2.6-Instruct', 'PLLuM-8B-instruct']
+    """
+    frame, source = read_table(path)
+    return validate_runs(frame, source=source)
+
+
+def validate_runs(frame: pd.DataFrame, *, source: TableSource | str = "runs table"
+                  ) -> pd.DataFrame:
+    """Validate a runs table and return a normalised copy.
+
+    Text columns are stripped, ``domain`` is ``""`` for whole-benchmark rows, scores and
+    ``params_b`` are floats and ``n_items`` is a nullable integer.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The raw table.
+    source : TableSource or str
+        Name used in error messages (a file path when read from disk).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The normalised table, with columns in contract order followed by any extra columns.
+
+    Raises
+    ------
+    SchemaError
+        On a missing column, a non-numeric or missing score, an accuracy outside [0, 1], a
+        non-positive size or item count, an empty text cell, or a duplicate key.
+    """
+    source = source if isinstance(source, TableSource) else TableSource(source)
+    require_columns(frame, REQUIRED, source, "runs")
+    frame = frame.reset_index(drop=True)
+    out = pd.DataFrame(index=frame.index)
+    for column in ("dataset_id", "base_model", "family", "benchmark"):
+        out[column] = require_text(frame, column, source)
+    out["domain"] = optional_text(frame, "domain")
+    out["params_b"] = _positive(frame, "params_b", source)
+    for column in ("score_base", "score_ft"):
+        out[column] = _accuracy(frame, column, source, allow_nan=column == "score_base")
+    if "n_items" in frame.columns:
+        counts = as_numeric(frame, "n_items", source, allow_nan=True)
+        bad = counts.notna() & ((counts <= 0) | (counts != np.round(counts)))
+        _raise_first(bad, counts, "n_items", source, "must be a positive whole number of items")
+        out["n_items"] = counts.astype("Int64")
+    else:
+        out["n_items"] = pd.array([pd.NA] * len(frame), dtype="Int64")
+    reject_duplicates(out, KEY, source, "run")
+    _check_consistent_model_attributes(out, source)
+    missing_base = int(out["score_base"].isna().sum())
+    if missing_base:
+        logger.info("%s: %d run(s) have no score_base; the untuned level is then unknown",
+                    source.name, missing_base)
+    extra = [c for c in frame.columns if c not in out.columns]
+    return pd.concat([out, frame[extra]], axis=1)
+
+
+def check_runs_have_features(runs: pd.DataFrame, features: pd.DataFrame, *,
+                             runs_name: str = "runs table",
+                             features_name: str = "features table") -> None:
+    """Raise if a dataset of the runs table has no row in the features table.
+
+    Raises
+    ------
+    SchemaError
+        Naming the datasets without features and those the features table has.
+    """
+    known = set(features["dataset_id"].astype(str))
+    missing = sorted(set(runs["dataset_id"]) - known)
+    if missing:
+        raise SchemaError(
+            f"{runs_name}: dataset(s) {missing} have runs but no row in {features_name} "
+            f"(it has {sorted(known)}). Fix: extract their features (`metaq extract`) or "
+            f"correct the dataset_id."
+        )
+
+
+def _positive(frame: pd.DataFrame, column: str, source: TableSource) -> pd.Series:
+    values = as_numeric(frame, column, source, allow_nan=False)
+    _raise_first(values <= 0, values, column, source, "must be positive")
+    return values
+
+
+def _accuracy(frame: pd.DataFrame, column: str, source: TableSource, *,
+              allow_nan: bool) -> pd.Series:
+    values = as_numeric(frame, column, source, allow_nan=allow_nan)
+    outside = values.notna() & ((values < 0) | (values > 1))
+    _raise_first(outside, values, column, source,
+                 "is an accuracy and must lie in [0, 1]; if it is a percentage, divide by 100")
+    return values
+
+
+def _raise_first(mask: pd.Series, values: pd.Series, column: str, source: TableSource,
+                 problem: str) -> None:
+    if mask.any():
+        row = int(np.flatnonzero(mask.to_numpy())[0])
+        raise SchemaError(f"{source.where(row)}, column {column!r}: {values.iloc[row]!r} "
+                          f"{problem}.")
+
+
+def _check_consistent_model_attributes(out: pd.DataFrame, source: TableSource) -> None:
+    for column in ("params_b", "family"):
+        per_model = out.groupby("base_model")[column].nunique()
+        clash = per_model[per_model > 1]
+        if not clash.empty:
+            model = clash.index[0]
+            values = sorted(out.loc[out["base_model"] == model, column].astype(str).unique())
+            raise SchemaError(
+                f"{source.name}: base_model {model!r} has several values of {column!r}: "
+                f"{values}. Fix: one model has one {column}; rename the models if they differ."
+            )
