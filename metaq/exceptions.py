@@ -19,6 +19,10 @@ class DatasetReadError(MetaqError, ValueError):
     """A dataset file cannot be read or holds a bad record."""
 
 
+class ResultsReadError(MetaqError, ValueError):
+    """An evaluation results file cannot be read or lacks a requested task or metric."""
+
+
 class MissingDependencyError(MetaqError, ImportError):
     """An optional dependency is not installed; the message names the extra to install."""
 
