@@ -27,6 +27,10 @@ class MissingDependencyError(MetaqError, ImportError):
     """An optional dependency is not installed; the message names the extra to install."""
 
 
+class ModelNotFoundError(MetaqError, OSError):
+    """A model or tokenizer given by id or path cannot be loaded (offline, or no such folder)."""
+
+
 class NotFittedError(MetaqError, RuntimeError):
     """A model was used before `fit` (or `load`)."""
 
