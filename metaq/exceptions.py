@@ -39,6 +39,10 @@ class IncompatibleModelError(MetaqError, ValueError):
     """A saved model was written by an incompatible metaq version or for another spec."""
 
 
+class InvalidParameterError(MetaqError, ValueError):
+    """An option of a function or command is outside its valid range (e.g. ``ci=1.5``)."""
+
+
 class UnknownNameError(MetaqError, KeyError):
     """A registry or table lookup got a name that does not exist (with suggestions)."""
 
