@@ -18,6 +18,7 @@ from metaq.exceptions import MetaqError
 # Order is the order shown by `metaq --help`.
 COMMANDS: tuple[str, ...] = (
     "correlate",
+    "runs",
 )
 
 
