@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from metaq.exceptions import InvalidParameterError
+
 DEFAULT_PROB = 0.9
 """Default probability mass of the central credible intervals (as ``metaq forecast --prob``)."""
 
@@ -18,13 +20,13 @@ def check_prob(prob: float | None) -> float:
 
     Raises
     ------
-    ValueError
+    InvalidParameterError
         When `prob` is not strictly between 0 and 1; the message echoes it.
     """
     if prob is None:
         return DEFAULT_PROB
     if not 0.0 < float(prob) < 1.0:
-        raise ValueError(f"prob={prob!r} must lie strictly between 0 and 1, e.g. 0.9")
+        raise InvalidParameterError(f"prob={prob!r} must lie strictly between 0 and 1, e.g. 0.9")
     return float(prob)
 
 

@@ -3,7 +3,7 @@
 A metric's range follows from its definition: shares and rates (the judge's FVCU criteria,
 ``symbolic_fraction``, ``redundancy_ratio`` of non-trivial traces, duplicate rates) lie in
 [0, 1]; cosine similarities (``semantic_alignment``, ``semantic_flow``) in [-1, 1]; lengths,
-counts and depths are >= 0; a perplexity is >= 1. Names are matched by the rules in
+counts, depths and the perplexity ratio ``ppl_ratio`` are >= 0; a perplexity is >= 1. Names are matched by the rules in
 :data:`RANGE_RULES`, first match wins; a metric no rule matches is unbounded.
 """
 
@@ -35,14 +35,15 @@ class ValidRange:
 
 _SHARE = ValidRange(0.0, 1.0, "it is a share of steps, characters or examples")
 _COSINE = ValidRange(-1.0, 1.0, "it is a cosine similarity")
-_NON_NEGATIVE = ValidRange(0.0, math.inf, "it is a length, count or depth")
+_NON_NEGATIVE = ValidRange(0.0, math.inf, "it is a length, count, depth or ratio of positives")
 _PERPLEXITY = ValidRange(1.0, math.inf, "a perplexity is exp(mean negative log-likelihood)")
 UNBOUNDED = ValidRange(-math.inf, math.inf, "no range is known for it")
 
 RANGE_RULES: tuple[tuple[str, ValidRange], ...] = (
     (r"perplexity", _PERPLEXITY),
+    (r"^ppl_ratio$", _NON_NEGATIVE),
     (r"^(factuality|validity|coherence|utility)(_|$)", _SHARE),
-    (r"(fraction|ratio|share|rate)(_|$)", _SHARE),
+    (r"(fraction|ratio|share|rate|_present|_in_reasoning)(_|$)", _SHARE),
     (r"^semantic_(alignment|flow)", _COSINE),
     (r"(chars|tokens|length|depth|steps|words)(_|$)", _NON_NEGATIVE),
 )

@@ -85,6 +85,9 @@ def test_relative_change_of_a_missing_value_is_refused(study_features):
     ("semantic_alignment", -1.0, 1.0), ("perplexity", 1.0, np.inf),
     ("reasoning_tokens_pllum", 0.0, np.inf), ("total_seq_chars", 0.0, np.inf),
     ("syntactic_depth", 0.0, np.inf), ("some_new_score", -np.inf, np.inf),
+    ("ppl_ratio", 0.0, np.inf), ("conditional_perplexity", 1.0, np.inf),
+    ("answer_present", 0.0, 1.0), ("near_duplicate_rate", 0.0, 1.0),
+    ("language_share", 0.0, 1.0), ("answer_chars", 0.0, np.inf),
 ])
 def test_valid_ranges_follow_metric_definitions(metric, lower, upper):
     assert (valid_range(metric).lower, valid_range(metric).upper) == (lower, upper)
