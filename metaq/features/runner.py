@@ -1,0 +1,321 @@
+"""Run extractors over datasets: stream, score what is not cached, aggregate to a table.
+
+For each dataset the runner streams example batches (:mod:`metaq.io`), asks the result cache
+(:class:`~metaq.store.ScoreStore`) which examples each extractor has already scored, scores
+only the rest (locally, or on Ray with ``engine="ray"``), stores them batch by batch, and
+finally reduces the per-example scores with each extractor's ``aggregate`` (mean and
+standard error by default) into the features table of :mod:`metaq.tables.features`: one row
+per dataset and, with ``by_domain``, one more row per (dataset, domain).
+
+Extractors are set up (models loaded) only when they have something left to score, so a
+fully cached re-run loads no model. An extractor whose optional dependency is missing
+(:class:`~metaq.exceptions.MissingDependencyError`, e.g. no spaCy pipeline) is skipped with
+a warning and a ``meta__<name>_skipped`` column saying why; it is never faked.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from metaq import __version__
+from metaq.exceptions import MetaqError, MissingDependencyError
+from metaq.features.base import Example, Extractor
+from metaq.features.registry import build_extractor, resolve_selection
+from metaq.io.mapping import ColumnMapping
+from metaq.io.reader import OnError, ReadStats, iter_example_batches
+from metaq.io.records import dataset_stem
+from metaq.store import ScoreStore
+from metaq.tables.features import validate_features
+
+logger = logging.getLogger(__name__)
+
+Engine = Literal["local", "ray"]
+#: Score function: (extractor, examples still missing) -> one score dict per example.
+Scorer = Callable[[Extractor, Sequence[Example]], list[dict[str, Any]]]
+
+
+@dataclass
+class _Job:
+    """One extractor in a run: the instance, the metrics to report, its state."""
+
+    name: str
+    metrics: tuple[str, ...]
+    extractor: Extractor | None = None
+    skipped_reason: str = ""
+    ready: bool = False
+    frames: list[pd.DataFrame] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        """Cache key of the extractor's configuration."""
+        return self.extractor.cache_key()
+
+    @property
+    def active(self) -> bool:
+        """Whether the extractor runs (it was built and its set-up did not fail)."""
+        return not self.skipped_reason
+
+    def skip(self, err: MissingDependencyError) -> None:
+        """Mark the extractor unavailable, saying why."""
+        self.skipped_reason = str(err)
+        logger.warning("skipping extractor %r: %s", self.name, err)
+
+
+def extract_features(paths: str | Path | Sequence[str | Path],
+                     metrics: Sequence[str | Extractor] | str = "text", *,
+                     cache_dir: str | Path | None = None,
+                     dataset_ids: Sequence[str] | None = None, by_domain: bool = False,
+                     on_error: OnError = "stop", engine: Engine = "local",
+                     batch_size: int = 256, progress: bool = False,
+                     extractor_options: Mapping[str, Any] | None = None,
+                     columns: ColumnMapping | None = None, split: str | None = None,
+                     ray_options: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Measure datasets and return their features table.
+
+    Parameters
+    ----------
+    paths : path or sequence of paths
+        Dataset files or folders (JSONL, JSON, Parquet, CSV, ``datasets`` folders).
+    metrics : str or sequence of (str or Extractor)
+        Metric names (``redundancy_ratio``), extractor names (``embedding``), group names
+        (``text``, ``study``), a comma-separated string of those, or extractor instances.
+    cache_dir : str or Path, optional
+        Folder of the per-example result cache; ``None`` caches in memory for this call only.
+    dataset_ids : sequence of str, optional
+        One id per path; default the file stem.
+    by_domain : bool, default False
+        Add one row per (dataset, domain).
+    on_error : {"stop", "skip"}
+        Bad-record policy (see :mod:`metaq.io.reader`).
+    engine : {"local", "ray"}
+        Score in this process, or on Ray Data (``ray_options``: ``num_gpus``,
+        ``concurrency``, ``chunk_size``; see :mod:`metaq.features.ray_runner`).
+    batch_size : int
+        Examples per batch handed to extractors (and per cache transaction).
+    progress : bool, default False
+        Show a tqdm progress bar (examples, characters/s, ETA).
+    extractor_options : mapping, optional
+        Keyword options (``tokenizer``, ``lm``, ``device``...); each extractor receives those
+        its constructor accepts.
+    columns : ColumnMapping, optional
+        Field names of the datasets (detected when not given).
+    split : str, optional
+        Split of ``datasets`` sources.
+    ray_options : mapping, optional
+        Options of the Ray engine.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Validated features table: ``dataset_id``, ``domain``, ``<metric>``,
+        ``<metric>__se``, ``n_examples``, ``n_skipped``, ``n_skipped_<reason>``,
+        ``meta__*`` provenance.
+
+    Raises
+    ------
+    DatasetReadError
+        On a bad record with ``on_error="stop"``.
+    UnknownNameError
+        On an unknown metric name.
+    MetaqError
+        When no requested metric can be computed here.
+
+    Examples
+    --------
+    >>> from metaq._paths import SAMPLES_DIR
+    >>> table = extract_features([SAMPLES_DIR / "gsm8k_train.jsonl"], "redundancy_ratio")
+    >>> table[["dataset_id", "n_examples"]].values.tolist()
+    [['gsm8k_train', 300]]
+    """
+    paths = [paths] if isinstance(paths, str | Path) else list(paths)
+    ids = _dataset_ids(paths, dataset_ids)
+    jobs = _make_jobs(metrics, extractor_options or {})
+    store = ScoreStore(cache_dir)
+    scorer = _local_scorer if engine == "local" else None
+    if engine not in ("local", "ray"):
+        raise MetaqError(f"engine={engine!r} is not an execution engine; use 'local' or 'ray' "
+                         f"(the model back-end, transformers or vllm, is an extractor option).")
+    rows: list[dict[str, Any]] = []
+    try:
+        for path, dataset_id in zip(paths, ids, strict=True):
+            read = dict(mapping=columns, on_error=on_error, batch_size=batch_size, split=split)
+            if engine == "ray":
+                from metaq.features.ray_runner import fill_cache_on_ray
+
+                fill_cache_on_ray(path, jobs, store, ray_options or {}, **read)
+                scorer = _nothing_left
+            stats = ReadStats()
+            for job in jobs:
+                job.frames = []
+            _score_dataset(path, dataset_id, jobs, store, scorer, stats, progress, read)
+            rows.extend(_dataset_rows(dataset_id, path, jobs, stats, by_domain))
+    finally:
+        store.close()
+    return _to_table(rows, jobs)
+
+
+def _dataset_ids(paths: list, dataset_ids: Sequence[str] | None) -> list[str]:
+    if dataset_ids is None:
+        return [dataset_stem(p) for p in paths]
+    if len(dataset_ids) != len(paths):
+        raise MetaqError(f"got {len(dataset_ids)} dataset id(s) {list(dataset_ids)} for "
+                         f"{len(paths)} path(s). Fix: give one id per path, in order.")
+    return [str(i) for i in dataset_ids]
+
+
+def _make_jobs(metrics: Sequence[str | Extractor] | str,
+               options: Mapping[str, Any]) -> list[_Job]:
+    items = metrics.split(",") if isinstance(metrics, str) else list(metrics)
+    jobs = [_Job(item.name, tuple(item.metrics), item)
+            for item in items if isinstance(item, Extractor)]
+    names = [item for item in items if isinstance(item, str)]
+    for name, wanted in resolve_selection(names).items():
+        job = _Job(name, wanted)
+        try:
+            job.extractor = build_extractor(name, options)
+        except MissingDependencyError as err:
+            job.skip(err)
+        jobs.append(job)
+    if not jobs:
+        raise MetaqError(f"nothing to extract: metrics {items!r} select no extractor. Fix: "
+                         f"choose names listed by `metaq metrics`.")
+    return jobs
+
+
+def _score_dataset(path: str | Path, dataset_id: str, jobs: list[_Job], store: ScoreStore,
+                   scorer: Scorer, stats: ReadStats, progress: bool,
+                   read: Mapping[str, Any]) -> None:
+    bar = _progress_bar(dataset_id) if progress else None
+    for batch in iter_example_batches(path, stats=stats, **read):
+        hashes = [ex.content_hash() for ex in batch]
+        for job in jobs:
+            if job.active:
+                _score_batch(job, batch, hashes, store, scorer)
+        if bar is not None:
+            bar.update(len(batch))
+            bar.set_postfix_str(f"{sum(len(ex.reasoning) for ex in batch):,} chars/batch")
+    if bar is not None:
+        bar.close()
+
+
+def _score_batch(job: _Job, batch: list[Example], hashes: list[str], store: ScoreStore,
+                 scorer: Scorer) -> None:
+    cached = store.get_many(job.key, hashes)
+    missing = {h: ex for h, ex in zip(hashes, batch, strict=True) if h not in cached}
+    if missing:
+        if not _ensure_setup(job):
+            return
+        scores = scorer(job.extractor, list(missing.values()))
+        fresh = dict(zip(missing, scores, strict=True))
+        store.put_many(job.key, fresh)
+        cached.update(fresh)
+    frame = pd.DataFrame.from_records([cached[h] for h in hashes])
+    frame["domain"] = [ex.domain for ex in batch]
+    job.frames.append(frame)
+
+
+def _ensure_setup(job: _Job) -> bool:
+    if not job.ready:
+        try:
+            job.extractor.setup()
+        except MissingDependencyError as err:
+            job.skip(err)
+            return False
+        job.ready = True
+    return True
+
+
+def _local_scorer(extractor: Extractor, examples: Sequence[Example]) -> list[dict[str, Any]]:
+    scores = extractor.score_batch(examples)
+    if len(scores) != len(examples):
+        raise MetaqError(f"extractor {extractor.name!r} returned {len(scores)} score rows for "
+                         f"{len(examples)} examples; score_batch must return one per example.")
+    return scores
+
+
+def _nothing_left(extractor: Extractor, examples: Sequence[Example]) -> list[dict[str, Any]]:
+    raise MetaqError(f"{len(examples)} example(s) of extractor {extractor.name!r} were not "
+                     f"scored on Ray (first: {examples[0].location}); the cache is incomplete.")
+
+
+def _progress_bar(dataset_id: str) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(desc=f"extract {dataset_id}", unit="ex", dynamic_ncols=True)
+
+
+def _dataset_rows(dataset_id: str, path: str | Path, jobs: list[_Job], stats: ReadStats,
+                  by_domain: bool) -> Iterable[dict[str, Any]]:
+    scores = {job.name: _concat(job) for job in jobs if job.active}
+    base = {"dataset_id": dataset_id, "domain": "", "n_examples": stats.n_examples,
+            "n_skipped": stats.n_skipped,
+            **{f"n_skipped_{reason}": n for reason, n in sorted(stats.skipped.items())}}
+    provenance = _provenance(path, jobs, stats)
+    yield {**base, **_aggregate(jobs, scores, None), **provenance}
+    if not by_domain:
+        return
+    domains = next(iter(scores.values()))["domain"] if scores else pd.Series(dtype=str)
+    labels = domains.replace("", "unknown")
+    if (domains == "").all():
+        logger.warning("%s: no domain field, so no per-domain rows", path)
+        return
+    for domain in sorted(labels.unique()):
+        mask = (labels == domain).to_numpy()
+        yield {"dataset_id": dataset_id, "domain": domain, "n_examples": int(mask.sum()),
+               **_aggregate(jobs, scores, mask), **provenance}
+
+
+def _concat(job: _Job) -> pd.DataFrame:
+    if not job.frames:
+        return pd.DataFrame({"domain": pd.Series(dtype=str)})
+    return pd.concat(job.frames, ignore_index=True)
+
+
+def _aggregate(jobs: list[_Job], scores: Mapping[str, pd.DataFrame],
+               mask: np.ndarray | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for job in (j for j in jobs if j.active):
+        frame = scores[job.name] if mask is None else scores[job.name][mask]
+        values = job.extractor.aggregate(frame.reset_index(drop=True))
+        wanted = set(job.metrics) | {f"{m}__se" for m in job.metrics}
+        out.update({k: v for k, v in values.items()
+                    if k in wanted or k.startswith(("n_", "meta__"))})
+    return out
+
+
+def _provenance(path: str | Path, jobs: list[_Job], stats: ReadStats) -> dict[str, str]:
+    meta = {"meta__source": str(path), "meta__metaq_version": __version__,
+            "meta__columns": stats.mapping.describe() if stats.mapping else ""}
+    for job in jobs:
+        prefix = f"meta__{job.name}"
+        if not job.active:
+            meta[f"{prefix}_skipped"] = job.skipped_reason
+            continue
+        meta.update({f"{prefix}_{k}": v for k, v in job.extractor.provenance().items()})
+    return meta
+
+
+def _to_table(rows: list[dict[str, Any]], jobs: list[_Job]) -> pd.DataFrame:
+    if not any(job.active for job in jobs):
+        reasons = "; ".join(f"{j.name}: {j.skipped_reason}" for j in jobs)
+        raise MetaqError(f"no requested metric could be computed ({reasons}).")
+    table = pd.DataFrame.from_records(rows)
+    keys = ["dataset_id", "domain"]
+    metric_cols = [c for job in jobs for m in job.metrics for c in (m, f"{m}__se")
+                   if c in table.columns]
+    counts = sorted(c for c in table.columns if c.startswith("n_"))
+    counts = ["n_examples", *[c for c in counts if c != "n_examples"]]
+    meta = [c for c in table.columns if c.startswith("meta__")]
+    rest = [c for c in table.columns if c not in {*keys, *metric_cols, *counts, *meta}]
+    table = table[keys + metric_cols + rest + counts + meta]
+    whole = table["domain"] == ""
+    for column in (c for c in counts if c.startswith("n_skipped_")):
+        table.loc[whole, column] = table.loc[whole, column].fillna(0)
+    return validate_features(table, source="extracted features", allow_missing=True)

@@ -1,0 +1,163 @@
+"""Text statistics of the reference study: lengths, redundancy ratio, symbolic fraction.
+
+Definitions (arXiv 2605.13290, Tables 1 and 3), all on the reasoning trace unless stated:
+
+- ``reasoning_chars``, ``answer_chars``: lengths in Unicode code points; ``total_chars`` =
+  question + reasoning + answer (the study's "total sequence length").
+- ``reasoning_tokens``, ``answer_tokens``, ``total_tokens``: the same in tokens of a given
+  tokenizer, each part encoded on its own without special tokens (no chat template).
+- ``redundancy_ratio`` = ``1 - len(zlib.compress(b)) / len(b)`` with ``b`` the UTF-8 bytes
+  and zlib's default level (6); NaN for an empty trace.
+- ``symbolic_fraction`` = non-alphanumeric characters / all characters, read literally:
+  whitespace and punctuation both count as non-alphanumeric; letters and digits of any
+  script are alphanumeric (``str.isalnum``). NaN for an empty trace.
+
+Each function works on a whole batch with C-level string operations (no Python loop over
+characters); ``analyses/bench_extraction.py`` measures them against a per-character loop.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zlib
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from metaq._optional import require
+from metaq.exceptions import MetaqError
+from metaq.features.base import Example, Extractor
+
+# `[^\W_]` is exactly the characters for which str.isalnum() is true.
+_ALNUM_RUNS = re.compile(r"[^\W_]+")
+
+
+def redundancy_ratio(text: str) -> float:
+    """Share of the UTF-8 bytes that zlib compresses away.
+
+    Examples
+    --------
+    >>> round(redundancy_ratio("ab" * 100), 3)
+    0.945
+    >>> redundancy_ratio("")
+    nan
+    """
+    raw = text.encode("utf-8")
+    return 1.0 - len(zlib.compress(raw)) / len(raw) if raw else math.nan
+
+
+def symbolic_fraction(text: str) -> float:
+    """Non-alphanumeric characters (whitespace included) over all characters.
+
+    Examples
+    --------
+    >>> symbolic_fraction("a = 1")
+    0.6
+    >>> symbolic_fraction("zażółć")
+    0.0
+    """
+    if not text:
+        return math.nan
+    return 1.0 - len("".join(_ALNUM_RUNS.findall(text))) / len(text)
+
+
+class LengthExtractor(Extractor):
+    """Lengths in characters: ``reasoning_chars``, ``answer_chars``, ``total_chars``.
+
+    Examples
+    --------
+    >>> LengthExtractor().score_batch([Example("1", "Q?", "abc", "4")])
+    [{'reasoning_chars': 3.0, 'answer_chars': 1.0, 'total_chars': 6.0}]
+    """
+
+    name: ClassVar[str] = "length"
+    metrics: ClassVar[tuple[str, ...]] = ("reasoning_chars", "answer_chars", "total_chars")
+
+    def score_batch(self, examples: Sequence[Example]) -> list[dict[str, float]]:
+        """Character lengths of each example's parts."""
+        return [{"reasoning_chars": float(len(ex.reasoning)),
+                 "answer_chars": float(len(ex.answer)),
+                 "total_chars": float(len(ex.question) + len(ex.reasoning) + len(ex.answer))}
+                for ex in examples]
+
+
+class TokenLengthExtractor(Extractor):
+    """Lengths in tokens: ``reasoning_tokens``, ``answer_tokens``, ``total_tokens``.
+
+    Parameters
+    ----------
+    tokenizer : str
+        Tokenizer id or local path (``AutoTokenizer.from_pretrained``).
+
+    Notes
+    -----
+    Each part is encoded separately without special tokens; ``total_tokens`` is the sum of
+    the three parts, so it ignores chat-template tokens.
+    """
+
+    name: ClassVar[str] = "tokens"
+    metrics: ClassVar[tuple[str, ...]] = ("reasoning_tokens", "answer_tokens", "total_tokens")
+    requires: ClassVar[tuple[str, ...]] = ("transformers",)
+    extra: ClassVar[str] = "extract"
+
+    def __init__(self, *, tokenizer: str | None = None) -> None:
+        self.tokenizer = tokenizer
+        self._tokenizer: Any = None
+
+    def config(self) -> dict[str, Any]:
+        """The tokenizer id or path."""
+        return {"tokenizer": self.tokenizer}
+
+    def setup(self) -> None:
+        """Load the tokenizer."""
+        if self._tokenizer is not None:
+            return
+        if not self.tokenizer:
+            raise MetaqError("token lengths need a tokenizer: pass tokenizer= (CLI: "
+                             "--tokenizer ID|PATH); without one only character lengths exist.")
+        transformers = require("transformers", extra=self.extra, purpose="token lengths")
+        try:
+            self._tokenizer = transformers.AutoTokenizer.from_pretrained(self.tokenizer)
+        except OSError as err:
+            raise MetaqError(f"cannot load tokenizer {self.tokenizer!r} ({err}). Fix: give a "
+                             f"local tokenizer folder, or a hub id when online.") from err
+
+    def score_batch(self, examples: Sequence[Example]) -> list[dict[str, float]]:
+        """Token counts of each example's parts, one batched tokenizer call per part."""
+        self.setup()
+        counts = {part: self._count([getattr(ex, part) for ex in examples])
+                  for part in ("question", "reasoning", "answer")}
+        return [{"reasoning_tokens": float(r), "answer_tokens": float(a),
+                 "total_tokens": float(q + r + a)}
+                for q, r, a in zip(counts["question"], counts["reasoning"], counts["answer"],
+                                   strict=True)]
+
+    def _count(self, texts: list[str]) -> list[int]:
+        encoded = self._tokenizer(texts, add_special_tokens=False)["input_ids"]
+        return [len(ids) for ids in encoded]
+
+
+class RedundancyExtractor(Extractor):
+    """``redundancy_ratio`` of the reasoning (see :func:`redundancy_ratio`)."""
+
+    name: ClassVar[str] = "redundancy"
+    metrics: ClassVar[tuple[str, ...]] = ("redundancy_ratio",)
+
+    def config(self) -> dict[str, Any]:
+        """The compressor, which defines the number."""
+        return {"compressor": "zlib-6"}
+
+    def score_batch(self, examples: Sequence[Example]) -> list[dict[str, float]]:
+        """Redundancy ratio of each reasoning trace."""
+        return [{"redundancy_ratio": redundancy_ratio(ex.reasoning)} for ex in examples]
+
+
+class SymbolicExtractor(Extractor):
+    """``symbolic_fraction`` of the reasoning (see :func:`symbolic_fraction`)."""
+
+    name: ClassVar[str] = "symbolic"
+    metrics: ClassVar[tuple[str, ...]] = ("symbolic_fraction",)
+
+    def score_batch(self, examples: Sequence[Example]) -> list[dict[str, float]]:
+        """Symbolic fraction of each reasoning trace."""
+        return [{"symbolic_fraction": symbolic_fraction(ex.reasoning)} for ex in examples]
