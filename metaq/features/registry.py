@@ -29,7 +29,7 @@ from metaq.features.base import Extractor
 #: Constructor keyword options the CLI forwards (``--embedding-model`` -> ``embedding_model``).
 OPTION_NAMES: tuple[str, ...] = (
     "tokenizer", "embedding_model", "lm", "max_length", "device", "batch_tokens", "engine",
-    "judge_model", "judge_engine", "judge_sample", "judge_aggregation",
+    "judge_model", "judge_engine", "judge_sample", "judge_aggregation", "spacy_model",
 )
 
 

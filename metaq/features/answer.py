@@ -1,0 +1,82 @@
+"""Answer-presence rates: does an example have a final answer, and does the trace reach it?
+
+Per example (dataset level: the mean, i.e. the rate, with its standard error):
+
+- ``answer_present`` = 1 when the answer, stripped of whitespace, is not empty; else 0.
+- ``answer_in_reasoning`` = 1 when the answer is present and its normalised form occurs as a
+  whole token sequence in the last ``tail_chars`` characters of the normalised reasoning;
+  else 0. Normalisation: Unicode case-folding, whitespace runs collapsed to one space,
+  thousands separators between digits removed (``1,000`` -> ``1000``), and the answer's
+  leading/trailing punctuation stripped. "Whole" means not preceded or followed by a letter,
+  digit or underscore, so the answer ``5`` does not match inside ``550``.
+
+A trace that ends by stating its answer is the form reasoning fine-tuning wants; a low rate
+flags truncated traces or answers that were never derived in the trace.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from metaq.features.base import Example, Extractor
+
+_SPACES = re.compile(r"\s+")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+_EDGE_PUNCTUATION = " \t\n.,;:!?\"'`()[]{}"
+
+
+def normalise(text: str) -> str:
+    """Case-fold, collapse whitespace and drop thousands separators.
+
+    Examples
+    --------
+    >>> normalise("The  Total is 1,200\\nEUR")
+    'the total is 1200 eur'
+    """
+    return _THOUSANDS.sub("", _SPACES.sub(" ", text.casefold())).strip()
+
+
+def answer_in_reasoning(answer: str, reasoning: str, *, tail_chars: int = 300) -> bool:
+    """Whether `answer` is stated, as whole tokens, in the tail of `reasoning`.
+
+    Examples
+    --------
+    >>> answer_in_reasoning("5", "550 / 110 = 5 bags")
+    True
+    >>> answer_in_reasoning("5", "550 / 110 = 50 bags")
+    False
+    """
+    target = normalise(answer).strip(_EDGE_PUNCTUATION)
+    if not target:
+        return False
+    tail = normalise(reasoning)[-tail_chars:]
+    return re.search(rf"(?<!\w){re.escape(target)}(?!\w)", tail) is not None
+
+
+class AnswerPresenceExtractor(Extractor):
+    """``answer_present`` and ``answer_in_reasoning`` rates.
+
+    Parameters
+    ----------
+    tail_chars : int, default 300
+        How many final characters of the normalised reasoning are searched for the answer.
+    """
+
+    name: ClassVar[str] = "answer"
+    metrics: ClassVar[tuple[str, ...]] = ("answer_present", "answer_in_reasoning")
+
+    def __init__(self, *, tail_chars: int = 300) -> None:
+        self.tail_chars = tail_chars
+
+    def config(self) -> dict[str, Any]:
+        """The searched tail length."""
+        return {"tail_chars": self.tail_chars}
+
+    def score_batch(self, examples: Sequence[Example]) -> list[dict[str, float]]:
+        """0/1 flags of each example."""
+        return [{"answer_present": float(bool(ex.answer.strip())),
+                 "answer_in_reasoning": float(answer_in_reasoning(
+                     ex.answer, ex.reasoning, tail_chars=self.tail_chars))}
+                for ex in examples]
