@@ -1,0 +1,224 @@
+"""The transformers judge back-end: every judgment of a trace in one packed forward pass.
+
+Each trace becomes one or more packed sequences (:mod:`.packing`): the trace is prefilled
+once and every (step, criterion) probe reads it through a tree attention mask. Packed
+sequences are sorted by length and batched by padded tokens
+(:func:`metaq.engines.batching.token_budget_batches`), right-padded; padding tokens attend
+only to themselves. Only the model body runs over the batch; the final hidden states at the
+probes' last tokens are projected onto the two label rows of the output head (two dot
+products per probe instead of a full-vocabulary projection).
+
+The custom mask is passed to the model as a 4-D additive float mask with explicit
+``position_ids``; this needs the ``sdpa`` or ``eager`` attention implementation (not
+flash-attention, which takes no arbitrary mask) and a model without sliding-window
+attention. Probes whose separate prompt exceeds ``max_length`` are not judged (status
+``"truncated"``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from metaq.engines.batching import pad_right, padding_waste, token_budget_batches
+from metaq.engines.loading import Dtype, load_causal_lm, max_positions
+from metaq.features.judge.rubric import ChatFrame, JudgePrompt
+from metaq.features.judge.scoring.base import (
+    OK,
+    TRUNCATED,
+    JudgeBackend,
+    ProbeScores,
+    chat_frame_of,
+    label_token_ids,
+)
+from metaq.features.judge.scoring.packing import PackedChunk, TokenizedPrompt, pack, plan_chunks
+
+logger = logging.getLogger(__name__)
+
+
+class TransformersJudgeBackend(JudgeBackend):
+    """Judge with a Hugging Face causal LM on CPU or CUDA.
+
+    Parameters
+    ----------
+    model : str or Path
+        Hub id or local folder of a causal LM.
+    device : str
+        ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``, ``"cuda:N"``.
+    dtype : {"auto", "float32", "bfloat16", "float16"}
+        ``"auto"``: bf16 on GPU, fp32 on CPU.
+    max_length : int, optional
+        The judge's context in tokens; default the model's maximum positions.
+    batch_tokens : int
+        Padded token slots per forward pass; also the target length of a packed sequence.
+
+    Attributes
+    ----------
+    last_padding_waste : float
+        Share of padding in the token slots of the last :meth:`score` call.
+    """
+
+    engine = "transformers"
+
+    def __init__(self, model: str | Path, *, device: str = "auto", dtype: Dtype = "auto",
+                 max_length: int | None = None, batch_tokens: int = 8192) -> None:
+        self.model_name = str(model)
+        self.model, self.tokenizer = load_causal_lm(model, device=device, dtype=dtype)
+        self.max_length = max_length or max_positions(self.model, self.tokenizer)
+        self.batch_tokens = batch_tokens
+        self._frame = chat_frame_of(self.tokenizer)
+        self.label_ids = label_token_ids(self.tokenizer, self._frame)
+        self.last_padding_waste = 0.0
+
+    def chat_frame(self) -> ChatFrame:
+        """The chat template's frame (plain ``"Answer:"`` cue for a base model)."""
+        return self._frame
+
+    def describe(self) -> dict[str, str]:
+        """Engine, model, dtype, context and label token ids."""
+        return {"engine": self.engine, "model": self.model_name,
+                "dtype": str(self.model.dtype).removeprefix("torch."),
+                "max_length": str(self.max_length), "label_ids": str(list(self.label_ids))}
+
+    def tokenize(self, prompt: JudgePrompt) -> TokenizedPrompt:
+        """Token ids of each segment of ``prompt``, each tokenized on its own."""
+        enc = self.tokenizer(
+            [prompt.prefix, *prompt.history, *(p.text for p in prompt.probes)],
+            add_special_tokens=False)["input_ids"]
+        n_hist = len(prompt.history)
+        return TokenizedPrompt(enc[0], enc[1:1 + n_hist], enc[1 + n_hist:],
+                               [p.step for p in prompt.probes])
+
+    def score(self, prompts: Sequence[JudgePrompt]) -> list[ProbeScores]:
+        """P(POSITIVE) of every probe; probes beyond ``max_length`` are ``"truncated"``."""
+        tokenized = [self.tokenize(p) for p in prompts]
+        values = [np.full(len(t.probes), np.nan) for t in tokenized]
+        status: list[list[str]] = []
+        chunks: list[PackedChunk] = []
+        for index, tp in enumerate(tokenized):
+            groups, truncated = plan_chunks(tp, max_length=self.max_length,
+                                            max_chunk_tokens=self.batch_tokens)
+            status.append([TRUNCATED if t else OK for t in truncated])
+            chunks.extend(pack(tp, group, index=index) for group in groups)
+        lengths = [len(c) for c in chunks]
+        batches = token_budget_batches(lengths, self.batch_tokens)
+        self.last_padding_waste = padding_waste(lengths, batches)
+        for batch in batches:
+            members = [chunks[i] for i in batch]
+            for chunk, p in zip(members, self._forward(members), strict=True):
+                values[chunk.prompt][chunk.probes] = p
+        n_trunc = sum(s.count(TRUNCATED) for s in status)
+        if n_trunc:
+            logger.info("%d probe(s) not judged: prompt longer than max_length=%d", n_trunc,
+                        self.max_length)
+        return [ProbeScores.from_values(v, s) for v, s in zip(values, status, strict=True)]
+
+    def _forward(self, chunks: Sequence[PackedChunk]) -> list[np.ndarray]:
+        import torch
+
+        ids, _ = pad_right([c.input_ids for c in chunks], self._pad_id())
+        width = ids.shape[1]
+        filler = np.arange(width)
+        position = np.zeros_like(ids)
+        context_end = np.zeros_like(ids)
+        own_start = np.tile(filler, (len(chunks), 1))  # padding sees only itself
+        for row, c in enumerate(chunks):
+            n = len(c)
+            position[row, :n], context_end[row, :n], own_start[row, :n] = (
+                c.position_ids, c.context_end, c.own_start)
+        device = self.model.device
+        mask = tree_attention_mask(torch.from_numpy(context_end).to(device),
+                                   torch.from_numpy(own_start).to(device), self.model.dtype)
+        with torch.inference_mode():
+            hidden = self.model.base_model(
+                input_ids=torch.from_numpy(ids).to(device),
+                position_ids=torch.from_numpy(position).to(device),
+                attention_mask=mask, use_cache=False).last_hidden_state
+            rows = np.concatenate([np.full(len(c.readout), r) for r, c in enumerate(chunks)])
+            cols = np.concatenate([c.readout for c in chunks])
+            logits = label_logits(hidden[torch.from_numpy(rows), torch.from_numpy(cols)],
+                                  self.model.get_output_embeddings(), self.label_ids,
+                                  softcap=getattr(self.model.config,
+                                                  "final_logit_softcapping", None))
+            p = torch.sigmoid(logits[:, 0] - logits[:, 1]).double().cpu().numpy()
+        return np.split(p, np.cumsum([len(c.readout) for c in chunks])[:-1])
+
+    def _pad_id(self) -> int:
+        pad = self.tokenizer.pad_token_id
+        return pad if pad is not None else 0
+
+    def generate(self, prompts: Sequence[str], *, max_new_tokens: int) -> list[str]:
+        """Greedy replies to user messages, one prompt at a time (for the atomizer)."""
+        import torch
+
+        replies = []
+        for prompt in prompts:
+            text = self._frame.head + prompt + self._frame.tail
+            ids = self.tokenizer(text, add_special_tokens=False, return_tensors="pt")
+            ids = {k: v.to(self.model.device) for k, v in ids.items()}
+            with torch.inference_mode():
+                out = self.model.generate(**ids, max_new_tokens=max_new_tokens,
+                                          do_sample=False, pad_token_id=self._pad_id())
+            replies.append(self.tokenizer.decode(out[0, ids["input_ids"].shape[1]:],
+                                                 skip_special_tokens=True))
+        return replies
+
+
+def tree_attention_mask(context_end: Any, own_start: Any, dtype: Any) -> Any:
+    """Additive 4-D mask: token ``i`` sees ``[0, context_end[i])`` and ``[own_start[i], i]``.
+
+    Parameters
+    ----------
+    context_end, own_start : torch.Tensor
+        Shape ``(batch, length)``, as in :class:`~.packing.PackedChunk`.
+    dtype : torch.dtype
+        The model's activation dtype.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape ``(batch, 1, length, length)``: 0 where attention is allowed, the dtype's
+        most negative value elsewhere.
+    """
+    import torch
+
+    key = torch.arange(context_end.shape[1], device=context_end.device)
+    query = key[:, None]
+    allowed = ((key < context_end[:, :, None])
+               | ((key >= own_start[:, :, None]) & (key <= query)))
+    mask = torch.zeros(allowed.shape, dtype=dtype, device=allowed.device)
+    return mask.masked_fill_(~allowed, torch.finfo(dtype).min)[:, None]
+
+
+def label_logits(hidden: Any, head: Any, label_ids: tuple[int, int], *,
+                 softcap: float | None = None) -> Any:
+    """Logits of the two label tokens only: ``hidden @ W[label_ids].T`` (+ bias).
+
+    Parameters
+    ----------
+    hidden : torch.Tensor
+        Final hidden states, shape ``(n, d)``.
+    head : torch.nn.Linear
+        The output head (``model.get_output_embeddings()``).
+    label_ids : tuple of int
+        Positive and negative label token ids.
+    softcap : float, optional
+        Final logit soft-capping (``tanh(x / c) * c``), if the model uses it.
+
+    Returns
+    -------
+    torch.Tensor
+        Float32, shape ``(n, 2)``.
+    """
+    import torch
+
+    index = torch.tensor(label_ids, device=hidden.device)
+    logits = hidden @ head.weight[index].T
+    if getattr(head, "bias", None) is not None:
+        logits = logits + head.bias[index]
+    logits = logits.float()
+    return torch.tanh(logits / softcap) * softcap if softcap else logits
