@@ -1,0 +1,143 @@
+"""Caveats a careful statistician would add, each computed from the report's tables."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from metaq.report.contracts import ReportConfig, ReportData
+from metaq.tables.features import metric_columns
+
+
+def _few_runs(runs: pd.DataFrame, minimum: int) -> list[str]:
+    counts = runs.groupby("base_model", sort=False).size()
+    small = counts[counts < minimum]
+    return [f"Only {int(n)} runs inform the scale group of {name} (fewer than {minimum}); "
+            f"its group-specific slopes lean on the pooled estimate and the prior."
+            for name, n in small.items()]
+
+
+def _datasets_versus_metrics(runs: pd.DataFrame, features: pd.DataFrame | None) -> list[str]:
+    n_datasets = runs["dataset_id"].nunique()
+    if features is None:
+        return []
+    n_metrics = len(metric_columns(features))
+    if n_datasets > n_metrics:
+        return []
+    return [f"The model learned from {n_datasets} distinct datasets but {n_metrics} metrics: "
+            f"with no more datasets than metrics the data cannot tell the metrics' effects "
+            f"apart, so the slopes are identified mostly by the shrinkage prior."]
+
+
+def _unseen_models(runs: pd.DataFrame, forecast: pd.DataFrame) -> list[str]:
+    seen = set(runs["base_model"].astype(str))
+    low, high = float(runs["params_b"].min()), float(runs["params_b"].max())
+    notes = []
+    targets = forecast.drop_duplicates("target_model")
+    for _, row in targets.iterrows():
+        name = str(row["target_model"])
+        if name in seen:
+            continue
+        size = float(row["params_b"]) if "params_b" in row and pd.notna(row["params_b"]) else None
+        if size is None:
+            notes.append(f"{name} was not among the fine-tuned models; its forecast uses the "
+                         f"population of scale groups, so its intervals are wider.")
+        elif low <= size <= high:
+            notes.append(f"{name} ({size:g}B) was not among the fine-tuned models; its "
+                         f"forecast interpolates between the sizes seen ({low:g}B-{high:g}B) "
+                         f"and draws its group offset from the population.")
+        else:
+            notes.append(f"{name} ({size:g}B) lies outside the sizes seen ({low:g}B-{high:g}B): "
+                         f"its forecast extrapolates the log-size trend and should be read "
+                         f"as a rough guide.")
+    return notes
+
+
+def _missing_features(forecast: pd.DataFrame) -> list[str]:
+    if "missing_features" not in forecast.columns:
+        return []
+    per_dataset = forecast.drop_duplicates("dataset_id")
+    notes = []
+    for _, row in per_dataset.iterrows():
+        missing = row["missing_features"]
+        names = (list(missing) if isinstance(missing, list | tuple)
+                 else [m for m in str(missing if pd.notna(missing) else "").split(";") if m])
+        if names:
+            notes.append(f"Dataset {row['dataset_id']} lacks {', '.join(names)}; the forecast "
+                         f"integrates over their training distribution, widening its intervals.")
+    return notes
+
+
+def _judge_subsample(features: pd.DataFrame) -> list[str]:
+    scored = next((c for c in ("n_judged", "n_scored") if c in features.columns), None)
+    if scored is None or "n_examples" not in features.columns:
+        return []
+    sub = features[features[scored] < features["n_examples"]]
+    if sub.empty:
+        return []
+    with_se = [c[: -len("__se")] for c in features.columns if str(c).endswith("__se")]
+    se_text = (f"their standard errors are given for {', '.join(with_se)}" if with_se else
+               "the features table records no standard errors for them, so that sampling "
+               "noise is not propagated")
+    share = (sub[scored] / sub["n_examples"]).astype(float)
+    return [f"For {len(sub)} dataset(s) the judge scored a subsample "
+            f"({int(sub[scored].min())}-{int(sub[scored].max())} examples, "
+            f"{share.min():.1%}-{share.max():.1%} of each dataset); judge-based metrics carry "
+            f"sampling error: {se_text}."]
+
+
+def _correlation_power(correlations: pd.DataFrame) -> list[str]:
+    tests = correlations.dropna(subset=["p_value"])
+    if tests.empty:
+        return []
+    n = int(tests["n"].min())
+    smallest = float(tests["p_value"].min())
+    survivors = int((tests["q_value"] < 0.05).sum())
+    text = (f"The correlation table holds {len(tests)} tests on as few as {n} datasets; the "
+            f"smallest p-value is {smallest:.3g} and {survivors} survive the false discovery "
+            f"rate at 0.05.")
+    if n <= 8:
+        text += (f" With n = {n} no Spearman test can reach p below 2/{n}! = "
+                 f"{2 / math.factorial(n):.3g}.")
+    return [text]
+
+
+def compute_caveats(data: ReportData, config: ReportConfig) -> list[str]:
+    """List the caveats that apply to a report's data, in plain language.
+
+    Parameters
+    ----------
+    data : ReportData
+        The report's tables.
+    config : ReportConfig
+        Thresholds (``min_runs_per_group``).
+
+    Returns
+    -------
+    list of str
+        One sentence (or two) per caveat; the data's own ``notes`` come last.
+
+    Examples
+    --------
+    >>> from metaq.report.contracts import ReportMetadata
+    >>> runs = pd.DataFrame({"dataset_id": ["a", "b"], "base_model": ["m", "m"],
+    ...                      "params_b": [8.0, 8.0], "benchmark": ["x", "x"],
+    ...                      "score_base": [0.5, 0.5], "score_ft": [0.6, 0.4]})
+    >>> compute_caveats(ReportData(ReportMetadata.now(), runs=runs),
+    ...                 ReportConfig(min_runs_per_group=5))[0][:26]
+    'Only 2 runs inform the sca'
+    """
+    caveats: list[str] = []
+    if data.runs is not None:
+        caveats += _few_runs(data.runs, config.min_runs_per_group)
+        caveats += _datasets_versus_metrics(data.runs, data.features)
+        if data.forecast is not None:
+            caveats += _unseen_models(data.runs, data.forecast)
+    if data.forecast is not None:
+        caveats += _missing_features(data.forecast)
+    if data.features is not None:
+        caveats += _judge_subsample(data.features)
+    if data.correlations is not None:
+        caveats += _correlation_power(data.correlations)
+    return caveats + list(data.notes)
