@@ -20,6 +20,11 @@ _LAZY: dict[str, str] = {
     "metric_columns": "metaq.tables.features",
     "derive_target": "metaq.tables.targets",
     "TARGETS": "metaq.tables.targets",
+    "make_report": "metaq.report.build",
+    "ReportData": "metaq.report.contracts",
+    "ReportConfig": "metaq.report.contracts",
+    "render_html": "metaq.report.html",
+    "html_to_pdf": "metaq.report.pdf",
 }
 
 __all__ = ["__version__", *_LAZY]

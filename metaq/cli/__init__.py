@@ -19,6 +19,7 @@ from metaq.exceptions import MetaqError
 COMMANDS: tuple[str, ...] = (
     "correlate",
     "runs",
+    "report",
 )
 
 

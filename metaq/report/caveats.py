@@ -62,7 +62,8 @@ def _missing_features(forecast: pd.DataFrame) -> list[str]:
     for _, row in per_dataset.iterrows():
         missing = row["missing_features"]
         names = (list(missing) if isinstance(missing, list | tuple)
-                 else [m for m in str(missing if pd.notna(missing) else "").split(";") if m])
+                 else [m.strip() for m in str(missing if pd.notna(missing) else "").split(",")
+                       if m.strip()])
         if names:
             notes.append(f"Dataset {row['dataset_id']} lacks {', '.join(names)}; the forecast "
                          f"integrates over their training distribution, widening its intervals.")

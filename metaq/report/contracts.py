@@ -36,6 +36,7 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "features": ("dataset_id",),
     "diagnostics": ("check", "value", "threshold", "passed"),
     "ppc": ("observed", "mean", "lower", "upper"),
+    "loo": ("pareto_k",),
 }
 
 
@@ -161,7 +162,7 @@ class ReportData:
     forecast : pandas.DataFrame, optional
         One row per dataset x target model x benchmark: ``dataset_id, target_model,
         benchmark, mean, lo, hi, prob_gain`` and optionally ``params_b, domain, prob_best,
-        target, sd, missing_features``.
+        target, sd, missing_features`` (comma-separated names).
     coefficients : pandas.DataFrame, optional
         Slopes per scale group on the standardised feature scale: ``feature, group,
         estimate, lower, upper``.
@@ -179,8 +180,10 @@ class ReportData:
     diagnostics : pandas.DataFrame, optional
         ``check, value, threshold, passed`` (bool) and optionally ``detail``.
     ppc : pandas.DataFrame, optional
-        Posterior predictive check per training run: ``observed, mean, lower, upper`` and
-        optionally ``pareto_k``, ``loo_pit``, ``base_model``, ``benchmark``.
+        Posterior predictive check per training run: ``observed, mean, lower, upper``
+        (on the forecast's target scale) and optionally ``base_model``, ``benchmark``.
+    loo : pandas.DataFrame, optional
+        PSIS-LOO per training observation: ``pareto_k`` and optionally ``loo_pit``.
     notes : tuple of str
         Extra caveats from whoever built the data (shown with the computed ones).
 
@@ -202,6 +205,7 @@ class ReportData:
     features: pd.DataFrame | None = None
     diagnostics: pd.DataFrame | None = None
     ppc: pd.DataFrame | None = None
+    loo: pd.DataFrame | None = None
     notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:

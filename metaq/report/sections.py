@@ -304,28 +304,31 @@ def _runs_per_group(runs: pd.DataFrame) -> pd.DataFrame:
             .reset_index())
 
 
-def _ppc_figures(ppc: pd.DataFrame, target: str, prob: float) -> list[ReportFigure]:
+def _ppc_figure(ppc: pd.DataFrame, target: str, prob: float) -> ReportFigure:
     unit, factor = change_unit(target), change_factor(target)
     scaled = ppc.assign(**{c: ppc[c].astype(float) * factor
                            for c in ("observed", "mean", "lower", "upper")})
-    figures = [_figure(
+    return _figure(
         "Posterior predictive check", lambda: plot_ppc(scaled, unit=unit),
         alt="Observed change of each training run against its posterior predictive interval.",
         caption=f"Bars are {prob:.0%} posterior predictive intervals; about {prob:.0%} of the "
-                f"runs should fall inside.")]
-    if "loo_pit" in ppc.columns:
+                f"runs should fall inside.")
+
+
+def _loo_figures(loo: pd.DataFrame) -> list[ReportFigure]:
+    figures = []
+    if "loo_pit" in loo.columns:
         figures.append(_figure(
-            "LOO-PIT calibration", lambda: plot_loo_pit(ppc["loo_pit"].to_numpy(float)),
+            "LOO-PIT calibration", lambda: plot_loo_pit(loo["loo_pit"].to_numpy(float)),
             alt="Difference between the LOO-PIT ECDF and the uniform, with a 95% band.",
             caption="A calibrated model stays inside the band; an S shape means intervals "
                     "that are too narrow or too wide."))
-    if "pareto_k" in ppc.columns:
-        figures.append(_figure(
-            "PSIS-LOO Pareto k", lambda: plot_pareto_k(ppc["pareto_k"].to_numpy(float),
-                                                       threshold=_PARETO_K_THRESHOLD),
-            alt="Pareto k of each training run.",
-            caption=f"Runs above {_PARETO_K_THRESHOLD} are influential: the leave-one-out "
-                    f"estimate is unreliable for them."))
+    figures.append(_figure(
+        "PSIS-LOO Pareto k", lambda: plot_pareto_k(loo["pareto_k"].to_numpy(float),
+                                                   threshold=_PARETO_K_THRESHOLD),
+        alt="Pareto k of each training observation.",
+        caption=f"Observations above {_PARETO_K_THRESHOLD} are influential: the leave-one-out "
+                f"estimate is unreliable for them."))
     return figures
 
 
@@ -335,7 +338,7 @@ def diagnostics_section(data: ReportData, config: ReportConfig) -> ReportSection
     Parameters
     ----------
     data : ReportData
-        Uses ``diagnostics``, ``ppc`` and ``runs``.
+        Uses ``diagnostics``, ``ppc``, ``loo`` and ``runs``.
     config : ReportConfig
         Table length.
 
@@ -357,7 +360,9 @@ def diagnostics_section(data: ReportData, config: ReportConfig) -> ReportSection
         tables.append(ReportTable("Runs per scale group", _runs_per_group(data.runs),
                                   "How many runs, datasets and benchmarks inform each group."))
     if data.ppc is not None:
-        figures += _ppc_figures(data.ppc, forecast_target(data.forecast), data.prob)
+        figures.append(_ppc_figure(data.ppc, forecast_target(data.forecast), data.prob))
+    if data.loo is not None:
+        figures += _loo_figures(data.loo)
     alerts = failed_checks(data)
     description = ("Whether the sampler converged and the model fits the runs it learned "
                    "from. Failed checks are listed first.")

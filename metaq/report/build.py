@@ -1,0 +1,178 @@
+"""Make a report from files: read the tables, fill a :class:`ReportData`, write HTML and PDF."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from metaq._paths import MODELS_DIR, STUDY_FEATURES, STUDY_RUNS
+from metaq.exceptions import SchemaError
+from metaq.report.contracts import ReportConfig, ReportData, ReportMetadata
+from metaq.report.html import write_html
+from metaq.report.pdf import PdfEngine, html_to_pdf
+from metaq.report.sections import failed_checks
+from metaq.tables import read_features, read_runs
+
+logger = logging.getLogger(__name__)
+
+#: The predictor that ships with metaq, used when no model is named.
+DEFAULT_MODEL = MODELS_DIR / "study_default.nc"
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    """What :func:`make_report` wrote.
+
+    Parameters
+    ----------
+    html : pathlib.Path
+        The self-contained HTML report.
+    pdf : pathlib.Path or None
+        The PDF, when one was asked for.
+    failed_checks : tuple of str
+        The diagnostics that failed (shown at the top of the report).
+    """
+
+    html: Path
+    pdf: Path | None
+    failed_checks: tuple[str, ...]
+
+
+def file_sha256(path: str | Path) -> str:
+    """Return the SHA-256 hex digest of a file's bytes.
+
+    Examples
+    --------
+    >>> from metaq._paths import STUDY_RUNS
+    >>> len(file_sha256(STUDY_RUNS))
+    64
+    """
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_forecast(path: str | Path) -> pd.DataFrame:
+    """Read a forecast summary table written by ``metaq forecast`` (CSV or Parquet).
+
+    Parameters
+    ----------
+    path : str or Path
+        The table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table as written (its columns are checked by :class:`ReportData`).
+
+    Raises
+    ------
+    SchemaError
+        When the file is missing or not CSV/Parquet.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise SchemaError(f"{path}: no such forecast file. Fix: write one with `metaq "
+                          f"forecast ... --out {path.name}`.")
+    if path.suffix.lower() == ".parquet":
+        return pd.read_parquet(path)
+    if path.suffix.lower() == ".csv":
+        return pd.read_csv(path, keep_default_na=False, na_values=[""])
+    raise SchemaError(f"{path}: unsupported forecast format {path.suffix!r}; use .csv or "
+                      f".parquet")
+
+
+def _interval_mass(forecast: pd.DataFrame | None, prob: float | None) -> float:
+    if prob is not None:
+        return prob
+    if forecast is not None and "prob" in forecast.columns and len(forecast):
+        return float(forecast["prob"].iloc[0])
+    return 0.9
+
+
+def make_report(out: str | Path, *, model: str | Path | None = None,
+                forecast: str | Path | None = None, runs: str | Path | None = None,
+                features: str | Path | None = None, use_default_model: bool = True,
+                pdf: bool | str | Path = False, pdf_engine: PdfEngine = "chromium",
+                prob: float | None = None, config: ReportConfig | None = None,
+                random_seed: int = 0) -> ReportFiles:
+    """Write the uncertainty report for a fitted predictor, its data and a forecast.
+
+    Parameters
+    ----------
+    out : str or Path
+        The ``.html`` file to write.
+    model : str or Path, optional
+        A fitted predictor (``.nc``); the shipped default (:data:`DEFAULT_MODEL`) when omitted
+        and ``use_default_model`` is true.
+    forecast : str or Path, optional
+        A forecast summary table (from ``metaq forecast``).
+    runs, features : str or Path, optional
+        The runs and features tables; the reference study's when omitted.
+    use_default_model : bool, default True
+        Use the shipped predictor when `model` is omitted (a data-only report otherwise).
+    pdf : bool or str or Path, default False
+        Also print a PDF: ``True`` puts it beside the HTML, a path puts it there.
+    pdf_engine : {"chromium", "weasyprint"}, default "chromium"
+        The HTML engine that prints the PDF.
+    prob : float, optional
+        Interval mass; the forecast's own (its ``prob`` column) or 0.9 when omitted.
+    config : ReportConfig, optional
+        Title, thresholds and sections.
+    random_seed : int, default 0
+        Seed of the correlation permutation tests and the model's explanation draws.
+
+    Returns
+    -------
+    ReportFiles
+        The written paths and any failed diagnostics.
+
+    Raises
+    ------
+    SchemaError
+        For a bad runs, features or forecast table.
+    MissingDependencyError
+        When the PDF engine is not installed.
+
+    Examples
+    --------
+    >>> files = make_report("report.html", use_default_model=False)  # doctest: +SKIP
+    """
+    from metaq.stats import correlate
+
+    runs_path, features_path = Path(runs or STUDY_RUNS), Path(features or STUDY_FEATURES)
+    runs_table = read_runs(runs_path)
+    features_table = read_features(features_path, allow_missing=True)
+    forecast_table = read_forecast(forecast) if forecast is not None else None
+    model_path = Path(model) if model is not None else (
+        DEFAULT_MODEL if use_default_model and DEFAULT_MODEL.is_file() else None)
+    mass = _interval_mass(forecast_table, prob)
+    hashes = {"runs": file_sha256(runs_path), "features": file_sha256(features_path)}
+    if forecast is not None:
+        hashes["forecast"] = file_sha256(forecast)
+    metadata = ReportMetadata.now(
+        model_file=str(model_path or ""),
+        model_sha256=file_sha256(model_path) if model_path else "",
+        data_hashes=hashes, seeds={"report": random_seed})
+    correlations = correlate(runs_table, features_table, random_seed=random_seed)
+    if model_path is None:
+        data = ReportData(metadata=metadata, prob=mass, forecast=forecast_table,
+                          correlations=correlations, runs=runs_table, features=features_table)
+    else:
+        from metaq.report.adapter import report_data_from_model
+
+        data = report_data_from_model(
+            model_path, runs_table, features_table, forecast=forecast_table, prob=mass,
+            metadata=metadata, correlations=correlations, random_seed=random_seed)
+    html_path = write_html(data, out, config)
+    pdf_path = None
+    if pdf:
+        target = html_path.with_suffix(".pdf") if pdf is True else Path(pdf)
+        pdf_path = html_to_pdf(html_path, target, engine=pdf_engine)
+    return ReportFiles(html=html_path, pdf=pdf_path, failed_checks=tuple(failed_checks(data)))
