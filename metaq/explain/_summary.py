@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from metaq.exceptions import InvalidParameterError
+from metaq.modeling.forecast import check_prob as check_forecast_prob
 
 DEFAULT_PROB = 0.9
 """Default probability mass of the central credible intervals (as ``metaq forecast --prob``)."""
@@ -23,11 +23,7 @@ def check_prob(prob: float | None) -> float:
     InvalidParameterError
         When `prob` is not strictly between 0 and 1; the message echoes it.
     """
-    if prob is None:
-        return DEFAULT_PROB
-    if not 0.0 < float(prob) < 1.0:
-        raise InvalidParameterError(f"prob={prob!r} must lie strictly between 0 and 1, e.g. 0.9")
-    return float(prob)
+    return DEFAULT_PROB if prob is None else check_forecast_prob(prob)
 
 
 def summarise_draws(draws: np.ndarray, prob: float | None = None) -> pd.DataFrame:

@@ -1,0 +1,164 @@
+"""The one place explain reads a fitted predictor, through its public API.
+
+Everything goes through ``HierarchicalDeltaModel.predict`` / ``.slopes`` /
+``.contributions``, so explain tables agree with forecasts. Calls take a seed: two calls with
+the same seed and the same (datasets, models, benchmarks) shapes use the same random numbers
+(new-group offsets, feature draws), which makes what-if contrasts paired per draw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from metaq.explain._names import check_known
+
+
+def model_features(model) -> list[str]:
+    """The features the predictor uses, in model order."""
+    return list(model.features_)
+
+
+def known_models(model) -> pd.DataFrame:
+    """The predictor's training base models: ``name``, ``params_b``, ``family``."""
+    return model.encoding_.models[["name", "params_b", "family"]].reset_index(drop=True)
+
+
+def model_benchmarks(model) -> list[str]:
+    """Task labels of the training runs (``benchmark`` or ``benchmark/domain``)."""
+    return model.encoding_.tasks["label"].tolist()
+
+
+def default_benchmarks(model) -> list[str]:
+    """Whole-benchmark tasks (the ones explain averages over by default)."""
+    tasks = model.encoding_.tasks
+    whole = tasks.loc[tasks["domain"] == "", "label"].tolist()
+    return whole or tasks["label"].tolist()
+
+
+def feature_means(model) -> dict[str, float]:
+    """Training mean of each feature (a typical dataset)."""
+    scaler = model.feature_scaler_
+    return dict(zip(scaler.features, scaler.means.tolist()))
+
+
+def training_feature_range(model, feature: str) -> tuple[float, float, float]:
+    """(min, max, sd) of `feature` over the training datasets, in raw units."""
+    position = model_features(model).index(feature)
+    raw = model.feature_scaler_.inverse_transform(model.training_x_)[:, position]
+    return float(raw.min()), float(raw.max()), float(model.feature_scaler_.sds[position])
+
+
+def resolve_targets(model, target_models) -> pd.DataFrame:
+    """Target models completed with their size and family (see resolve_target_models)."""
+    from metaq.forecasting import resolve_target_models
+
+    return resolve_target_models(target_models, known_models(model))
+
+
+def resolve_benchmarks(model, benchmarks: Sequence[str] | None) -> list[str]:
+    """`benchmarks` checked against the predictor's tasks (whole benchmarks when None)."""
+    if benchmarks is None:
+        return default_benchmarks(model)
+    check_known(benchmarks, model_benchmarks(model), kind="benchmark")
+    return list(benchmarks)
+
+
+def slope_draws(model, target_models, benchmarks: Sequence[str] | None,
+                random_seed: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Standardised slopes per draw: targets and ``(sample, model, benchmark, feature)``."""
+    targets = resolve_targets(model, target_models)
+    slopes = model.slopes(targets, resolve_benchmarks(model, benchmarks),
+                          random_seed=random_seed)
+    values = slopes.transpose("chain", "draw", "target_model", "task", "feature").to_numpy()
+    return targets, values.reshape(-1, *values.shape[2:])
+
+
+def _forecast(model, features: pd.DataFrame, target_models, benchmarks, random_seed: int):
+    return model.predict(features.reset_index(drop=True), resolve_targets(model, target_models),
+                         resolve_benchmarks(model, benchmarks), include_run_noise=False,
+                         random_seed=random_seed)
+
+
+def _row_index(forecast) -> pd.DataFrame:
+    rows = forecast.rows
+    label = np.where(rows["domain"] == "", rows["benchmark"],
+                     rows["benchmark"] + "/" + rows["domain"])
+    return pd.DataFrame({"dataset_id": rows["dataset_id"], "target_model": rows["target_model"],
+                         "params_b": rows["params_b"], "benchmark": label})
+
+
+def change_draws(model, features: pd.DataFrame, target_models, benchmarks,
+                 random_seed: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Expected change (no run-to-run noise) on the target scale: rows, ``(sample, row)``."""
+    forecast = _forecast(model, features, target_models, benchmarks, random_seed)
+    return _row_index(forecast), forecast.values
+
+
+def contribution_draws(model, features: pd.DataFrame, target_models, benchmarks,
+                       random_seed: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Per-feature terms ``x_k * slope_k`` and their sum, on the linear-predictor scale.
+
+    Returns rows (dataset x model x benchmark), ``(sample, row, feature + 1)`` draws (the
+    last column is the sum over features: the forecast's distance from a typical dataset) and
+    the ``(row, feature)`` standardised feature values (NaN where missing).
+    """
+    targets = resolve_targets(model, target_models)
+    chosen = resolve_benchmarks(model, benchmarks)
+    table = features.reset_index(drop=True)
+    parts = model.contributions(table, targets, chosen, random_seed=random_seed)
+    parts = parts.transpose("chain", "draw", "dataset_id", "target_model", "task", "feature")
+    terms = parts.to_numpy().reshape(-1, *parts.shape[2:])  # (sample, d, m, t, k)
+    stacked = np.concatenate([terms, terms.sum(axis=-1, keepdims=True)], axis=-1)
+    rows = _rows(table, targets, chosen)
+    x_rows = np.repeat(model.feature_scaler_.transform(table), len(targets) * len(chosen),
+                       axis=0)
+    return rows, stacked.reshape(stacked.shape[0], -1, stacked.shape[-1]), x_rows
+
+
+def _rows(table: pd.DataFrame, targets: pd.DataFrame, benchmarks: list[str]) -> pd.DataFrame:
+    """Row index in (dataset, model, benchmark) order, as predict and contributions use."""
+    n_d, n_m, n_t = len(table), len(targets), len(benchmarks)
+    model_pos = np.tile(np.repeat(np.arange(n_m), n_t), n_d)
+    return pd.DataFrame({
+        "dataset_id": np.repeat(table["dataset_id"].to_numpy(dtype=object), n_m * n_t),
+        "target_model": targets["name"].to_numpy(dtype=object)[model_pos],
+        "params_b": targets["params_b"].to_numpy(dtype=float)[model_pos],
+        "benchmark": np.tile(np.asarray(benchmarks, dtype=object), n_d * n_m)})
+
+
+def run_outcome_draws(model, features: pd.DataFrame, target_models, benchmarks, *,
+                      n_items: int, random_seed: int
+                      ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """Expected change, and the mean and sd of a future run's outcome, per draw.
+
+    With the binomial likelihood the outcome is the run's logit fine-tuned score, Gaussian
+    around ``logit(p)`` with variance ``(run_sd**2 + 1 / n_items) / (p (1 - p))`` (the
+    beta-binomial's variance on the logit scale by the delta method); with the Student-t one
+    it is the change itself, with sd ``residual_sd * y_scale``.
+
+    Returns rows, change ``(sample, row)`` on the target scale, outcome mean and sd
+    ``(sample, row)``.
+    """
+    from scipy.special import logit
+
+    from metaq.modeling.predictive import flatten_posterior
+
+    forecast = _forecast(model, features, target_models, benchmarks, random_seed)
+    params = flatten_posterior(model.idata_.posterior, ["run_sd", "residual_sd"])
+    if model.likelihood_ == "binomial":
+        p = forecast.scores
+        sd = np.sqrt((np.square(params["run_sd"])[:, None] + 1.0 / n_items) / (p * (1.0 - p)))
+        mean = logit(p)
+    else:
+        mean = forecast.values
+        sd = np.broadcast_to((params["residual_sd"] * model.y_scale_)[:, None], mean.shape)
+    return _row_index(forecast), forecast.values, mean, sd
+
+
+def forecast_draws(forecast) -> tuple[pd.DataFrame, np.ndarray]:
+    """Whole-benchmark rows of a Forecast and their draws ``(sample, row)``."""
+    whole = (forecast.rows["domain"] == "").to_numpy()
+    return forecast.rows.loc[whole].reset_index(drop=True), forecast.values[:, whole]
