@@ -63,7 +63,8 @@ def stratified_sample(keys: Sequence[str], domains: Sequence[str], lengths: Sequ
 
     Examples
     --------
-    >>> mask = stratified_sample(list("abcdef"), ["x"] * 3 + ["y"] * 3, [1, 2, 3] * 2, 2)
+    >>> mask = stratified_sample(list("abcdef"), ["x"] * 3 + ["y"] * 3, [1, 2, 3] * 2, 2,
+    ...                          n_length_bins=1)
     >>> int(mask[:3].sum()), int(mask[3:].sum())
     (1, 1)
     """
@@ -115,7 +116,7 @@ def mean_se(values: np.ndarray, population: int) -> tuple[float, float]:
     Examples
     --------
     >>> mean_se(np.array([0.0, 1.0]), population=4)
-    (0.5, 0.3535533905948738)
+    (0.5, 0.3535533905932738)
     """
     n = values.size
     if n == 0:
