@@ -1,0 +1,53 @@
+"""Benjamini-Hochberg false discovery rate adjustment."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from metaq.exceptions import InvalidParameterError
+
+
+def benjamini_hochberg(p_values: ArrayLike) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (q-values) of one family of tests.
+
+    ``q_(i) = min_{j >= i} min(1, m * p_(j) / j)`` over the p-values sorted ascending, with m
+    the number of tests. A test is declared a discovery at FDR level alpha when q <= alpha.
+    NaN p-values (tests that could not be run) are left NaN and are not counted in m.
+
+    Parameters
+    ----------
+    p_values : array_like
+        The p-values of the family, any shape.
+
+    Returns
+    -------
+    numpy.ndarray
+        The q-values, in the input's shape and order.
+
+    Raises
+    ------
+    InvalidParameterError
+        When a p-value lies outside [0, 1].
+
+    Examples
+    --------
+    >>> benjamini_hochberg([0.01, 0.04, 0.03, 0.5]).round(3).tolist()
+    [0.04, 0.053, 0.053, 0.5]
+    """
+    p = np.asarray(p_values, dtype=float)
+    finite = np.isfinite(p)
+    if ((p[finite] < 0) | (p[finite] > 1)).any():
+        bad = p[finite][(p[finite] < 0) | (p[finite] > 1)][0]
+        raise InvalidParameterError(f"p-value {bad!r} lies outside [0, 1]; pass p-values, "
+                                    f"not test statistics")
+    tested = p[finite]
+    order = np.argsort(tested)
+    m = tested.size
+    scaled = tested[order] * m / np.arange(1, m + 1)
+    adjusted = np.minimum.accumulate(scaled[::-1])[::-1].clip(max=1.0)
+    q = np.full(p.shape, np.nan)
+    q_finite = np.empty(m)
+    q_finite[order] = adjusted
+    q[finite] = q_finite
+    return q
