@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from metaq.exceptions import InvalidParameterError, MetaqError, SchemaError
+from metaq._paths import MODELS_DIR
+from metaq.exceptions import InvalidParameterError, MetaqError
 from metaq.explain._names import check_known
 
 logger = logging.getLogger(__name__)
@@ -25,6 +26,8 @@ TargetSpec = Mapping[str, Any] | str
 """A target model: a name the predictor saw, or ``{"name", "params_b", ["family"]}``."""
 
 UNKNOWN_FAMILY = "unknown"
+DEFAULT_MODEL = MODELS_DIR / "study_default.nc"
+"""The shipped default predictor, fitted on the reference study's runs."""
 
 
 def resolve_target_models(targets: Sequence[TargetSpec] | pd.DataFrame | None,
@@ -157,3 +160,302 @@ def gather_features(datasets: Sequence[str | Path], needed: Sequence[str], *,
         table = table.loc[:, ~table.columns.str.endswith("__dup")]
     not_extracted = [n for n in needed if n not in table.columns]
     return table, not_extracted
+
+
+def resolve_benchmarks(benchmarks: Sequence[str] | None, tasks: pd.DataFrame) -> list[str]:
+    """Benchmarks checked against the predictor's tasks; its whole benchmarks when None.
+
+    Parameters
+    ----------
+    benchmarks : sequence of str, optional
+        ``"benchmark"`` or ``"benchmark/domain"`` labels.
+    tasks : pandas.DataFrame
+        The predictor's training tasks (``benchmark``, ``domain``, ``label``).
+
+    Returns
+    -------
+    list of str
+
+    Raises
+    ------
+    UnknownNameError
+        For a benchmark the predictor did not see, with a did-you-mean suggestion.
+    """
+    if benchmarks is None:
+        whole = tasks.loc[tasks["domain"] == "", "label"].tolist()
+        return whole or tasks["label"].tolist()
+    check_known(benchmarks, tasks["label"].tolist(), kind="benchmark")
+    return list(benchmarks)
+
+
+def load_predictor(model=None):
+    """A fitted predictor: `model` itself, loaded from a path, or the shipped default.
+
+    Raises
+    ------
+    ModelNotFoundError
+        When the file (or the shipped default) does not exist.
+    IncompatibleModelError
+        When it was saved by an incompatible metaq version or spec.
+    """
+    from metaq.modeling import HierarchicalDeltaModel
+
+    if isinstance(model, HierarchicalDeltaModel):
+        return model
+    return HierarchicalDeltaModel.load(DEFAULT_MODEL if model is None else model)
+
+
+@dataclass
+class DatasetForecast:
+    """A forecast of new datasets with the features it used and where it was written.
+
+    Attributes
+    ----------
+    forecast : Forecast
+        Posterior draws (rows: dataset x target model x benchmark).
+    summary : pandas.DataFrame
+        ``forecast.summary(prob)``: the tidy FORECAST table.
+    features : pandas.DataFrame
+        The features the forecast used (extracted or given).
+    not_extracted : list of str
+        Features of the predictor that no extractor could produce here.
+    prob : float
+        Interval mass of `summary`.
+    written : list of Path
+        Files written by :meth:`write`.
+    """
+
+    forecast: Any
+    summary: pd.DataFrame
+    features: pd.DataFrame
+    not_extracted: list[str]
+    prob: float
+    written: list[Path] = field(default_factory=list)
+
+    def write(self, out: str | Path) -> list[Path]:
+        """Write the forecast table to a ``.csv``/``.parquet`` file, or a folder of tables.
+
+        A folder gets ``forecast.csv``, ``features.csv`` and ``ranking.csv`` (P(best) and
+        expected regret per target model, averaged over benchmarks).
+        """
+        from metaq.explain.ranking import rank_candidates
+
+        out = Path(out)
+        if out.suffix.lower() in {".csv", ".parquet"}:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            if out.suffix.lower() == ".csv":
+                self.summary.to_csv(out, index=False)
+            else:
+                self.summary.to_parquet(out, index=False)
+            self.written = [out]
+            return self.written
+        out.mkdir(parents=True, exist_ok=True)
+        tables = {"forecast.csv": self.summary, "features.csv": self.features,
+                  "ranking.csv": rank_candidates(self.forecast, prob=self.prob)}
+        for name, table in tables.items():
+            table.to_csv(out / name, index=False)
+        self.written = [out / name for name in tables]
+        return self.written
+
+    def format_summary(self) -> str:
+        """A compact text table: mean change, interval, P(gain), P(best), missing features."""
+        table = self.summary
+        pct = f"{100 * self.prob:g}%"
+        lines = [f"forecast change ({table['target'].iloc[0]} scale), {pct} intervals, "
+                 f"P(best) among the {table['dataset_id'].nunique()} given dataset(s)"]
+        shown = pd.DataFrame({
+            "dataset": table["dataset_id"], "target model": table["target_model"],
+            "benchmark": np.where(table["domain"] == "", table["benchmark"],
+                                  table["benchmark"] + "/" + table["domain"]),
+            "mean": table["mean"].map("{:+.3f}".format),
+            "interval": [f"[{lo:+.3f}, {hi:+.3f}]" for lo, hi in zip(table["lo"], table["hi"])],
+            "P(gain)": table["prob_gain"].map("{:.2f}".format),
+            "P(best)": table["prob_best"].map("{:.2f}".format),
+        })
+        lines.append(shown.to_string(index=False))
+        for dataset, missing in self.forecast.missing_features.items():
+            if missing:
+                lines.append(f"{dataset}: missing features integrated over their training "
+                             f"distribution: {', '.join(missing)}")
+        return "\n".join(lines)
+
+
+def forecast_datasets(datasets: Sequence[str | Path] = (), *,
+                      features: pd.DataFrame | str | Path | None = None, model=None,
+                      target_models: Sequence[TargetSpec] | pd.DataFrame | None = None,
+                      benchmarks: Sequence[str] | None = None, prob: float = 0.9,
+                      cache_dir: str | Path | None = None,
+                      extractor_options: Mapping[str, Any] | None = None,
+                      random_seed: int | None = 0,
+                      out: str | Path | None = None) -> DatasetForecast:
+    """Forecast what fine-tuning on each dataset does, per target model and benchmark.
+
+    Give dataset files (the features the predictor needs are extracted, cached per example;
+    those no extractor can produce here are integrated over) or a features table (nothing
+    is extracted; missing values are integrated over).
+
+    Parameters
+    ----------
+    datasets : sequence of str or Path
+        Dataset files (JSONL, Parquet, CSV, ...); the dataset id is the file stem.
+    features : DataFrame or path, optional
+        A features table instead of `datasets`.
+    model : HierarchicalDeltaModel or path, optional
+        The predictor; the shipped default (``models/study_default.nc``) when None.
+    target_models : sequence or DataFrame, optional
+        Names of models the predictor saw, or ``{"name", "params_b", "family"}`` for any
+        other; every training base model when None.
+    benchmarks : sequence of str, optional
+        ``"benchmark"`` or ``"benchmark/domain"``; the predictor's whole benchmarks when None.
+    prob : float, default 0.9
+        Mass of the central interval ``lo..hi``.
+    cache_dir : str or Path, optional
+        Per-example cache of the extraction.
+    extractor_options : mapping, optional
+        Extractor options (``tokenizer``, ``lm``, ``embedding_model``, ...).
+    random_seed : int, optional
+        Seed of the forecast draws.
+    out : str or Path, optional
+        Also write the tables there (see :meth:`DatasetForecast.write`).
+
+    Returns
+    -------
+    DatasetForecast
+
+    Raises
+    ------
+    InvalidParameterError
+        When both or neither of `datasets` and `features` are given, or a target model has
+        no size; an interval mass outside (0, 1).
+    UnknownNameError
+        For an unknown benchmark (with a suggestion).
+
+    Examples
+    --------
+    >>> result = forecast_datasets(features="data/study/features.csv",
+    ...                            target_models=[{"name": "x", "params_b": 70}]
+    ...                            )  # doctest: +SKIP
+    >>> result.summary[["dataset_id", "benchmark", "mean", "lo", "hi", "prob_gain"]]  # doctest: +SKIP
+    """
+    from metaq.modeling.forecast import check_prob
+
+    check_prob(prob)
+    predictor = load_predictor(model)
+    targets = resolve_target_models(target_models, predictor.encoding_.models)
+    chosen = resolve_benchmarks(benchmarks, predictor.encoding_.tasks)
+    table, not_extracted = _input_features(datasets, features, predictor.features_,
+                                           cache_dir, extractor_options)
+    forecast = predictor.predict(table, targets, chosen, prob=prob, random_seed=random_seed)
+    result = DatasetForecast(forecast, forecast.summary(prob), table, not_extracted, prob)
+    if out is not None:
+        result.write(out)
+    return result
+
+
+def _input_features(datasets: Sequence[str | Path], features, needed: Sequence[str],
+                    cache_dir, extractor_options) -> tuple[pd.DataFrame, list[str]]:
+    from metaq.modeling.design import as_features_table
+
+    if bool(len(datasets)) == (features is not None):
+        raise InvalidParameterError(
+            "give either dataset files or a features table (--features), not "
+            f"{'both' if features is not None else 'neither'}. Fix: e.g. `metaq forecast "
+            "data.jsonl ...` or `metaq forecast --features features.csv ...`.")
+    if features is not None:
+        table = as_features_table(features, allow_missing=True)
+        return table, []
+    table, not_extracted = gather_features(datasets, needed, cache_dir=cache_dir,
+                                           extractor_options=extractor_options)
+    if not_extracted:
+        logger.warning("features %s could not be extracted here; the forecast integrates over "
+                       "them (wider intervals)", not_extracted)
+    return table, not_extracted
+
+
+def forecast_report_tables(features: pd.DataFrame | str | Path, out_dir: str | Path, *,
+                           model=None,
+                           target_models: Sequence[TargetSpec] | pd.DataFrame | None = None,
+                           benchmarks: Sequence[str] | None = None, prob: float = 0.9,
+                           random_seed: int = 0, figures: bool = True) -> dict[str, Path]:
+    """Forecast and explain a features table; write tidy tables (CSV) and figures (PNG).
+
+    The forecast + explain part of ``metaq demo``: everything a report shows about new
+    datasets, each table beside its figure.
+
+    Parameters
+    ----------
+    features : DataFrame or path
+        Features of the candidate datasets (missing metrics allowed).
+    out_dir : str or Path
+        Folder to write into (created).
+    model : HierarchicalDeltaModel or path, optional
+        The predictor; the shipped default when None.
+    target_models : sequence or DataFrame, optional
+        Target models (see :func:`forecast_datasets`); the training base models when None.
+    benchmarks : sequence of str, optional
+        Benchmarks; the predictor's whole benchmarks when None.
+    prob : float, default 0.9
+        Interval mass of every table.
+    random_seed : int, default 0
+        Seed of every draw.
+    figures : bool, default True
+        Also draw the PNG figures.
+
+    Returns
+    -------
+    dict of str to Path
+        Name -> file: ``forecast``, ``ranking``, ``benchmark_effects``, ``importance``,
+        ``scale_contrast``, ``contributions``, ``sweep`` (the most important feature over its
+        range, for every target model), each ``.csv``, and with `figures` the same names as
+        ``<name>_figure`` -> ``.png``.
+
+    Examples
+    --------
+    >>> paths = forecast_report_tables("data/study/features.csv", "out/",
+    ...                                target_models=["PLLuM-8B-instruct",
+    ...                                               {"name": "big", "params_b": 70}]
+    ...                                )  # doctest: +SKIP
+    """
+    from metaq.explain import plots
+    from metaq.explain.contributions import feature_contributions
+    from metaq.explain.importance import feature_importance, scale_contrast
+    from metaq.explain.ranking import benchmark_effects, rank_candidates
+    from metaq.explain.whatif import sweep
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    predictor = load_predictor(model)
+    result = forecast_datasets(features=features, model=predictor, target_models=target_models,
+                               benchmarks=benchmarks, prob=prob, random_seed=random_seed)
+    options = {"target_models": target_models, "benchmarks": benchmarks, "prob": prob,
+               "random_seed": random_seed}
+    table = result.features
+    importance = feature_importance(predictor, **options)
+    top = feature_importance(predictor, by="overall", **options)["feature"].iloc[0]
+    tables = {
+        "forecast": (result.summary, plots.draw_forecast),
+        "ranking": (rank_candidates(result.forecast, benchmarks=benchmarks, prob=prob),
+                    plots.draw_ranking),
+        "benchmark_effects": (benchmark_effects(result.forecast, benchmarks=benchmarks,
+                                                prob=prob), None),
+        "importance": (importance, plots.draw_importance),
+        "scale_contrast": (scale_contrast(predictor, benchmarks=benchmarks, prob=prob,
+                                          random_seed=random_seed), plots.draw_scale_contrast),
+        "contributions": (feature_contributions(predictor, table, **options),
+                          plots.draw_contributions),
+        "sweep": (sweep(predictor, top, **options), plots.draw_sweep),
+    }
+    return _write_tables(tables, out_dir, figures)
+
+
+def _write_tables(tables: dict[str, tuple[pd.DataFrame, Any]], out_dir: Path,
+                  figures: bool) -> dict[str, Path]:
+    paths = {}
+    for name, (frame, draw) in tables.items():
+        paths[name] = out_dir / f"{name}.csv"
+        frame.to_csv(paths[name], index=False)
+        if figures and draw is not None:
+            paths[f"{name}_figure"] = out_dir / f"{name}.png"
+            draw(frame).savefig(paths[f"{name}_figure"], dpi=110)
+    logger.info("wrote %d forecast/explain files to %s", len(paths), out_dir)
+    return paths

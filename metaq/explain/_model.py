@@ -13,7 +13,6 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from metaq.explain._names import check_known
 
 
 def model_features(model) -> list[str]:
@@ -24,18 +23,6 @@ def model_features(model) -> list[str]:
 def known_models(model) -> pd.DataFrame:
     """The predictor's training base models: ``name``, ``params_b``, ``family``."""
     return model.encoding_.models[["name", "params_b", "family"]].reset_index(drop=True)
-
-
-def model_benchmarks(model) -> list[str]:
-    """Task labels of the training runs (``benchmark`` or ``benchmark/domain``)."""
-    return model.encoding_.tasks["label"].tolist()
-
-
-def default_benchmarks(model) -> list[str]:
-    """Whole-benchmark tasks (the ones explain averages over by default)."""
-    tasks = model.encoding_.tasks
-    whole = tasks.loc[tasks["domain"] == "", "label"].tolist()
-    return whole or tasks["label"].tolist()
 
 
 def feature_means(model) -> dict[str, float]:
@@ -60,10 +47,9 @@ def resolve_targets(model, target_models) -> pd.DataFrame:
 
 def resolve_benchmarks(model, benchmarks: Sequence[str] | None) -> list[str]:
     """`benchmarks` checked against the predictor's tasks (whole benchmarks when None)."""
-    if benchmarks is None:
-        return default_benchmarks(model)
-    check_known(benchmarks, model_benchmarks(model), kind="benchmark")
-    return list(benchmarks)
+    from metaq.forecasting import resolve_benchmarks as resolve
+
+    return resolve(benchmarks, model.encoding_.tasks)
 
 
 def slope_draws(model, target_models, benchmarks: Sequence[str] | None,

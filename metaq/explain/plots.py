@@ -1,0 +1,203 @@
+"""Figures of the explain tables: each ``plot_*`` computes its table, then only draws.
+
+Every ``plot_x(model, ...)`` is ``draw_x(x(model, ...))``: the ``draw_*`` functions take the
+tidy table a compute function returned and draw it, nothing else, so a table written to CSV
+and its figure always agree. Figures are built with :class:`matplotlib.figure.Figure` (no
+pyplot state); save them with ``fig.savefig(path)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from metaq.explain.contributions import feature_contributions
+from metaq.explain.importance import feature_importance, permutation_importance, scale_contrast
+from metaq.explain.next_run import rank_next_runs
+from metaq.explain.ranking import rank_candidates
+from metaq.explain.whatif import sweep, what_if
+
+PANEL_WIDTH = 4.5
+ROW_HEIGHT = 0.32
+
+
+def _figure(n_panels: int, n_rows: int):
+    from matplotlib.figure import Figure
+
+    height = max(2.5, 1.2 + ROW_HEIGHT * n_rows)
+    fig = Figure(figsize=(PANEL_WIDTH * n_panels, height), layout="constrained")
+    axes = fig.subplots(1, n_panels, sharey=True, squeeze=False)[0]
+    return fig, axes
+
+
+def _intervals(ax, labels: Sequence[str], table: pd.DataFrame, *, xlabel: str) -> None:
+    """Point estimates with interval bars, one row per label, and a zero line."""
+    y = np.arange(len(labels))[::-1]
+    ax.errorbar(table["estimate"], y, xerr=[table["estimate"] - table["lower"],
+                                            table["upper"] - table["estimate"]],
+                fmt="o", color="tab:blue", ecolor="tab:blue", capsize=2)
+    ax.axvline(0.0, color="grey", lw=0.8, ls="--")
+    ax.set_yticks(y, labels)
+    ax.set_xlabel(xlabel)
+
+
+def _panels(table: pd.DataFrame, by: str | None) -> list[tuple[str, pd.DataFrame]]:
+    if by is None or by not in table.columns:
+        return [("", table)]
+    return [(str(key), part) for key, part in table.groupby(by, sort=False)]
+
+
+def draw_importance(table: pd.DataFrame):
+    """Standardised slopes with intervals, one panel per target model (if present)."""
+    panels = _panels(table, "target_model")
+    features = list(dict.fromkeys(panels[0][1]["feature"]))
+    fig, axes = _figure(len(panels), len(features))
+    for ax, (title, part) in zip(axes, panels):
+        part = part.set_index("feature").loc[features].reset_index()
+        _intervals(ax, features, part, xlabel="slope per SD of the feature")
+        ax.set_title(title or "all models")
+    return fig
+
+
+def draw_scale_contrast(table: pd.DataFrame):
+    """Slopes for the small and the large model and their per-draw difference."""
+    fig = draw_importance(table.assign(target_model=table["term"] + ": "
+                                       + table["target_model"]))
+    return fig
+
+
+def draw_permutation_importance(table: pd.DataFrame):
+    """Increase of the training error when each feature is shuffled."""
+    fig, axes = _figure(1, len(table))
+    _intervals(axes[0], table["feature"].tolist(), table,
+               xlabel="increase of mean squared error")
+    axes[0].set_title("permutation importance (training runs)")
+    return fig
+
+
+def draw_contributions(table: pd.DataFrame):
+    """Per-feature contributions, one panel per dataset (first model and benchmark)."""
+    first = table.iloc[0]
+    keep = (table["target_model"] == first["target_model"]) & (
+        table["benchmark"] == first["benchmark"])
+    panels = _panels(table.loc[keep], "dataset_id")
+    terms = list(dict.fromkeys(panels[0][1]["term"]))
+    fig, axes = _figure(len(panels), len(terms))
+    for ax, (title, part) in zip(axes, panels):
+        _intervals(ax, terms, part, xlabel="contribution to the change")
+        ax.set_title(f"{title}\n{first['target_model']}, {first['benchmark']}", fontsize=9)
+    return fig
+
+
+def draw_what_if(table: pd.DataFrame):
+    """Per-draw change of the forecast, one panel per target model."""
+    panels = _panels(table, "target_model")
+    rows = [f"{d} / {b}" for d, b in zip(panels[0][1]["dataset_id"], panels[0][1]["benchmark"])]
+    fig, axes = _figure(len(panels), len(rows))
+    for ax, (title, part) in zip(axes, panels):
+        _intervals(ax, rows, part.reset_index(drop=True), xlabel="change of the forecast")
+        ax.set_title(f"{title}\n{part['change'].iloc[0]}", fontsize=9)
+    return fig
+
+
+def draw_sweep(table: pd.DataFrame):
+    """Forecast curves with bands over the feature grid, one panel per benchmark."""
+    panels = _panels(table, "benchmark")
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(PANEL_WIDTH * len(panels), 3.5), layout="constrained")
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for ax, (title, part) in zip(axes, panels):
+        for target, curve in part.groupby("target_model", sort=False):
+            line, = ax.plot(curve["value"], curve["estimate"], label=str(target))
+            ax.fill_between(curve["value"], curve["lower"], curve["upper"], alpha=0.2,
+                            color=line.get_color())
+        ax.axhline(0.0, color="grey", lw=0.8, ls="--")
+        ax.set_xlabel(str(part["feature"].iloc[0]))
+        ax.set_ylabel("forecast change")
+        ax.set_title(title)
+        ax.legend(fontsize=8)
+    return fig
+
+
+def draw_ranking(table: pd.DataFrame):
+    """P(best) of each candidate, one panel per target model, regret in the labels."""
+    panels = _panels(table, "target_model")
+    n_rows = max(len(part) for _, part in panels)
+    fig, axes = _figure(len(panels), n_rows)
+    for ax, (title, part) in zip(axes, panels):
+        y = np.arange(len(part))[::-1]
+        ax.barh(y, part["prob_best"], color="tab:green")
+        labels = [f"{d} (regret {r:.3g})" for d, r in
+                  zip(part["dataset_id"], part["expected_regret"])]
+        ax.set_yticks(y, labels)
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("P(best)")
+        ax.set_title(title)
+    return fig
+
+
+def draw_next_runs(table: pd.DataFrame):
+    """Expected share of forecast variance each candidate run would remove."""
+    fig, axes = _figure(1, len(table))
+    y = np.arange(len(table))[::-1]
+    axes[0].barh(y, table["reduction_share"], color="tab:purple")
+    axes[0].set_yticks(y, [f"{d} @ {m}" for d, m in
+                           zip(table["dataset_id"], table["target_model"])])
+    axes[0].set_xlabel("expected share of forecast variance removed")
+    return fig
+
+
+def draw_forecast(summary: pd.DataFrame):
+    """Forecast mean and interval per dataset and benchmark, one panel per target model."""
+    table = summary.rename(columns={"mean": "estimate", "lo": "lower", "hi": "upper"})
+    panels = _panels(table, "target_model")
+    rows = [f"{d} / {b}" for d, b in zip(panels[0][1]["dataset_id"], panels[0][1]["benchmark"])]
+    fig, axes = _figure(len(panels), len(rows))
+    for ax, (title, part) in zip(axes, panels):
+        _intervals(ax, rows, part.reset_index(drop=True),
+                   xlabel=f"forecast change ({part['target'].iloc[0]})")
+        ax.set_title(title)
+    return fig
+
+
+def plot_feature_importance(model, **kwargs):
+    """:func:`~metaq.explain.importance.feature_importance`, drawn."""
+    return draw_importance(feature_importance(model, **kwargs))
+
+
+def plot_scale_contrast(model, **kwargs):
+    """:func:`~metaq.explain.importance.scale_contrast`, drawn."""
+    return draw_scale_contrast(scale_contrast(model, **kwargs))
+
+
+def plot_permutation_importance(model, runs, features, **kwargs):
+    """:func:`~metaq.explain.importance.permutation_importance`, drawn."""
+    return draw_permutation_importance(permutation_importance(model, runs, features, **kwargs))
+
+
+def plot_contributions(model, features, **kwargs):
+    """:func:`~metaq.explain.contributions.feature_contributions`, drawn."""
+    return draw_contributions(feature_contributions(model, features, **kwargs))
+
+
+def plot_what_if(model, baseline, changes, **kwargs):
+    """:func:`~metaq.explain.whatif.what_if`, drawn."""
+    return draw_what_if(what_if(model, baseline, changes, **kwargs))
+
+
+def plot_sweep(model, feature, grid=None, **kwargs):
+    """:func:`~metaq.explain.whatif.sweep`, drawn."""
+    return draw_sweep(sweep(model, feature, grid, **kwargs))
+
+
+def plot_ranking(forecast, **kwargs):
+    """:func:`~metaq.explain.ranking.rank_candidates`, drawn."""
+    return draw_ranking(rank_candidates(forecast, **kwargs))
+
+
+def plot_next_runs(model, candidates, features, **kwargs):
+    """:func:`~metaq.explain.next_run.rank_next_runs`, drawn."""
+    return draw_next_runs(rank_next_runs(model, candidates, features, **kwargs))
