@@ -102,7 +102,7 @@ class ScoreStore:
             rows = self.connection.execute(
                 f"SELECT content_hash, payload FROM scores WHERE extractor = ? "  # noqa: S608
                 f"AND content_hash IN ({marks})", (extractor, *chunk))
-            found.update((h, _decode(p)) for h, p in rows)
+            found.update((h, decode_scores(p)) for h, p in rows)
         return found
 
     def put_many(self, extractor: str, scores: Mapping[str, Mapping[str, Any]]) -> None:
@@ -118,7 +118,7 @@ class ScoreStore:
         with self.connection:
             self.connection.executemany(
                 "INSERT OR IGNORE INTO scores (extractor, content_hash, payload) VALUES (?, ?, ?)",
-                ((extractor, h, _encode(s)) for h, s in scores.items()))
+                ((extractor, h, encode_scores(s)) for h, s in scores.items()))
 
     def count(self, extractor: str | None = None) -> int:
         """Number of stored rows, for one extractor key or in total."""
@@ -139,8 +139,8 @@ class ScoreStore:
             self._connection = None
 
 
-def _encode(scores: Mapping[str, Any]) -> str:
-    # Python's JSON round-trips NaN and infinity (as non-standard literals) exactly.
+def encode_scores(scores: Mapping[str, Any]) -> str:
+    """One example's scores as JSON (NaN and infinity round-trip exactly)."""
     return json.dumps(dict(scores), separators=(",", ":"), sort_keys=True, default=_plain)
 
 
@@ -152,5 +152,6 @@ def _plain(value: Any) -> Any:
                     f"or string; extractors must return plain scalars")
 
 
-def _decode(payload: str) -> dict[str, Any]:
+def decode_scores(payload: str) -> dict[str, Any]:
+    """Inverse of :func:`encode_scores`."""
     return json.loads(payload)

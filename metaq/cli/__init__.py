@@ -19,6 +19,8 @@ from metaq.exceptions import MetaqError
 COMMANDS: tuple[str, ...] = (
     "correlate",
     "runs",
+    "extract",
+    "metrics",
     "report",
 )
 

@@ -30,7 +30,7 @@ from metaq.features.base import Example, Extractor
 from metaq.features.registry import build_extractor, resolve_selection
 from metaq.io.mapping import ColumnMapping
 from metaq.io.reader import OnError, ReadStats, iter_example_batches
-from metaq.io.records import dataset_stem
+from metaq.io.records import count_records, dataset_stem
 from metaq.store import ScoreStore
 from metaq.tables.features import validate_features
 
@@ -75,8 +75,9 @@ def extract_features(paths: str | Path | Sequence[str | Path],
                      on_error: OnError = "stop", engine: Engine = "local",
                      batch_size: int = 256, progress: bool = False,
                      extractor_options: Mapping[str, Any] | None = None,
-                     columns: ColumnMapping | None = None, split: str | None = None,
-                     ray_options: Mapping[str, Any] | None = None) -> pd.DataFrame:
+                     columns: ColumnMapping | str | None = None, split: str | None = None,
+                     ray_options: Mapping[str, Any] | None = None,
+                     out: str | Path | None = None) -> pd.DataFrame:
     """Measure datasets and return their features table.
 
     Parameters
@@ -104,12 +105,15 @@ def extract_features(paths: str | Path | Sequence[str | Path],
     extractor_options : mapping, optional
         Keyword options (``tokenizer``, ``lm``, ``device``...); each extractor receives those
         its constructor accepts.
-    columns : ColumnMapping, optional
-        Field names of the datasets (detected when not given).
+    columns : ColumnMapping or str, optional
+        Field names of the datasets, or their ``part=field,...`` text (detected when not
+        given).
     split : str, optional
         Split of ``datasets`` sources.
     ray_options : mapping, optional
         Options of the Ray engine.
+    out : str or Path, optional
+        Also write the table there (``.csv`` or ``.parquet``).
 
     Returns
     -------
@@ -135,6 +139,9 @@ def extract_features(paths: str | Path | Sequence[str | Path],
     [['gsm8k_train', 300]]
     """
     paths = [paths] if isinstance(paths, str | Path) else list(paths)
+    out = _check_out(out)
+    if isinstance(columns, str):
+        columns = ColumnMapping.parse(columns)
     ids = _dataset_ids(paths, dataset_ids)
     jobs = _make_jobs(metrics, extractor_options or {})
     store = ScoreStore(cache_dir)
@@ -158,7 +165,29 @@ def extract_features(paths: str | Path | Sequence[str | Path],
             rows.extend(_dataset_rows(dataset_id, path, jobs, stats, by_domain))
     finally:
         store.close()
-    return _to_table(rows, jobs)
+    table = _to_table(rows, jobs)
+    if out is not None:
+        _write(table, out)
+    return table
+
+
+def _check_out(out: str | Path | None) -> Path | None:
+    if out is None:
+        return None
+    out = Path(out)
+    if out.suffix.lower() not in (".csv", ".parquet"):
+        raise MetaqError(f"cannot write the features table to {out}: unknown format "
+                         f"{out.suffix!r}. Fix: end the file name in .csv or .parquet.")
+    return out
+
+
+def _write(table: pd.DataFrame, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".parquet":
+        table.to_parquet(out, index=False)
+    else:
+        table.to_csv(out, index=False)
+    logger.info("wrote %s (%d rows)", out, len(table))
 
 
 def _dataset_ids(paths: list, dataset_ids: Sequence[str] | None) -> list[str]:
@@ -192,15 +221,17 @@ def _make_jobs(metrics: Sequence[str | Extractor] | str,
 def _score_dataset(path: str | Path, dataset_id: str, jobs: list[_Job], store: ScoreStore,
                    scorer: Scorer, stats: ReadStats, progress: bool,
                    read: Mapping[str, Any]) -> None:
-    bar = _progress_bar(dataset_id) if progress else None
+    bar = _progress_bar(dataset_id, path) if progress else None
+    chars = 0
     for batch in iter_example_batches(path, stats=stats, **read):
         hashes = [ex.content_hash() for ex in batch]
         for job in jobs:
             if job.active:
                 _score_batch(job, batch, hashes, store, scorer)
         if bar is not None:
+            chars += sum(len(ex.question) + len(ex.reasoning) + len(ex.answer) for ex in batch)
             bar.update(len(batch))
-            bar.set_postfix_str(f"{sum(len(ex.reasoning) for ex in batch):,} chars/batch")
+            bar.set_postfix_str(f"{chars / max(bar.format_dict['elapsed'], 1e-9):,.0f} chars/s")
     if bar is not None:
         bar.close()
 
@@ -245,10 +276,11 @@ def _nothing_left(extractor: Extractor, examples: Sequence[Example]) -> list[dic
                      f"scored on Ray (first: {examples[0].location}); the cache is incomplete.")
 
 
-def _progress_bar(dataset_id: str) -> Any:
+def _progress_bar(dataset_id: str, path: str | Path) -> Any:
     from tqdm.auto import tqdm
 
-    return tqdm(desc=f"extract {dataset_id}", unit="ex", dynamic_ncols=True)
+    return tqdm(desc=f"extract {dataset_id}", unit="ex", total=count_records(path),
+                dynamic_ncols=True)
 
 
 def _dataset_rows(dataset_id: str, path: str | Path, jobs: list[_Job], stats: ReadStats,

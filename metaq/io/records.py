@@ -109,6 +109,26 @@ def dataset_stem(path: str | Path) -> str:
     return name
 
 
+def count_records(path: str | Path) -> int | None:
+    """Number of records of a JSONL or Parquet file, cheaply (for progress bars); else None.
+
+    JSONL counts non-empty lines (bad ones included); Parquet reads the footer only.
+    """
+    path = Path(path)
+    name = path.name.lower()
+    if path.is_file() and name.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
+        count = 0
+        with _open_binary(path) as handle:
+            for line in handle:
+                count += bool(line.strip())
+        return count
+    if path.is_file() and name.endswith(".parquet"):
+        import pyarrow.parquet as pq
+
+        return pq.ParquetFile(path).metadata.num_rows
+    return None
+
+
 def _open_binary(path: Path) -> IO[bytes]:
     return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else path.open("rb")
 
