@@ -20,6 +20,8 @@ import random
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
+
 TOPICS: dict[str, tuple[str, ...]] = {
     "animals": ("cat", "dog", "horse", "mouse", "bird", "fish", "sheep", "goat", "cow",
                 "duck", "frog", "bear"),
@@ -194,3 +196,27 @@ def build_tiny_encoder(path: str | Path, corpus: Sequence[str] | None = None, *,
         pooling = models.Pooling(word.get_embedding_dimension(), pooling_mode="mean")
         SentenceTransformer(modules=[word, pooling], device="cpu").save(str(path))
     return path
+
+
+# Pytest fixtures (session-scoped: each model is built once per test module namespace that
+# imports it). Use them with ``from tiny_models import tiny_lm`` in a test module or conftest.
+
+@pytest.fixture(scope="session")
+def tiny_lm(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Random-weight tiny GPT-2 (BPE tokenizer with BOS/EOS, no chat template)."""
+    return build_tiny_causal_lm(tmp_path_factory.mktemp("tiny_lm"))
+
+
+@pytest.fixture(scope="session")
+def trained_lm(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Tiny GPT-2 trained for 30 steps on :func:`topic_corpus`: a question's topic predicts
+    the words of its reasoning."""
+    return build_tiny_causal_lm(tmp_path_factory.mktemp("trained_lm"), topic_corpus(200),
+                                train_steps=30)
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Random-weight tiny BERT saved as a sentence-transformers folder (mean pooling)."""
+    return build_tiny_encoder(tmp_path_factory.mktemp("tiny_encoder"),
+                              sentence_transformers=True)
