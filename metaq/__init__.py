@@ -20,6 +20,8 @@ _LAZY: dict[str, str] = {
     "metric_columns": "metaq.tables.features",
     "derive_target": "metaq.tables.targets",
     "TARGETS": "metaq.tables.targets",
+    "correlate": "metaq.stats.correlation",
+    "plot_correlation_heatmap": "metaq.stats.heatmap",
     "extract_features": "metaq.features.runner",
     "read_examples": "metaq.io.reader",
     "iter_example_batches": "metaq.io.reader",
