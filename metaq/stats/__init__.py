@@ -10,6 +10,7 @@ from metaq.stats.heatmap import plot_correlation_heatmap
 from metaq.stats.intervals import CorrelationInterval, correlation_interval
 from metaq.stats.outputs import CorrelationOutputs, correlate_files, save_heatmaps, write_table
 from metaq.stats.permutation import PermutationTest, correlation_permutation_test
+from metaq.stats.reference_study import reference_study_report
 from metaq.stats.summary import CorrelationSummary, summarize_correlations
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "correlation_interval",
     "correlation_permutation_test",
     "plot_correlation_heatmap",
+    "reference_study_report",
     "save_heatmaps",
     "summarize_correlations",
     "write_table",
