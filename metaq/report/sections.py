@@ -293,8 +293,13 @@ def failed_checks(data: ReportData) -> list[str]:
     if data.diagnostics is None:
         return []
     failed = data.diagnostics[~data.diagnostics["passed"].astype(bool)]
-    return [f"{row['check']} failed: {row['value']:.4g} (threshold {row['threshold']:.4g})."
-            for _, row in failed.iterrows()]
+    sentences = []
+    for _, row in failed.iterrows():
+        detail = row.get("detail", "")
+        detail = f"; {detail}" if isinstance(detail, str) and detail else ""
+        sentences.append(f"{row['check']} failed: {row['value']:.4g} (threshold "
+                         f"{row['threshold']:.4g}{detail}).")
+    return sentences
 
 
 def _runs_per_group(runs: pd.DataFrame) -> pd.DataFrame:
@@ -355,7 +360,8 @@ def diagnostics_section(data: ReportData, config: ReportConfig) -> ReportSection
     else:
         tables.append(ReportTable("Checks", data.diagnostics,
                                   "Each check with its value, its threshold and whether it "
-                                  "passed (R-hat below, ESS and Pareto k as labelled)."))
+                                  "passed: R-hat, divergences and Pareto k must stay at or "
+                                  "below their threshold, ESS and coverage at or above."))
     if data.runs is not None:
         tables.append(ReportTable("Runs per scale group", _runs_per_group(data.runs),
                                   "How many runs, datasets and benchmarks inform each group."))
