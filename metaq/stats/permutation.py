@@ -116,6 +116,6 @@ def _scores(x: np.ndarray, y: np.ndarray, method: Method) -> tuple[np.ndarray, n
     x = x[:, None] if x.ndim == 1 else x
     y = np.asarray(y, dtype=float)
     if y.ndim != 1 or x.shape[0] != y.shape[0]:
-        raise InvalidParameterError(f"x has {x.shape[0]} rows but y has shape {y.shape}; they must pair "
-                         f"one value of y with each row of x")
+        raise InvalidParameterError(f"x has {x.shape[0]} rows but y has shape {y.shape}; they "
+                                    f"must pair one value of y with each row of x")
     return to_scores(x, method, axis=0), to_scores(y, method, axis=0)

@@ -169,5 +169,5 @@ def _standard_error(frame: pd.DataFrame, column: str, metrics: list[str],
     if negative.any():
         row = int(np.flatnonzero(negative.to_numpy())[0])
         raise SchemaError(f"{source.where(row)}, column {column!r}: standard error "
-                          f"{values.iloc[row]!r} is negative. Fix: it must be >= 0.")
+                          f"{float(values.iloc[row])!r} is negative. Fix: it must be >= 0.")
     return values

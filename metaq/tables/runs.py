@@ -169,7 +169,7 @@ def _raise_first(mask: pd.Series, values: pd.Series, column: str, source: TableS
                  problem: str) -> None:
     if mask.any():
         row = int(np.flatnonzero(mask.to_numpy())[0])
-        raise SchemaError(f"{source.where(row)}, column {column!r}: {values.iloc[row]!r} "
+        raise SchemaError(f"{source.where(row)}, column {column!r}: {float(values.iloc[row])!r} "
                           f"{problem}.")
 
 
