@@ -105,8 +105,8 @@ def _resolve_one(target: dict[str, Any], known: pd.DataFrame) -> dict[str, Any]:
 
 def gather_features(datasets: Sequence[str | Path], needed: Sequence[str], *,
                     cache_dir: str | Path | None = None,
-                    extractor_options: Mapping[str, Any] | None = None
-                    ) -> tuple[pd.DataFrame, list[str]]:
+                    extractor_options: Mapping[str, Any] | None = None,
+                    on_error: str = "stop") -> tuple[pd.DataFrame, list[str]]:
     """Extract the `needed` features of dataset files, skipping extractors that cannot run.
 
     Each extractor is run on its own (results are cached per example, so a rerun only reads
@@ -125,6 +125,8 @@ def gather_features(datasets: Sequence[str | Path], needed: Sequence[str], *,
         Per-example cache of the extraction runner.
     extractor_options : mapping, optional
         Options for the extractors (``tokenizer``, ``lm``, ``embedding_model``, ...).
+    on_error : {"stop", "skip"}, default "stop"
+        Bad-record policy of the reader: stop with the file and line, or skip and count.
 
     Returns
     -------
@@ -147,7 +149,8 @@ def gather_features(datasets: Sequence[str | Path], needed: Sequence[str], *,
     for extractor, metrics in by_extractor.items():
         try:
             part = extract_features(list(datasets), metrics, cache_dir=cache_dir,
-                                    extractor_options=dict(extractor_options or {}))
+                                    extractor_options=dict(extractor_options or {}),
+                                    on_error=on_error)
         except DatasetReadError:
             raise
         except MetaqError as err:  # a package, model or option this extractor needs
@@ -286,7 +289,7 @@ def forecast_datasets(datasets: Sequence[str | Path] = (), *,
                       benchmarks: Sequence[str] | None = None, prob: float = 0.9,
                       cache_dir: str | Path | None = None,
                       extractor_options: Mapping[str, Any] | None = None,
-                      random_seed: int | None = 0,
+                      on_error: str = "stop", random_seed: int | None = 0,
                       out: str | Path | None = None) -> DatasetForecast:
     """Forecast what fine-tuning on each dataset does, per target model and benchmark.
 
@@ -313,6 +316,8 @@ def forecast_datasets(datasets: Sequence[str | Path] = (), *,
         Per-example cache of the extraction.
     extractor_options : mapping, optional
         Extractor options (``tokenizer``, ``lm``, ``embedding_model``, ...).
+    on_error : {"stop", "skip"}, default "stop"
+        What to do with a bad record of a dataset file (see :func:`gather_features`).
     random_seed : int, optional
         Seed of the forecast draws.
     out : str or Path, optional
@@ -344,7 +349,7 @@ def forecast_datasets(datasets: Sequence[str | Path] = (), *,
     targets = resolve_target_models(target_models, predictor.encoding_.models)
     chosen = resolve_benchmarks(benchmarks, predictor.encoding_.tasks)
     table, not_extracted = _input_features(datasets, features, predictor.features_,
-                                           cache_dir, extractor_options)
+                                           cache_dir, extractor_options, on_error)
     forecast = predictor.predict(table, targets, chosen, prob=prob, random_seed=random_seed)
     result = DatasetForecast(forecast, forecast.summary(prob), table, not_extracted, prob)
     if out is not None:
@@ -353,7 +358,8 @@ def forecast_datasets(datasets: Sequence[str | Path] = (), *,
 
 
 def _input_features(datasets: Sequence[str | Path], features, needed: Sequence[str],
-                    cache_dir, extractor_options) -> tuple[pd.DataFrame, list[str]]:
+                    cache_dir, extractor_options, on_error: str
+                    ) -> tuple[pd.DataFrame, list[str]]:
     from metaq.modeling.design import as_features_table
 
     if bool(len(datasets)) == (features is not None):
@@ -365,7 +371,8 @@ def _input_features(datasets: Sequence[str | Path], features, needed: Sequence[s
         table = as_features_table(features, allow_missing=True)
         return table, []
     table, not_extracted = gather_features(datasets, needed, cache_dir=cache_dir,
-                                           extractor_options=extractor_options)
+                                           extractor_options=extractor_options,
+                                           on_error=on_error)
     if not_extracted:
         logger.warning("features %s could not be extracted here; the forecast integrates over "
                        "them (wider intervals)", not_extracted)

@@ -66,7 +66,9 @@ def build_fake_predictor(seed: int = 0):
         "run_sd": draws(0.2, noise=0.0), **sds,
     }, coords=coords)
     model = HierarchicalDeltaModel(target="logit")
-    model.idata_ = az.InferenceData(posterior=posterior)
+    diverging = xr.Dataset({"diverging": (("chain", "draw"), np.zeros((CHAINS, DRAWS), bool))},
+                           coords={"chain": coords["chain"], "draw": coords["draw"]})
+    model.idata_ = az.InferenceData(posterior=posterior, sample_stats=diverging)
     model.features_ = list(FEATURES)
     model.feature_scaler_ = FeatureScaler(list(FEATURES), MEANS.copy(), SDS.copy())
     tasks = pd.DataFrame({"benchmark": BENCHMARKS, "domain": "", "label": BENCHMARKS},
@@ -81,6 +83,8 @@ def build_fake_predictor(seed: int = 0):
     model.sampler_ = {}
     model.n_runs_ = 16
     model.diagnostics_ = {}
+    model.data_hashes_ = {}
+    model.random_seed_ = seed
     return model
 
 
@@ -95,3 +99,9 @@ def slope_draws_by_hand(model) -> np.ndarray:
 @pytest.fixture(scope="session")
 def fake_predictor():
     return build_fake_predictor()
+
+
+@pytest.fixture(scope="session")
+def fake_predictor_file(tmp_path_factory, fake_predictor):
+    """The fake predictor saved as a model file (netCDF + JSON card)."""
+    return fake_predictor.save(tmp_path_factory.mktemp("model") / "fake.nc")

@@ -1,0 +1,111 @@
+"""``metaq forecast``: forecast what fine-tuning on new datasets will do, before fine-tuning."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+EPILOG = """\
+examples:
+  # features already extracted: no extraction, the shipped default predictor
+  metaq forecast --features new_features.csv --target-model PLLuM-8B-instruct --out forecast.csv
+
+  # an unseen size and family, two benchmarks, 95 % intervals
+  metaq forecast --model models/study_default.nc --features new_features.csv \\
+      --target-model my-3b --params-b 3 --family qwen --benchmarks lightr1,mot_pl_eval \\
+      --prob 0.95 --out forecast.csv
+
+  # dataset files: extract the features the predictor needs (cached), then forecast for a
+  # model the predictor saw and a 70B model it did not
+  metaq forecast data/samples/*.jsonl --target-model Bielik-11B-v2.6-Instruct \\
+      --target-model llama-70b --params-b 70 --family llama --out forecasts/
+
+A target model the predictor saw needs only its name (its size is known); any other needs
+--params-b (and --family, default: unknown, which integrates over families). --params-b and
+--family apply to the --target-model before them. Without --target-model, every base model
+of the predictor's training runs is a target.
+"""
+
+
+class _TargetModelAction(argparse.Action):
+    """Collect ``--target-model NAME [--params-b N] [--family F]`` groups in order."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        targets = list(getattr(namespace, "target_models", None) or [])
+        if self.dest == "target_models":
+            targets.append({"name": values})
+        elif not targets:
+            parser.error(f"{option_string} {values} must follow a --target-model NAME")
+        else:
+            key = "params_b" if self.dest == "params_b" else "family"
+            if key in targets[-1]:
+                parser.error(f"{option_string} given twice for --target-model "
+                             f"{targets[-1]['name']}")
+            targets[-1] = {**targets[-1], key: values}
+        namespace.target_models = targets
+
+
+def add_target_model_options(parser: argparse.ArgumentParser) -> None:
+    """Add the repeatable ``--target-model NAME [--params-b N] [--family F]`` group."""
+    parser.add_argument("--target-model", dest="target_models", metavar="NAME",
+                        action=_TargetModelAction, help="a model to forecast for (repeatable)")
+    parser.add_argument("--params-b", dest="params_b", metavar="N", type=float,
+                        action=_TargetModelAction,
+                        help="size in billions of parameters of the --target-model before it")
+    parser.add_argument("--family", dest="family", metavar="FAMILY", action=_TargetModelAction,
+                        help="architecture family of the --target-model before it")
+    parser.set_defaults(target_models=None)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``forecast`` subcommand."""
+    parser = subparsers.add_parser(
+        "forecast",
+        help="forecast benchmark changes of fine-tuning on new datasets",
+        description=(
+            "Forecast, per dataset x target model x benchmark, the change of the benchmark "
+            "score after fine-tuning: mean, central interval, P(gain) and P(best among the "
+            "given datasets). Extracts the features the predictor needs from dataset files "
+            "(cached), or takes a features table and extracts nothing. Features that are "
+            "missing are integrated over their training distribution and listed."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("datasets", nargs="*", metavar="DATASET",
+                        help="dataset files to extract features from (JSONL, Parquet, CSV, ...)")
+    parser.add_argument("--features", metavar="FEATURES.csv",
+                        help="a features table instead of dataset files (no extraction)")
+    parser.add_argument("--model", metavar="MODEL.nc",
+                        help="fitted predictor (default: the shipped default in models/)")
+    add_target_model_options(parser)
+    parser.add_argument("--benchmarks", metavar="B1,B2",
+                        help="comma-separated benchmarks (default: all the predictor knows)")
+    parser.add_argument("--prob", type=float, default=0.9,
+                        help="mass of the central interval lo..hi (default 0.9)")
+    parser.add_argument("--cache-dir", metavar="DIR",
+                        help="per-example feature cache when extracting (default: the runner's)")
+    parser.add_argument("--on-error", choices=("stop", "skip"), default="stop",
+                        help="a bad record in a dataset file: stop (default) or skip and count")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--out", required=True, metavar="FORECAST.csv|DIR",
+                        help="a .csv/.parquet file, or a folder for forecast.csv + features.csv")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Forecast, write the table, print a compact summary."""
+    from metaq.forecasting import forecast_datasets
+
+    benchmarks = args.benchmarks.split(",") if args.benchmarks else None
+    result = forecast_datasets(
+        args.datasets, features=args.features, model=args.model,
+        target_models=args.target_models, benchmarks=benchmarks, prob=args.prob,
+        cache_dir=args.cache_dir, on_error=args.on_error, random_seed=args.seed,
+        out=args.out,
+    )
+    print(result.format_summary())
+    for path in result.written:
+        print(f"wrote {path}")
+    return 0

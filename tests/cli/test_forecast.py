@@ -1,0 +1,93 @@
+"""``metaq forecast`` in-process: the stable interface, dataset files, bad requests."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from fake_predictor import fake_predictor, fake_predictor_file  # noqa: F401
+
+from metaq._paths import SAMPLES_DIR
+from metaq.cli import main
+
+CANDIDATES = pd.DataFrame({"dataset_id": ["good", "bad"], "validity": [0.95, 0.85],
+                           "redundancy_ratio": [0.5, 0.5], "perplexity": [1.2, 1.8]})
+
+
+@pytest.fixture
+def features_csv(tmp_path):
+    path = tmp_path / "features.csv"
+    CANDIDATES.to_csv(path, index=False)
+    return path
+
+
+def test_stable_interface_writes_the_tidy_forecast(fake_predictor_file, features_csv, tmp_path,
+                                                    capsys):
+    out = tmp_path / "forecast.csv"
+    status = main(["forecast", "--model", str(fake_predictor_file), "--features",
+                   str(features_csv), "--target-model", "big", "--params-b", "70",
+                   "--family", "llama", "--benchmarks", "bench_a", "--prob", "0.8",
+                   "--out", str(out)])
+    assert status == 0
+    table = pd.read_csv(out)
+    for column in ("dataset_id", "target_model", "params_b", "benchmark", "mean", "lo", "hi",
+                   "prob_gain", "score_mean"):
+        assert column in table.columns
+    assert table["dataset_id"].tolist() == ["good", "bad"]
+    assert (table["target_model"] == "big").all() and (table["params_b"] == 70).all()
+    assert (table["lo"] < table["mean"]).all() and (table["mean"] < table["hi"]).all()
+    good, bad = table.iloc[0], table.iloc[1]
+    assert good["mean"] > 0 > bad["mean"]
+    assert good["prob_best"] > 0.9
+    printed = capsys.readouterr().out
+    assert "P(gain)" in printed and "80%" in printed and f"wrote {out}" in printed
+
+
+def test_seen_models_by_name_and_a_folder_output(fake_predictor_file, features_csv, tmp_path):
+    out = tmp_path / "fc"
+    assert main(["forecast", "--model", str(fake_predictor_file), "--features",
+                 str(features_csv), "--target-model", "small-1b", "--target-model", "huge",
+                 "--params-b", "400", "--out", str(out)]) == 0
+    table = pd.read_csv(out / "forecast.csv")
+    assert set(table["target_model"]) == {"small-1b", "huge"}
+    assert table.loc[table["target_model"] == "small-1b", "params_b"].eq(1.0).all()
+    ranking = pd.read_csv(out / "ranking.csv")
+    assert ranking.groupby("target_model")["prob_best"].sum().round(6).eq(1.0).all()
+
+
+def test_dataset_files_are_extracted_and_missing_features_listed(fake_predictor_file, tmp_path,
+                                                                 capsys):
+    sample = SAMPLES_DIR / "gsm8k_test_trace_styles.jsonl"
+    out = tmp_path / "forecast.csv"
+    assert main(["forecast", str(sample), "--model", str(fake_predictor_file),
+                 "--target-model", "small-1b", "--cache-dir", str(tmp_path / "cache"),
+                 "--on-error", "skip", "--out", str(out)]) == 0
+    table = pd.read_csv(out)
+    assert table["dataset_id"].unique().tolist() == [sample.stem]
+    assert table["missing_features"].iloc[0] == "validity,perplexity"
+    printed = capsys.readouterr().out
+    assert "missing features integrated over" in printed and "validity, perplexity" in printed
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--target-model", "mystery"], "'mystery' has no size"),
+    (["--benchmarks", "bench_c"], "unknown benchmark 'bench_c'"),
+    (["--prob", "1.5"], "prob=1.5"),
+])
+def test_bad_requests_exit_2_with_one_clear_line(fake_predictor_file, features_csv, tmp_path,
+                                                 capsys, args, message):
+    status = main(["forecast", "--model", str(fake_predictor_file), "--features",
+                   str(features_csv), *args, "--out", str(tmp_path / "x.csv")])
+    assert status == 2
+    assert message in capsys.readouterr().err
+
+
+def test_params_b_without_target_model_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit):
+        main(["forecast", "--params-b", "3", "--out", "x.csv"])
+    assert "must follow a --target-model" in capsys.readouterr().err
+
+
+def test_neither_files_nor_features_is_refused(fake_predictor_file, tmp_path, capsys):
+    assert main(["forecast", "--model", str(fake_predictor_file),
+                 "--out", str(tmp_path / "x.csv")]) == 2
+    assert "not neither" in capsys.readouterr().err
