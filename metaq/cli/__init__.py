@@ -22,6 +22,9 @@ COMMANDS: tuple[str, ...] = (
     "extract",
     "metrics",
     "report",
+    "fit",
+    "forecast",
+    "explain",
 )
 
 
