@@ -227,13 +227,20 @@ def _correlation_figures(correlations: pd.DataFrame) -> list[ReportFigure]:
     from metaq.stats import plot_correlation_heatmap
 
     figures = []
+    has_domains = correlations["domain"].fillna("").astype(str) != ""
     for model in dict.fromkeys(correlations["base_model"].astype(str)):
-        figures.append(_figure(
-            f"Correlations for {model}",
-            lambda model=model: plot_correlation_heatmap(correlations, model),
-            alt=f"Heatmap of correlations between metrics and performance for {model}.",
-            caption="Rank correlation of each metric with the change in performance across "
-                    "datasets; marked cells survive the false discovery rate at 0.05."))
+        mine = correlations["base_model"].astype(str) == model
+        kinds = ["general"] + (["domain"] if (mine & has_domains).any() else [])
+        for kind in kinds:
+            figures.append(_figure(
+                f"Correlations for {model}" + (" by domain" if kind == "domain" else ""),
+                lambda model=model, kind=kind: plot_correlation_heatmap(correlations, model,
+                                                                        kind=kind),
+                alt=f"Heatmap of the correlation of each metric with the change in "
+                    f"performance for {model}, {kind} benchmarks.",
+                caption="Correlation of each metric with the change in performance across "
+                        "datasets (colour fixed to -1..1); starred cells survive the false "
+                        "discovery rate at 0.05. Exact p- and q-values are in the table below."))
     return figures
 
 

@@ -91,8 +91,15 @@ def make_loo(rng: np.random.Generator, n: int = 48) -> pd.DataFrame:
     return pd.DataFrame({"loo_pit": rng.uniform(size=n), "pareto_k": rng.uniform(0, 0.6, n)})
 
 
+@pytest.fixture(scope="session")
+def study_correlations(study_runs, study_features) -> pd.DataFrame:
+    from metaq.stats import correlate
+
+    return correlate(study_runs, study_features, random_seed=0)
+
+
 @pytest.fixture
-def full_data(study_runs, study_features) -> ReportData:
+def full_data(study_runs, study_features, study_correlations) -> ReportData:
     rng = np.random.default_rng(7)
     forecast = make_forecast()
     contributions = pd.DataFrame([
@@ -108,5 +115,6 @@ def full_data(study_runs, study_features) -> ReportData:
     return ReportData(metadata=metadata, prob=0.9, forecast=forecast,
                       coefficients=make_coefficients(), importance=importance,
                       contributions=contributions, whatif=make_whatif(), runs=study_runs,
+                      correlations=study_correlations,
                       features=study_features, diagnostics=make_diagnostics(),
                       ppc=make_ppc(rng), loo=make_loo(rng))
