@@ -216,6 +216,8 @@ def build_extractor(name: str, options: Mapping[str, Any] | None = None) -> Extr
 
 def accepted_options(cls: type, options: Mapping[str, Any]) -> dict[str, Any]:
     """The subset of `options` (without ``None`` values) that ``cls.__init__`` accepts."""
+    if cls.__init__ is object.__init__:  # no constructor of its own: takes no options
+        return {}
     parameters = inspect.signature(cls.__init__).parameters
     takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
     return {k: v for k, v in options.items()

@@ -215,7 +215,18 @@ def _make_jobs(metrics: Sequence[str | Extractor] | str,
     if not jobs:
         raise MetaqError(f"nothing to extract: metrics {items!r} select no extractor. Fix: "
                          f"choose names listed by `metaq metrics`.")
+    _reject_clashes(jobs)
     return jobs
+
+
+def _reject_clashes(jobs: list[_Job]) -> None:
+    owners: dict[str, str] = {}
+    for job in jobs:
+        for metric in job.metrics:
+            if metric in owners:
+                raise MetaqError(f"metric {metric!r} would come from two extractors, "
+                                 f"{owners[metric]!r} and {job.name!r}. Fix: select one.")
+            owners[metric] = job.name
 
 
 def _score_dataset(path: str | Path, dataset_id: str, jobs: list[_Job], store: ScoreStore,

@@ -160,7 +160,7 @@ def _skip_rest_of_line(handle: IO[bytes]) -> int:
     skipped = 0
     while True:
         chunk = handle.readline(_CHUNK)
-        skipped += len(chunk)
+        skipped += len(chunk.rstrip(b"\r\n"))
         if not chunk or chunk.endswith(b"\n"):
             return skipped
 
