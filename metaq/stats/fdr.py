@@ -37,10 +37,10 @@ def benjamini_hochberg(p_values: ArrayLike) -> np.ndarray:
     """
     p = np.asarray(p_values, dtype=float)
     finite = np.isfinite(p)
-    if ((p[finite] < 0) | (p[finite] > 1)).any():
-        bad = p[finite][(p[finite] < 0) | (p[finite] > 1)][0]
-        raise InvalidParameterError(f"p-value {bad!r} lies outside [0, 1]; pass p-values, "
-                                    f"not test statistics")
+    outside = finite & ((p < 0) | (p > 1))
+    if outside.any():
+        raise InvalidParameterError(f"p-value {float(p[outside][0])!r} lies outside [0, 1]; "
+                                    f"pass p-values, not test statistics")
     tested = p[finite]
     order = np.argsort(tested)
     m = tested.size
