@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
+from fake_predictor import fake_predictor  # noqa: F401
 
 from metaq.exceptions import InvalidParameterError
-from metaq.forecasting import resolve_target_models
+from metaq.forecasting import forecast_datasets, forecast_report_tables, resolve_target_models
 
 STUDY_MODELS = pd.DataFrame({"name": ["Bielik-11B-v2.6-Instruct", "PLLuM-8B-instruct"],
                              "params_b": [11.0, 8.0], "family": ["mistral", "llama"]})
@@ -43,3 +45,37 @@ def test_contradicting_size_of_a_seen_model_is_refused():
 
 def test_no_targets_means_every_training_model():
     assert resolve_target_models(None, STUDY_MODELS).equals(STUDY_MODELS)
+
+
+def test_forecast_report_tables_write_tables_and_figures(fake_predictor, tmp_path):
+    candidates = pd.DataFrame({"dataset_id": ["good", "bad"], "validity": [0.95, 0.85],
+                               "redundancy_ratio": [0.6, 0.4], "perplexity": [1.2, np.nan]})
+    paths = forecast_report_tables(candidates, tmp_path, model=fake_predictor,
+                                   target_models=["small-1b", {"name": "huge",
+                                                               "params_b": 400}])
+    for name in ("forecast", "ranking", "benchmark_effects", "importance", "scale_contrast",
+                 "contributions", "sweep"):
+        assert paths[name].is_file()
+    for name in ("forecast", "ranking", "importance", "sweep"):
+        assert paths[f"{name}_figure"].stat().st_size > 1000
+    forecast = pd.read_csv(paths["forecast"])
+    assert forecast.loc[forecast["dataset_id"] == "bad", "missing_features"].eq(
+        "perplexity").all()
+    ranking = pd.read_csv(paths["ranking"])
+    assert ranking.groupby("target_model")["dataset_id"].first().eq("good").all()
+    sweep = pd.read_csv(paths["sweep"])
+    assert sweep["feature"].unique().tolist() == ["validity"]  # the largest overall slope
+
+
+def test_forecast_from_a_features_table_flags_unseen_sizes(fake_predictor):
+    candidates = pd.DataFrame({"dataset_id": ["x"], "validity": [0.9],
+                               "redundancy_ratio": [0.5], "perplexity": [1.5]})
+    result = forecast_datasets(features=candidates, model=fake_predictor,
+                               target_models=["large-70b", {"name": "huge", "params_b": 400}],
+                               benchmarks=["bench_a"], prob=0.8)
+    table = result.summary.set_index("target_model")
+    assert table.loc["large-70b", "seen_model"] and not table.loc["huge", "seen_model"]
+    width = table["hi"] - table["lo"]
+    assert width["huge"] > width["large-70b"]
+    assert result.not_extracted == []
+    assert "P(best)" in result.format_summary()
