@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from metaq._paths import STUDY_FEATURES, STUDY_RUNS
-from metaq.report.contracts import ReportData, ReportMetadata
+from metaq.report import ReportData, ReportMetadata, ReportSection, build_sections, render_html
 from metaq.tables import read_features, read_runs
 
 DATASETS = ("Detailed", "Summarized", "BabyThink", "Lengthy")
@@ -98,7 +98,7 @@ def study_correlations(study_runs, study_features) -> pd.DataFrame:
     return correlate(study_runs, study_features, random_seed=0)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def full_data(study_runs, study_features, study_correlations) -> ReportData:
     rng = np.random.default_rng(7)
     forecast = make_forecast()
@@ -118,3 +118,13 @@ def full_data(study_runs, study_features, study_correlations) -> ReportData:
                       correlations=study_correlations,
                       features=study_features, diagnostics=make_diagnostics(),
                       ppc=make_ppc(rng), loo=make_loo(rng))
+
+
+@pytest.fixture(scope="session")
+def full_sections(full_data) -> tuple[ReportSection, ...]:
+    return build_sections(full_data)
+
+
+@pytest.fixture(scope="session")
+def full_html(full_data) -> str:
+    return render_html(full_data)

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 from conftest import make_diagnostics
 
@@ -11,6 +9,7 @@ from metaq.report.sections import (
     _top_features,
     diagnostics_section,
     failed_checks,
+    reproducibility_section,
     summary_section,
     whatif_section,
 )
@@ -18,8 +17,8 @@ from metaq.report.sections import (
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-def test_all_sections_in_reading_order_with_figures(full_data):
-    sections = build_sections(full_data)
+def test_all_sections_in_reading_order_with_figures(full_sections):
+    sections = full_sections
     assert [s.key for s in sections] == list(SECTION_KEYS)
     figures = {s.key: len(s.figures) for s in sections}
     # data: a general and a by-domain heatmap per base model
@@ -29,9 +28,10 @@ def test_all_sections_in_reading_order_with_figures(full_data):
 
 
 def test_failed_diagnostics_move_to_the_top_with_alerts(full_data):
-    failing = dataclasses.replace(full_data, diagnostics=make_diagnostics(rhat=1.08))
+    failing = ReportData(ReportMetadata.now(), diagnostics=make_diagnostics(rhat=1.08))
     sections = build_sections(failing)
-    assert sections[0].key == "diagnostics"
+    assert [s.key for s in sections] == ["diagnostics", *(k for k in SECTION_KEYS
+                                                          if k != "diagnostics")]
     assert sections[0].alerts == ("max R-hat failed: 1.08 (threshold 1.01).",)
     assert failed_checks(full_data) == []
 
@@ -66,7 +66,7 @@ def test_sections_without_a_model_say_so(study_runs):
 
 
 def test_reproducibility_lists_hashes_and_seeds(full_data):
-    section = build_sections(full_data, ReportConfig(sections=("reproducibility",)))[-1]
+    section = reproducibility_section(full_data, ReportConfig())
     items = dict(section.tables[0].frame.values.tolist())
     assert items["model file SHA-256"] == "ab" * 32
     assert items["data SHA-256: runs"] == "cd" * 32
