@@ -33,6 +33,7 @@ _LINE = re.compile(r"[^\n]+")
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=\S)|(?<=>>)\s+(?=<<)")
 _CALCULATION = re.compile(r"[\d)]\s*[-+*/×÷^]\s*[\d($]|=|<<[^>]*>>")
 _WORD = re.compile(r"\w")
+_LIST_MARKER = re.compile(r"\(?(?:\d{1,3}|[a-zA-Z]|[ivxIVX]{1,4})[.)]")
 
 
 @dataclass(frozen=True)
@@ -112,18 +113,24 @@ def extract_premises(question: str) -> list[str]:
 def _split_prose(text: str, start: int, end: int, *, group: bool = True) -> list[Step]:
     steps: list[Step] = []
     for line in _LINE.finditer(text, start, end):
-        sentences = list(_sentences(text, line.start(), line.end()))
+        sentences = _sentences(text, line.start(), line.end())
         steps.extend(_group_sentences(text, sentences) if group else
                      [Step(text[a:b], a, b, _kind(text[a:b])) for a, b in sentences])
     return steps
 
 
-def _sentences(text: str, start: int, end: int):
+def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
     cursor = start
     for brk in _SENTENCE_BREAK.finditer(text, start, end):
-        yield from _stripped(text, cursor, brk.start())
+        spans.extend(_stripped(text, cursor, brk.start()))
         cursor = brk.end()
-    yield from _stripped(text, cursor, end)
+    spans.extend(_stripped(text, cursor, end))
+    # a list marker ("1.", "a)") belongs to the sentence after it
+    for i in range(len(spans) - 2, -1, -1):
+        if _LIST_MARKER.fullmatch(text[spans[i][0]:spans[i][1]]):
+            spans[i:i + 2] = [(spans[i][0], spans[i + 1][1])]
+    return spans
 
 
 def _stripped(text: str, start: int, end: int):

@@ -24,8 +24,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+
+from metaq.features.judge.rubric import JudgePrompt
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,27 @@ class TokenizedPrompt:
         k = self.probe_steps[probe]
         return (self.prefix + [t for h in self.history[: k + 1] for t in h]
                 + self.probes[probe])
+
+
+def tokenize_prompt(tokenizer: Any, prompt: JudgePrompt) -> TokenizedPrompt:
+    """Token ids of each segment of ``prompt``, each tokenized on its own (no special tokens).
+
+    Parameters
+    ----------
+    tokenizer : transformers tokenizer
+        The judge's tokenizer.
+    prompt : JudgePrompt
+        The trace's judgments.
+
+    Returns
+    -------
+    TokenizedPrompt
+    """
+    enc = tokenizer([prompt.prefix, *prompt.history, *(p.text for p in prompt.probes)],
+                    add_special_tokens=False)["input_ids"]
+    n_hist = len(prompt.history)
+    return TokenizedPrompt(enc[0], enc[1:1 + n_hist], enc[1 + n_hist:],
+                           [p.step for p in prompt.probes])
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from metaq.features.judge.scoring.base import (
     chat_frame_of,
     label_token_ids,
 )
-from metaq.features.judge.scoring.packing import PackedChunk, TokenizedPrompt, pack, plan_chunks
+from metaq.features.judge.scoring.packing import PackedChunk, pack, plan_chunks, tokenize_prompt
 
 logger = logging.getLogger(__name__)
 
@@ -84,18 +84,9 @@ class TransformersJudgeBackend(JudgeBackend):
                 "dtype": str(self.model.dtype).removeprefix("torch."),
                 "max_length": str(self.max_length), "label_ids": str(list(self.label_ids))}
 
-    def tokenize(self, prompt: JudgePrompt) -> TokenizedPrompt:
-        """Token ids of each segment of ``prompt``, each tokenized on its own."""
-        enc = self.tokenizer(
-            [prompt.prefix, *prompt.history, *(p.text for p in prompt.probes)],
-            add_special_tokens=False)["input_ids"]
-        n_hist = len(prompt.history)
-        return TokenizedPrompt(enc[0], enc[1:1 + n_hist], enc[1 + n_hist:],
-                               [p.step for p in prompt.probes])
-
     def score(self, prompts: Sequence[JudgePrompt]) -> list[ProbeScores]:
         """P(POSITIVE) of every probe; probes beyond ``max_length`` are ``"truncated"``."""
-        tokenized = [self.tokenize(p) for p in prompts]
+        tokenized = [tokenize_prompt(self.tokenizer, p) for p in prompts]
         values = [np.full(len(t.probes), np.nan) for t in tokenized]
         status: list[list[str]] = []
         chunks: list[PackedChunk] = []
