@@ -63,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
         n_permutations=args.permutations, random_seed=args.seed,
     )
     summary = outputs.summary
-    print(f"{summary.n_tests} {args.method} tests; {summary.n_discoveries} with q < "
+    tests = "test" if summary.n_tests == 1 else "tests"
+    print(f"{summary.n_tests} {args.method} {tests}; {summary.n_discoveries} with q < "
           f"{summary.alpha:g} (Benjamini-Hochberg); smallest p = {summary.smallest_p:.4g}, "
           f"smallest q = {summary.smallest_q:.4g}")
     for row in summary.strongest.itertuples(index=False):
