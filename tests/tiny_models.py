@@ -140,16 +140,21 @@ def _train_causal_lm(model, tokenizer, corpus: Sequence[str], steps: int, seed: 
 
     rng = random.Random(seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny matrices: extra threads only spin on a shared CPU
     model.train()
-    for _ in range(steps):
-        batch = tokenizer(rng.sample(list(corpus), min(32, len(corpus))), return_tensors="pt",
-                          padding=True, truncation=True,
-                          max_length=model.config.n_positions)
-        labels = batch["input_ids"].masked_fill(batch["attention_mask"] == 0, -100)
-        loss = model(**batch, labels=labels).loss
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+    try:
+        for _ in range(steps):
+            batch = tokenizer(rng.sample(list(corpus), min(32, len(corpus))),
+                              return_tensors="pt", padding=True, truncation=True,
+                              max_length=model.config.n_positions)
+            labels = batch["input_ids"].masked_fill(batch["attention_mask"] == 0, -100)
+            loss = model(**batch, labels=labels).loss
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    finally:
+        torch.set_num_threads(threads)
 
 
 def build_tiny_encoder(path: str | Path, corpus: Sequence[str] | None = None, *,

@@ -1,0 +1,89 @@
+import math
+import random
+
+import numpy as np
+import pytest
+from tiny_models import TOPICS, tiny_lm, topic_pair, trained_lm  # noqa: F401
+
+from metaq.exceptions import MetaqError
+from metaq.features.base import Example
+from metaq.features.perplexity import PerplexityExtractor, question_context
+
+
+def topic_examples(n=12, seed=7):
+    rng = random.Random(seed)
+    topics = sorted(TOPICS)
+    return [Example(str(i), *topic_pair(topics[i % 2], rng)) for i in range(n)]
+
+
+def test_plain_separator_without_chat_template(tiny_lm):
+    extractor = PerplexityExtractor(lm=str(tiny_lm), device="cpu")
+    extractor.setup()
+    tokenizer = extractor.engine_.tokenizer
+    assert question_context(tokenizer, "What is 2 + 2?") == "What is 2 + 2?\n\n"
+    # a template: the user turn plus the generation prompt, the leading BOS removed
+    tokenizer.chat_template = ("{{ bos_token }}{% for m in messages %}<{{ m.role }}>"
+                               "{{ m.content }}{% endfor %}{% if add_generation_prompt %}"
+                               "<assistant>{% endif %}")
+    try:
+        assert question_context(tokenizer, "Q?") == "<user>Q?<assistant>"
+    finally:
+        tokenizer.chat_template = None
+
+
+def test_perplexity_is_exp_mean_nll_of_the_engine(tiny_lm):
+    extractor = PerplexityExtractor(lm=str(tiny_lm), device="cpu")
+    examples = [Example("a", "ask cat ?", "cat dog horse ."), Example("b", "q", "one two .")]
+    scores = extractor.score_batch(examples)
+    engine = extractor.engine_
+    for ex, score in zip(examples, scores, strict=True):
+        alone = engine.score([ex.reasoning]).logprobs[0]
+        given = engine.score([ex.reasoning], [ex.question + "\n\n"]).logprobs[0]
+        assert score["perplexity"] == pytest.approx(math.exp(-alone.mean()), rel=1e-9)
+        assert score["conditional_perplexity"] == pytest.approx(math.exp(-given.mean()),
+                                                                rel=1e-9)
+        assert score["ppl_ratio"] == pytest.approx(
+            score["conditional_perplexity"] / score["perplexity"], rel=1e-12)
+
+
+def test_question_that_predicts_the_trace_lowers_conditional_perplexity(trained_lm):
+    extractor = PerplexityExtractor(lm=str(trained_lm), device="cpu")
+    examples = topic_examples()
+    matched = extractor.score_batch(examples)
+    ratios = np.array([s["ppl_ratio"] for s in matched])
+    assert (ratios < 1).all()
+    # a question from the other topic predicts the trace worse than the right one
+    swapped = [Example(ex.id, examples[i + 1 if i % 2 == 0 else i - 1].question, ex.reasoning)
+               for i, ex in enumerate(examples)]
+    wrong = np.array([s["conditional_perplexity"] for s in extractor.score_batch(swapped)])
+    right = np.array([s["conditional_perplexity"] for s in matched])
+    assert (right < wrong).all()
+
+
+def test_empty_trace_is_nan(tiny_lm):
+    extractor = PerplexityExtractor(lm=str(tiny_lm), device="cpu")
+    score = extractor.score_batch([Example("e", "question", "   ")])[0]
+    assert all(math.isnan(v) for v in score.values())
+
+
+def test_provenance_states_model_and_long_text_policy(tiny_lm):
+    extractor = PerplexityExtractor(lm=str(tiny_lm), device="cpu", max_length=32,
+                                    window="truncate")
+    extractor.setup()
+    provenance = extractor.provenance()
+    assert provenance["lm"] == str(tiny_lm)
+    assert provenance["engine_long_text"] == "truncate(max_length=32)"
+    assert provenance["engine_dtype"] == "float32"
+    sliding = PerplexityExtractor(lm=str(tiny_lm), max_length=32)
+    assert sliding.cache_key() != extractor.cache_key()
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({}, r"perplexity needs a causal LM: pass lm= \(CLI: --lm ID\|PATH\)"),
+    ({"lm": "x", "engine": "ray"}, "engine='ray' is not a scoring engine"),
+    ({"lm": "x", "window": "chunks"}, "window='chunks' is unknown"),
+])
+def test_bad_options_fail_at_setup_with_the_fix(options, message):
+    extractor = PerplexityExtractor(**options)
+    with pytest.raises(MetaqError, match=message):
+        extractor.setup()
