@@ -1,0 +1,471 @@
+"""Design of the predictor: feature standardisation and the encoding of models and tasks.
+
+Everything here is stored with a fitted model (as plain JSON-able dictionaries), so a loaded
+model standardises a new dataset's features and places a target model on the size axis exactly
+as the fit did.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from metaq.exceptions import SchemaError
+from metaq.tables.features import SE_SUFFIX, metric_columns, read_features, validate_features
+from metaq.tables.runs import check_runs_have_features, read_runs, validate_runs
+
+logger = logging.getLogger(__name__)
+
+TASK_SEPARATOR = "/"
+
+
+def task_label(benchmark: str, domain: str) -> str:
+    """Label of a (benchmark, domain) pair: ``"aya_en"`` or ``"mot_pl_eval/math"``.
+
+    Examples
+    --------
+    >>> task_label("mot_pl_eval", "math"), task_label("aya_en", "")
+    ('mot_pl_eval/math', 'aya_en')
+    """
+    return f"{benchmark}{TASK_SEPARATOR}{domain}" if domain else benchmark
+
+
+def as_runs_table(runs: pd.DataFrame | str | Path) -> pd.DataFrame:
+    """Return a validated runs table from a path or a DataFrame."""
+    if isinstance(runs, (str, Path)):
+        return read_runs(runs)
+    return validate_runs(runs)
+
+
+def as_features_table(features: pd.DataFrame | str | Path, *,
+                      allow_missing: bool = False) -> pd.DataFrame:
+    """Return a validated features table from a path or a DataFrame."""
+    if isinstance(features, (str, Path)):
+        return read_features(features, allow_missing=allow_missing)
+    return validate_features(features, allow_missing=allow_missing)
+
+
+@dataclass
+class FeatureScaler:
+    """Standardisation of the metric columns: ``z = (raw - mean) / sd``.
+
+    Means and standard deviations are taken over the distinct feature rows used in training
+    (one per dataset, or per dataset and domain), not weighted by the number of runs.
+
+    Attributes
+    ----------
+    features : list of str
+        Metric names, in model order.
+    means, sds : numpy.ndarray
+        Per-feature mean and sample standard deviation (ddof=1).
+    """
+
+    features: list[str]
+    means: np.ndarray
+    sds: np.ndarray
+
+    @classmethod
+    def fit(cls, table: pd.DataFrame, features: Sequence[str]) -> FeatureScaler:
+        """Learn means and standard deviations of `features` from the rows of `table`."""
+        values = table[list(features)].to_numpy(dtype=float)
+        sds = values.std(axis=0, ddof=1) if len(values) > 1 else np.ones(len(features))
+        return cls(list(features), values.mean(axis=0), sds)
+
+    def transform(self, table: pd.DataFrame) -> np.ndarray:
+        """Standardise the feature columns of `table` (NaN for absent columns or cells)."""
+        raw = np.column_stack([
+            table[name].to_numpy(dtype=float) if name in table.columns
+            else np.full(len(table), np.nan) for name in self.features
+        ]) if len(self.features) else np.empty((len(table), 0))
+        return (raw - self.means) / self.sds
+
+    def transform_se(self, table: pd.DataFrame) -> np.ndarray:
+        """Standard errors in standardised units (0 where the table has no ``<metric>__se``)."""
+        se = np.column_stack([
+            table[f"{name}{SE_SUFFIX}"].to_numpy(dtype=float)
+            if f"{name}{SE_SUFFIX}" in table.columns else np.zeros(len(table))
+            for name in self.features
+        ]) if len(self.features) else np.empty((len(table), 0))
+        return np.nan_to_num(se, nan=0.0) / self.sds
+
+    def inverse_transform(self, standardised: np.ndarray) -> np.ndarray:
+        """Map standardised values back to raw metric units."""
+        return np.asarray(standardised) * self.sds + self.means
+
+    def to_frame(self) -> pd.DataFrame:
+        """Means and standard deviations as a table indexed by feature."""
+        return pd.DataFrame({"mean": self.means, "sd": self.sds},
+                            index=pd.Index(self.features, name="feature"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form."""
+        return {"features": self.features, "means": self.means.tolist(), "sds": self.sds.tolist()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FeatureScaler:
+        """Inverse of :meth:`to_dict`."""
+        return cls(list(data["features"]), np.asarray(data["means"], float),
+                   np.asarray(data["sds"], float))
+
+
+@dataclass
+class Encoding:
+    """Index of the training base models and tasks, and the size axis.
+
+    Attributes
+    ----------
+    models : pandas.DataFrame
+        One row per training base model: ``name``, ``params_b``, ``family``.
+    tasks : pandas.DataFrame
+        One row per training (benchmark, domain): ``benchmark``, ``domain``, ``label``.
+    log_size_mean, log_size_sd : float
+        Standardisation of ``log(params_b)`` over the training models.
+    feature_level : {"dataset", "domain"}
+        Whether runs were matched to whole-dataset or per-domain feature rows.
+    base_scores : numpy.ndarray
+        (model, task) mean untuned score seen in training, NaN where unknown.
+    """
+
+    models: pd.DataFrame
+    tasks: pd.DataFrame
+    log_size_mean: float
+    log_size_sd: float
+    feature_level: str
+    base_scores: np.ndarray = field(repr=False)
+
+    def size_z(self, params_b: np.ndarray | Sequence[float]) -> np.ndarray:
+        """Standardised log parameter count of model sizes in billions."""
+        return (np.log(np.asarray(params_b, float)) - self.log_size_mean) / self.log_size_sd
+
+    def model_index(self, names: Sequence[str]) -> np.ndarray:
+        """Position of each model name among the training models, -1 for unseen ones."""
+        lookup = {name: i for i, name in enumerate(self.models["name"])}
+        return np.array([lookup.get(str(n), -1) for n in names], dtype=int)
+
+    def task_index(self, benchmarks: Sequence[str], domains: Sequence[str]) -> np.ndarray:
+        """Position of each (benchmark, domain) among the training tasks, -1 for unseen ones."""
+        lookup = {label: i for i, label in enumerate(self.tasks["label"])}
+        return np.array([lookup.get(task_label(b, d), -1) for b, d in zip(benchmarks, domains)],
+                        dtype=int)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form."""
+        return {
+            "models": self.models.to_dict(orient="list"),
+            "tasks": self.tasks.to_dict(orient="list"),
+            "log_size_mean": self.log_size_mean,
+            "log_size_sd": self.log_size_sd,
+            "feature_level": self.feature_level,
+            "base_scores": np.where(np.isnan(self.base_scores), None,
+                                    self.base_scores).tolist(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Encoding:
+        """Inverse of :meth:`to_dict`."""
+        models = pd.DataFrame(data["models"]).astype({"name": object, "family": object})
+        tasks = pd.DataFrame(data["tasks"]).astype(object)
+        base = np.array([[np.nan if v is None else v for v in row] for row in data["base_scores"]],
+                        dtype=float).reshape(len(models), len(tasks))
+        return cls(models, tasks, float(data["log_size_mean"]), float(data["log_size_sd"]),
+                   str(data["feature_level"]), base)
+
+
+@dataclass
+class TrainingData:
+    """Arrays the PyMC model is built from (standardised features, indices, counts)."""
+
+    x_obs: np.ndarray          # (feature_row, feature) standardised
+    x_se: np.ndarray           # (feature_row, feature) standardised standard errors
+    feature_rows: pd.DataFrame  # dataset_id, domain of each feature row
+    run_row: np.ndarray        # (run,) feature row of each run
+    run_model: np.ndarray      # (run,) model index
+    run_task: np.ndarray       # (run,) task index
+    size_z: np.ndarray         # (model,) standardised log size
+    k_ft: np.ndarray | None = None      # binomial likelihood: fine-tuned successes
+    n_ft: np.ndarray | None = None
+    base_cells: np.ndarray | None = None  # (cell, 2) model, task of observed untuned scores
+    k_base: np.ndarray | None = None
+    n_base: np.ndarray | None = None
+    y: np.ndarray | None = None          # Student-t likelihood: delta / y_scale
+    y_scale: float = 1.0
+
+    @property
+    def has_measurement_error(self) -> bool:
+        """Whether any training feature has a positive standard error."""
+        return bool((self.x_se > 0).any())
+
+
+def choose_features(features: pd.DataFrame, requested: Sequence[str] | None) -> list[str]:
+    """The metric columns to model: `requested` (checked) or every metric column.
+
+    Raises
+    ------
+    SchemaError
+        When a requested feature is not a metric column; the message lists the available ones.
+    """
+    available = metric_columns(features)
+    if requested is None:
+        return available
+    missing = [name for name in requested if name not in available]
+    if missing:
+        raise SchemaError(
+            f"feature(s) {missing} are not metric columns of the features table; available: "
+            f"{available}. Fix: pick names from that list or extract the missing metrics.")
+    return list(requested)
+
+
+def build_training_data(runs: pd.DataFrame, features: pd.DataFrame, feature_names: list[str],
+                        *, likelihood: str, target: str) -> tuple[TrainingData, Encoding,
+                                                                  FeatureScaler]:
+    """Turn validated runs and features tables into model arrays, encoding and scaler.
+
+    Parameters
+    ----------
+    runs, features : pandas.DataFrame
+        Validated tables (see :func:`metaq.read_runs`, :func:`metaq.read_features`).
+    feature_names : list of str
+        Metric columns to use.
+    likelihood : {"binomial", "student_t"}
+        Which observation arrays to build.
+    target : {"logit", "abs", "rel"}
+        The change modelled by the Student-t likelihood.
+
+    Returns
+    -------
+    TrainingData, Encoding, FeatureScaler
+
+    Raises
+    ------
+    SchemaError
+        When a run's dataset has no features, or a training feature value is missing.
+    """
+    from metaq.tables.targets import derive_target
+
+    check_runs_have_features(runs, features)
+    if likelihood == "student_t":
+        runs = _drop_runs_without_base(runs)
+    level = _feature_level(runs, features)
+    frow_keys = _feature_row_keys(runs, features, level)
+    table = _feature_rows(features, frow_keys)
+    feature_names = _drop_constant(table, feature_names)
+    _reject_missing_values(table, feature_names)
+    scaler = FeatureScaler.fit(table, feature_names)
+    encoding, run_model, run_task = _encode(runs, level)
+    lookup = {key: i for i, key in enumerate(zip(table["dataset_id"], table["domain"]))}
+    data = TrainingData(
+        x_obs=scaler.transform(table), x_se=scaler.transform_se(table),
+        feature_rows=table[["dataset_id", "domain"]].reset_index(drop=True),
+        run_row=np.array([lookup[k] for k in frow_keys], dtype=int),
+        run_model=run_model, run_task=run_task,
+        size_z=encoding.size_z(encoding.models["params_b"]))
+    if likelihood == "binomial":
+        _add_binomial_counts(data, runs, encoding, run_model, run_task)
+    else:
+        delta = derive_target(runs, target).to_numpy(dtype=float)
+        data.y_scale = float(np.std(delta, ddof=1)) if len(delta) > 1 else 1.0
+        data.y_scale = data.y_scale if data.y_scale > 0 else 1.0
+        data.y = delta / data.y_scale
+    return data, encoding, scaler
+
+
+def _drop_runs_without_base(runs: pd.DataFrame) -> pd.DataFrame:
+    missing = runs["score_base"].isna()
+    if missing.any():
+        logger.warning("%d run(s) without score_base are dropped: the Student-t likelihood "
+                       "needs the observed change (give n_items to use them)", int(missing.sum()))
+    return runs.loc[~missing].reset_index(drop=True)
+
+
+def _feature_level(runs: pd.DataFrame, features: pd.DataFrame) -> str:
+    run_domains = set(runs["domain"]) - {""}
+    feature_domains = set(features["domain"]) - {""}
+    return "domain" if run_domains & feature_domains else "dataset"
+
+
+def _feature_row_keys(runs: pd.DataFrame, features: pd.DataFrame,
+                      level: str) -> list[tuple[str, str]]:
+    known = set(zip(features["dataset_id"], features["domain"]))
+    keys = []
+    for dataset, domain in zip(runs["dataset_id"], runs["domain"]):
+        key = (dataset, domain if level == "domain" else "")
+        if key not in known:
+            key = (dataset, "")
+        if key not in known:
+            raise SchemaError(
+                f"runs table: dataset {dataset!r} has domain rows in the features table but no "
+                f"whole-dataset row (domain empty) for its run on domain {domain!r}. Fix: add a "
+                f"row with an empty domain for {dataset!r}.")
+        keys.append(key)
+    return keys
+
+
+def _feature_rows(features: pd.DataFrame, keys: list[tuple[str, str]]) -> pd.DataFrame:
+    used = list(dict.fromkeys(keys))
+    index = pd.MultiIndex.from_tuples(used, names=["dataset_id", "domain"])
+    return features.set_index(["dataset_id", "domain"]).loc[index].reset_index()
+
+
+def _drop_constant(table: pd.DataFrame, names: list[str]) -> list[str]:
+    if len(table) < 2:
+        return names
+    constant = [n for n in names if np.nanstd(table[n].to_numpy(dtype=float)) == 0]
+    if constant:
+        logger.warning("feature(s) %s are constant across the training datasets and carry no "
+                       "information; they are left out of the model", constant)
+    kept = [n for n in names if n not in constant]
+    if not kept:
+        raise SchemaError(f"every feature {names} is constant across the training datasets. "
+                          f"Fix: fit on runs of at least two datasets that differ.")
+    return kept
+
+
+def _reject_missing_values(table: pd.DataFrame, names: list[str]) -> None:
+    for name in names:
+        missing = table.loc[table[name].isna(), "dataset_id"].tolist()
+        if missing:
+            raise SchemaError(
+                f"features table, column {name!r}: value missing for training dataset(s) "
+                f"{missing}. Fix: extract it, or fit without it (features=[...]).")
+
+
+def _encode(runs: pd.DataFrame, level: str) -> tuple[Encoding, np.ndarray, np.ndarray]:
+    models = (runs[["base_model", "params_b", "family"]].drop_duplicates("base_model")
+              .rename(columns={"base_model": "name"}).reset_index(drop=True))
+    models = models.astype({"name": object, "family": object, "params_b": float})
+    tasks = runs[["benchmark", "domain"]].drop_duplicates().reset_index(drop=True).astype(object)
+    tasks["label"] = [task_label(b, d) for b, d in zip(tasks["benchmark"], tasks["domain"])]
+    log_size = np.log(models["params_b"].to_numpy(dtype=float))
+    sd = float(np.std(log_size, ddof=1)) if len(log_size) > 1 else 0.0
+    encoding = Encoding(models, tasks, float(log_size.mean()), sd if sd > 0 else 1.0, level,
+                        np.full((len(models), len(tasks)), np.nan))
+    run_model = encoding.model_index(runs["base_model"].tolist())
+    run_task = encoding.task_index(runs["benchmark"].tolist(), runs["domain"].tolist())
+    base = runs.assign(_m=run_model, _t=run_task).groupby(["_m", "_t"])["score_base"].mean()
+    for (m, t), value in base.items():
+        encoding.base_scores[m, t] = value
+    return encoding, run_model, run_task
+
+
+def _add_binomial_counts(data: TrainingData, runs: pd.DataFrame, encoding: Encoding,
+                         run_model: np.ndarray, run_task: np.ndarray) -> None:
+    n = runs["n_items"].astype(float).to_numpy()
+    data.n_ft = n.astype(int)
+    data.k_ft = np.rint(runs["score_ft"].to_numpy(dtype=float) * n).astype(int)
+    cells = (runs.assign(_m=run_model, _t=run_task, _n=n).dropna(subset=["score_base"])
+             .groupby(["_m", "_t"]).agg(score=("score_base", "mean"), n=("_n", "max"))
+             .reset_index())
+    clash = (runs.assign(_m=run_model, _t=run_task).groupby(["_m", "_t"])["score_base"]
+             .nunique())
+    if (clash > 1).any():
+        m, t = clash[clash > 1].index[0]
+        logger.warning("model %r on %r has several score_base values; their mean is used as the "
+                       "untuned score", encoding.models["name"][m], encoding.tasks["label"][t])
+    data.base_cells = cells[["_m", "_t"]].to_numpy(dtype=int)
+    data.n_base = cells["n"].to_numpy(dtype=int)
+    data.k_base = np.rint(cells["score"].to_numpy() * cells["n"].to_numpy()).astype(int)
+
+
+TargetModels = pd.DataFrame | Sequence[str | Mapping[str, Any] | tuple]
+Benchmarks = Sequence[str | tuple[str, str]] | str | None
+
+
+def target_models_frame(target_models: TargetModels, encoding: Encoding) -> pd.DataFrame:
+    """Normalise target models to a table of ``name``, ``params_b``, ``family``.
+
+    Parameters
+    ----------
+    target_models : DataFrame or sequence
+        Names of training models, or ``(name, params_b, family)`` tuples, mappings or a
+        DataFrame with those columns (``target_model`` is accepted for ``name``). A training
+        model keeps its training size and family.
+    encoding : Encoding
+        The fitted encoding (training models).
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    SchemaError
+        For an unseen model without ``params_b``, or no model at all.
+    """
+    known = encoding.models.set_index("name")
+    if isinstance(target_models, pd.DataFrame):
+        records = target_models.to_dict(orient="records")
+    elif isinstance(target_models, (str, Mapping)):
+        records = [target_models]
+    else:
+        records = list(target_models)
+    rows = []
+    for item in records:
+        if isinstance(item, str):
+            item = {"name": item}
+        elif not isinstance(item, Mapping):
+            item = dict(zip(("name", "params_b", "family"), item))
+        name = str(item.get("name", item.get("target_model", "")))
+        if name in known.index:
+            rows.append({"name": name, "params_b": float(known.at[name, "params_b"]),
+                         "family": str(known.at[name, "family"])})
+        elif item.get("params_b") is None or pd.isna(item.get("params_b")):
+            raise SchemaError(
+                f"target model {name!r} was not in the training runs (known: "
+                f"{known.index.tolist()}), so its size is needed. Fix: pass (name, params_b, "
+                f"family), e.g. ({name!r}, 13.0, 'llama').")
+        else:
+            rows.append({"name": name, "params_b": float(item["params_b"]),
+                         "family": str(item.get("family") or "")})
+    if not rows:
+        raise SchemaError("no target model given. Fix: pass at least one model name.")
+    return pd.DataFrame(rows).astype({"name": object, "family": object})
+
+
+def tasks_frame(benchmarks: Benchmarks, encoding: Encoding) -> pd.DataFrame:
+    """Normalise benchmarks to a table of ``benchmark``, ``domain``, ``label``.
+
+    Parameters
+    ----------
+    benchmarks : sequence or str, optional
+        ``"benchmark"``, ``"benchmark/domain"`` or ``(benchmark, domain)`` items; None gives
+        every training task.
+    encoding : Encoding
+        The fitted encoding (training tasks).
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    if benchmarks is None:
+        return encoding.tasks[["benchmark", "domain", "label"]].reset_index(drop=True)
+    if isinstance(benchmarks, str):
+        benchmarks = [benchmarks]
+    pairs = []
+    for item in benchmarks:
+        if isinstance(item, str):
+            benchmark, _, domain = item.partition(TASK_SEPARATOR)
+            pairs.append((benchmark, domain))
+        else:
+            pairs.append((str(item[0]), str(item[1] or "")))
+    frame = pd.DataFrame(pairs, columns=["benchmark", "domain"], dtype=object)
+    frame["label"] = [task_label(b, d) for b, d in pairs]
+    unseen = sorted(set(frame["label"]) - set(encoding.tasks["label"]))
+    if unseen:
+        logger.info("benchmark(s) %s were not in the training runs: their offsets are drawn "
+                    "from the population (wide intervals)", unseen)
+    return frame
+
+
+def dataset_rows(features: pd.DataFrame) -> pd.DataFrame:
+    """One feature row per dataset (the whole-dataset row, domain empty, where there is one)."""
+    ordered = features.assign(_whole=features["domain"] == "").sort_values(
+        "_whole", ascending=False, kind="stable")
+    first = ordered.drop_duplicates("dataset_id").drop(columns="_whole")
+    order = pd.unique(features["dataset_id"])
+    return first.set_index("dataset_id").loc[order].reset_index()

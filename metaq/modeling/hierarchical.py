@@ -1,0 +1,532 @@
+"""The predictor: a Bayesian hierarchical model of benchmark score changes after fine-tuning."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal, Self
+
+import numpy as np
+import pandas as pd
+
+from metaq.exceptions import InvalidParameterError, NotFittedError, SchemaError
+from metaq.modeling import predictive
+from metaq.modeling.design import (
+    Encoding,
+    FeatureScaler,
+    TrainingData,
+    as_features_table,
+    Benchmarks,
+    TargetModels,
+    as_runs_table,
+    build_training_data,
+    choose_features,
+    dataset_rows,
+    target_models_frame,
+    tasks_frame,
+)
+from metaq.modeling.diagnostics import (
+    convergence_summary,
+    loo_summary,
+    ppc_summary,
+    warn_on_problems,
+)
+from metaq.modeling.forecast import Forecast, check_prob, forecast_rows
+from metaq.modeling.persistence import load_fitted, save_fitted, table_hash
+from metaq.modeling.priors import resolve_priors
+from metaq.modeling.pymc_model import PREDICTIVE_VARS, build_pymc_model
+from metaq.modeling.sampling import chosen_backend, resolve_sampler, sample_posterior
+from metaq.tables.targets import TARGETS
+
+logger = logging.getLogger(__name__)
+
+LIKELIHOODS = ("auto", "binomial", "student_t")
+CHECK_DRAWS = 1000  # posterior draws used by PSIS-LOO and the predictive check
+
+
+class HierarchicalDeltaModel:
+    r"""Forecast benchmark score changes from dataset features, partially pooled over model scale.
+
+    Run :math:`i` fine-tunes base model :math:`m` on dataset :math:`d` and scores it on task
+    :math:`t` (a benchmark, or one domain of it). With item counts (``n_items``) the
+    likelihood is
+
+    .. math::
+
+        k^{ft}_i &\sim \mathrm{BetaBinomial}(n_i,\ p_i\phi,\ (1-p_i)\phi),\quad
+        p_i = \mathrm{logit}^{-1}(\theta_{mt} + \delta_i),\quad \phi = 1/\sigma_{run}^2 \\
+        k^{base}_{mt} &\sim \mathrm{Binomial}(n_{mt},\ \mathrm{logit}^{-1}(\theta_{mt}))
+
+    so the untuned level :math:`\theta_{mt}` is latent (a missing untuned score is then
+    informed by the pooled level :math:`\theta_{mt} = b_0 + b_m + b_t + c_{mt}`), and without
+    item counts a Student-t on the chosen change (scaled by its sample sd). The change is
+
+    .. math::
+
+        \delta_i = \alpha + a_t + a_m + \sum_k x_{dk}\,(\beta_k + \gamma_k z_m + u_{mk}
+        + v_{tk}),\qquad a_m = \gamma_0 z_m + \tilde a_m
+
+    with :math:`x` the standardised features (latent :math:`x \sim N(x^{obs}, se)` where the
+    features table has ``<metric>__se``), :math:`z_m` the standardised log parameter count,
+    and :math:`a_t, \tilde a_m, u, v` non-centred, partially pooled offsets. An unseen model
+    or task draws its offsets from their population, so its interval widens honestly.
+    Priors and their reasons are in :mod:`metaq.modeling.priors` and docs/predictor.md.
+
+    Parameters
+    ----------
+    features : sequence of str, optional
+        Metric columns to use; default every metric column of the features table.
+    target : {"logit", "abs", "rel"}, default "logit"
+        Scale of forecasts (and of the Student-t likelihood's outcome).
+    priors : mapping of str to float, optional
+        Prior scales overriding :data:`metaq.modeling.priors.DEFAULT_PRIORS`.
+    sampler : mapping, optional
+        Overrides of :data:`metaq.modeling.sampling.DEFAULT_SAMPLER` (draws, tune, chains,
+        target_accept, backend).
+    likelihood : {"auto", "binomial", "student_t"}, default "auto"
+        ``auto`` is binomial when every run has ``n_items``.
+    scale_effects : bool, default True
+        Include the size moderator and the scale-group terms (False gives the pooled model).
+
+    Attributes
+    ----------
+    idata_ : arviz.InferenceData
+        Posterior draws.
+    features_ : list of str
+        Features used (constant ones dropped).
+    feature_scaler_ : FeatureScaler
+        Means and sds of the raw features (for what-ifs in raw units).
+    encoding_ : Encoding
+        Training base models, tasks and the size axis.
+    likelihood_ : str
+        The likelihood used.
+    diagnostics_ : dict
+        Convergence, PSIS-LOO and posterior predictive summaries.
+
+    Examples
+    --------
+    >>> from metaq._paths import STUDY_RUNS, STUDY_FEATURES
+    >>> model = HierarchicalDeltaModel(target="abs").fit(STUDY_RUNS, STUDY_FEATURES,
+    ...                                                  random_seed=1)  # doctest: +SKIP
+    >>> model.predict(STUDY_FEATURES, ["PLLuM-8B-instruct"]).summary()  # doctest: +SKIP
+    """
+
+    _model_type = "hierarchical_delta"
+
+    def __init__(self, features: Sequence[str] | None = None,
+                 target: Literal["logit", "abs", "rel"] = "logit",
+                 priors: Mapping[str, float] | None = None,
+                 sampler: Mapping[str, Any] | None = None,
+                 likelihood: Literal["auto", "binomial", "student_t"] = "auto",
+                 scale_effects: bool = True) -> None:
+        self.features = features
+        self.target = target
+        self.priors = priors
+        self.sampler = sampler
+        self.likelihood = likelihood
+        self.scale_effects = scale_effects
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, runs: pd.DataFrame | str | Path, features: pd.DataFrame | str | Path, *,
+            random_seed: int | None = None, **sampler_overrides: Any) -> Self:
+        """Fit the model to past runs and the features of their datasets.
+
+        Parameters
+        ----------
+        runs : pandas.DataFrame or path
+            Runs table (validated with :func:`metaq.validate_runs`).
+        features : pandas.DataFrame or path
+            Features table with a row for every dataset of `runs`.
+        random_seed : int, optional
+            Seed of the sampler and of the diagnostics' predictive draws.
+        **sampler_overrides
+            Sampler settings for this fit (``draws=200, chains=2`` ...).
+
+        Returns
+        -------
+        HierarchicalDeltaModel
+            self, fitted.
+
+        Raises
+        ------
+        SchemaError
+            For invalid tables, unknown features (the message lists the available ones) or
+            runs whose dataset has no features.
+        InvalidParameterError
+            For an unknown target, likelihood, prior or sampler setting.
+        """
+        self._check_options()
+        runs = as_runs_table(runs)
+        features = as_features_table(features)
+        names = choose_features(features, self.features)
+        likelihood = self._resolve_likelihood(runs)
+        data, encoding, scaler = build_training_data(runs, features, names,
+                                                     likelihood=likelihood, target=self.target)
+        priors = resolve_priors(self.priors)
+        settings = resolve_sampler(self.sampler, sampler_overrides)
+        model, _ = build_pymc_model(data, scaler.features, encoding.tasks["label"].tolist(),
+                                    encoding.models["name"].tolist(), priors,
+                                    scale_effects=self.scale_effects)
+        idata = sample_posterior(model, settings, random_seed=random_seed)
+        self.idata_ = idata
+        self.features_ = scaler.features
+        self.feature_scaler_ = scaler
+        self.encoding_ = encoding
+        self.likelihood_ = likelihood
+        self.priors_ = priors
+        self.sampler_ = {**settings, "backend": chosen_backend(settings["backend"])}
+        self.y_scale_ = data.y_scale
+        self.training_x_ = data.x_obs
+        self.data_hashes_ = {"runs": table_hash(runs), "features": table_hash(features)}
+        self.random_seed_ = random_seed
+        self.n_runs_ = len(data.run_row)
+        self.diagnostics_ = self._diagnose(data, np.random.default_rng(random_seed))
+        warn_on_problems(self.diagnostics_)
+        logger.info("fitted %s on %d runs, %d features: max R-hat %.3f, %d divergences",
+                    type(self).__name__, self.n_runs_, len(self.features_),
+                    self.diagnostics_["max_rhat"], self.diagnostics_["divergences"])
+        return self
+
+    def _check_options(self) -> None:
+        if self.target not in TARGETS:
+            raise InvalidParameterError(f"unknown target {self.target!r}; choose one of "
+                                        f"{sorted(TARGETS)}")
+        if self.likelihood not in LIKELIHOODS:
+            raise InvalidParameterError(f"unknown likelihood {self.likelihood!r}; choose one "
+                                        f"of {LIKELIHOODS}")
+
+    def _resolve_likelihood(self, runs: pd.DataFrame) -> str:
+        has_counts = bool(runs["n_items"].notna().all())
+        if self.likelihood == "binomial" and not has_counts:
+            raise SchemaError("likelihood='binomial' needs n_items on every run; "
+                              f"{int(runs['n_items'].isna().sum())} run(s) lack it. Fix: add "
+                              "n_items or use likelihood='student_t'.")
+        if self.likelihood == "auto":
+            return "binomial" if has_counts else "student_t"
+        return self.likelihood
+
+    def _diagnose(self, data: TrainingData, rng: np.random.Generator) -> dict[str, Any]:
+        summary = convergence_summary(self.idata_, list(self.idata_.posterior.data_vars))
+        posterior = _thinned(self.idata_.posterior, CHECK_DRAWS)
+        params = predictive.flatten_posterior(posterior, PREDICTIVE_VARS)
+        terms = predictive.group_terms(params, self.encoding_, self.encoding_.models,
+                                       self.encoding_.tasks, rng)
+        n = len(params["intercept"])
+        x = (predictive.flatten_posterior(posterior, ["x_true"])["x_true"]
+             if "x_true" in posterior else np.broadcast_to(data.x_obs, (n, *data.x_obs.shape)))
+        mu = predictive.training_linear_predictor(params, terms, x, data.run_row,
+                                                  data.run_model, data.run_task)
+        log_lik, observed, replicated = _pointwise(data, params, terms, mu, rng)
+        shape = (posterior.sizes["chain"], posterior.sizes["draw"], -1)
+        summary.update(loo_summary(log_lik.reshape(shape)))
+        summary.update(ppc_summary(observed, replicated))
+        return summary
+
+    # ------------------------------------------------------------------ predict
+    def predict(self, features: pd.DataFrame | str | Path, target_models: TargetModels,
+                benchmarks: Benchmarks = None, *,
+                prob: float = 0.9, include_run_noise: bool = True,
+                random_seed: int | None = None) -> Forecast:
+        """Forecast the change each dataset makes for each target model and benchmark.
+
+        Parameters
+        ----------
+        features : pandas.DataFrame or path
+            Features of the candidate datasets (missing metrics allowed: they are integrated
+            over the training datasets and listed in the forecast).
+        target_models : DataFrame or sequence
+            Models to forecast for: names of training models, or ``(name, params_b, family)``
+            tuples / mappings / a DataFrame with those columns. A training model uses its own
+            offsets; an unseen one draws them from the population.
+        benchmarks : sequence, optional
+            Tasks as ``"benchmark"``, ``"benchmark/domain"`` or ``(benchmark, domain)``;
+            default every training task.
+        prob : float, default 0.9
+            Validated here; the interval mass used by ``Forecast.summary`` by default.
+        include_run_noise : bool, default True
+            Forecast one fine-tuning run (with run-to-run variation) rather than its mean.
+        random_seed : int, optional
+            Seed of the new-group, missing-feature and run-noise draws.
+
+        Returns
+        -------
+        Forecast
+            Rows = datasets x target models x benchmarks.
+
+        Raises
+        ------
+        NotFittedError
+            Before :meth:`fit` or :meth:`load`.
+        SchemaError
+            For an unseen model without ``params_b`` or a bad features table.
+        """
+        check_prob(prob)
+        terms, table, x, rng, models, tasks = self._prepare(features, target_models,
+                                                            benchmarks, random_seed)
+        mu = predictive.linear_predictor(terms, x)
+        params = self._params()
+        delta, score = predictive.outcome_draws(
+            mu, terms.theta_base, terms.base_score, params, target=self.target,
+            y_scale=self.y_scale_, include_run_noise=include_run_noise, rng=rng)
+        rows = forecast_rows(table["dataset_id"], models, tasks, self._missing(table),
+                             terms.seen_model)
+        n = delta.shape[0]
+        return Forecast(delta.reshape(n, -1), score.reshape(n, -1), rows, target=self.target,
+                        model_name=self._model_type)
+
+    def slopes(self, target_models: TargetModels,
+               benchmarks: Benchmarks = None, *,
+               random_seed: int | None = None):
+        """Per-draw coefficient of each standardised feature for models x tasks.
+
+        The coefficient is :math:`\\beta_k + \\gamma_k z_m + u_{mk} + v_{tk}` in
+        linear-predictor units (:attr:`linear_predictor_unit`) per standard deviation of the
+        feature (:attr:`feature_scaler_`); unseen models or tasks draw their offsets.
+
+        Returns
+        -------
+        xarray.DataArray
+            Dims ``(chain, draw, target_model, task, feature)``.
+        """
+        self._check_fitted()
+        rng = np.random.default_rng(random_seed)
+        models = target_models_frame(target_models, self.encoding_)
+        tasks = tasks_frame(benchmarks, self.encoding_)
+        terms = predictive.group_terms(self._params(), self.encoding_, models, tasks, rng)
+        return self._as_draws(terms.slope * self._unit_scale(), {
+            "target_model": models["name"].tolist(), "task": tasks["label"].tolist(),
+            "feature": self.features_})
+
+    def contributions(self, features: pd.DataFrame | str | Path, target_models: TargetModels,
+                      benchmarks: Benchmarks = None, *,
+                      random_seed: int | None = None):
+        """Per-draw contribution ``x_k * slope_k`` of each feature to the linear predictor.
+
+        Features are standardised with :attr:`feature_scaler_` (so 0 = training mean) and
+        include their measurement error and missing-feature draws, as in :meth:`predict`.
+        Summed over features and added to the intercepts they give the linear predictor.
+
+        Returns
+        -------
+        xarray.DataArray
+            Dims ``(chain, draw, dataset_id, target_model, task, feature)`` in
+            :attr:`linear_predictor_unit`.
+        """
+        terms, table, x, _, models, tasks = self._prepare(features, target_models, benchmarks,
+                                                          random_seed)
+        parts = predictive.contributions(terms, x) * self._unit_scale()
+        return self._as_draws(parts, {
+            "dataset_id": table["dataset_id"].tolist(), "target_model": models["name"].tolist(),
+            "task": tasks["label"].tolist(), "feature": self.features_})
+
+    @property
+    def linear_predictor_unit(self) -> str:
+        """Unit of :meth:`slopes` and :meth:`contributions`."""
+        self._check_fitted()
+        return "logit change" if self.likelihood_ == "binomial" else \
+            f"change on the {self.target!r} scale"
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | Path, *, max_draws: int | None = None) -> Path:
+        """Write the fitted model to `path` (netCDF) and its JSON card beside it.
+
+        Parameters
+        ----------
+        path : str or Path
+            The ``.nc`` file.
+        max_draws : int, optional
+            Keep at most this many draws in all (thinned evenly per chain) for a small file.
+
+        Returns
+        -------
+        pathlib.Path
+            The netCDF path.
+        """
+        import arviz as az
+
+        self._check_fitted()
+        posterior = self.idata_.posterior
+        keep = [v for v in PREDICTIVE_VARS if v in posterior]
+        posterior = _thinned(posterior[keep], max_draws) if max_draws else posterior[keep]
+        diverging = self.idata_.sample_stats[["diverging"]]
+        idata = az.InferenceData(posterior=posterior.copy(), sample_stats=diverging.copy())
+        return save_fitted(path, idata, self._card())
+
+    @classmethod
+    def load(cls, path: str | Path) -> Self:
+        """Load a model saved with :meth:`save`.
+
+        Raises
+        ------
+        ModelNotFoundError
+            When the file does not exist.
+        IncompatibleModelError
+            When the file was written by an incompatible metaq version, for another model
+            type, or its spec was edited.
+        """
+        idata, card = load_fitted(path, cls._model_type)
+        spec = card["spec"]
+        model = cls.__new__(cls)
+        HierarchicalDeltaModel.__init__(model, features=spec["features_requested"],
+                                        target=spec["target"], priors=spec["priors"],
+                                        sampler=card["sampler"], likelihood=spec["likelihood"],
+                                        scale_effects=spec["scale_effects"])
+        model.idata_ = idata
+        model.features_ = spec["features"]
+        model.feature_scaler_ = FeatureScaler.from_dict(card["scaler"])
+        model.encoding_ = Encoding.from_dict(card["encoding"])
+        model.likelihood_ = spec["likelihood"]
+        model.priors_ = spec["priors"]
+        model.sampler_ = card["sampler"]
+        model.y_scale_ = float(card["y_scale"])
+        model.training_x_ = np.asarray(card["training_x"], dtype=float)
+        model.data_hashes_ = card["data_hashes"]
+        model.random_seed_ = card["random_seed"]
+        model.n_runs_ = card["n_runs"]
+        model.diagnostics_ = card["diagnostics"]
+        return model
+
+    def _card(self) -> dict[str, Any]:
+        spec = {
+            "model_type": self._model_type, "features": self.features_,
+            "features_requested": list(self.features) if self.features is not None else None,
+            "target": self.target, "likelihood": self.likelihood_,
+            "scale_effects": self.scale_effects, "priors": self.priors_,
+        }
+        return {
+            "model_type": self._model_type, "spec": spec, "sampler": self.sampler_,
+            "random_seed": self.random_seed_, "scaler": self.feature_scaler_.to_dict(),
+            "encoding": self.encoding_.to_dict(), "y_scale": self.y_scale_,
+            "training_x": self.training_x_.tolist(), "data_hashes": self.data_hashes_,
+            "n_runs": self.n_runs_, "diagnostics": self.diagnostics_,
+            "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+
+    # ------------------------------------------------------------------ helpers
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "idata_"):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted; call `.fit()` "
+                                 f"first or `{type(self).__name__}.load(path)`")
+
+    def _params(self) -> dict[str, np.ndarray]:
+        return predictive.flatten_posterior(self.idata_.posterior, PREDICTIVE_VARS)
+
+    def _unit_scale(self) -> float:
+        return 1.0 if self.likelihood_ == "binomial" else self.y_scale_
+
+    def _prepare(self, features, target_models, benchmarks, random_seed):
+        self._check_fitted()
+        rng = np.random.default_rng(random_seed)
+        table = dataset_rows(as_features_table(features, allow_missing=True))
+        models = target_models_frame(target_models, self.encoding_)
+        tasks = tasks_frame(benchmarks, self.encoding_)
+        params = self._params()
+        terms = predictive.group_terms(params, self.encoding_, models, tasks, rng)
+        x = predictive.feature_draws(self.feature_scaler_.transform(table),
+                                     self.feature_scaler_.transform_se(table), self.training_x_,
+                                     len(params["intercept"]), rng)
+        return terms, table, x, rng, models, tasks
+
+    def _missing(self, table: pd.DataFrame) -> list[str]:
+        values = self.feature_scaler_.transform(table)
+        return [",".join(f for f, gap in zip(self.features_, row) if gap)
+                for row in np.isnan(values)]
+
+    def _as_draws(self, values: np.ndarray, coords: dict[str, list]):
+        import xarray as xr
+
+        chains = self.idata_.posterior.sizes["chain"]
+        values = values.reshape(chains, -1, *values.shape[1:])
+        return xr.DataArray(values, dims=("chain", "draw", *coords),
+                            coords={"chain": np.arange(chains),
+                                    "draw": np.arange(values.shape[1]), **coords})
+
+    def __repr__(self) -> str:
+        fitted = f", fitted on {self.n_runs_} runs" if hasattr(self, "idata_") else ""
+        return f"{type(self).__name__}(target={self.target!r}{fitted})"
+
+
+class PooledDeltaModel(HierarchicalDeltaModel):
+    """The same model without scale effects: no size moderator, no scale-group offsets.
+
+    A baseline that answers "does letting slopes depend on model size help?": identical code
+    path with ``scale_effects=False``.
+
+    Parameters
+    ----------
+    features, target, priors, sampler, likelihood
+        As for :class:`HierarchicalDeltaModel`.
+    """
+
+    _model_type = "pooled_delta"
+
+    def __init__(self, features: Sequence[str] | None = None,
+                 target: Literal["logit", "abs", "rel"] = "logit",
+                 priors: Mapping[str, float] | None = None,
+                 sampler: Mapping[str, Any] | None = None,
+                 likelihood: Literal["auto", "binomial", "student_t"] = "auto") -> None:
+        super().__init__(features=features, target=target, priors=priors, sampler=sampler,
+                         likelihood=likelihood, scale_effects=False)
+
+
+def fit_predictor(runs: pd.DataFrame | str | Path, features: pd.DataFrame | str | Path, *,
+                  out: str | Path, target: str = "logit", random_seed: int | None = None,
+                  sampler: Mapping[str, Any] | None = None,
+                  features_used: Sequence[str] | None = None,
+                  max_draws: int | None = None) -> HierarchicalDeltaModel:
+    """Fit a :class:`HierarchicalDeltaModel` and save it (the ``metaq fit`` command).
+
+    Parameters
+    ----------
+    runs, features : DataFrame or path
+        Training tables.
+    out : str or Path
+        Model file (``.nc``); the JSON card is written beside it.
+    target : {"logit", "abs", "rel"}
+        Forecast scale.
+    random_seed : int, optional
+        Sampler seed.
+    sampler : mapping, optional
+        Sampler settings.
+    features_used : sequence of str, optional
+        Subset of metric columns.
+    max_draws : int, optional
+        Thin the saved draws to at most this many.
+
+    Returns
+    -------
+    HierarchicalDeltaModel
+        The fitted model (already saved).
+    """
+    model = HierarchicalDeltaModel(features=features_used, target=target, sampler=sampler)
+    model.fit(runs, features, random_seed=random_seed)
+    model.save(out, max_draws=max_draws)
+    return model
+
+
+def _thinned(posterior, max_draws: int | None):
+    if not max_draws:
+        return posterior
+    total = posterior.sizes["chain"] * posterior.sizes["draw"]
+    step = max(1, int(np.ceil(total / max_draws)))
+    return posterior.isel(draw=slice(None, None, step))
+
+
+def _pointwise(data: TrainingData, params: dict[str, np.ndarray],
+               terms: predictive.GroupTerms, mu: np.ndarray, rng: np.random.Generator):
+    """Pointwise log-likelihood, observed outcomes and replicated outcomes of training runs."""
+    from scipy import stats
+    from scipy.special import expit
+
+    if data.y is not None:
+        nu, sigma = params["nu"][:, None], params["residual_sd"][:, None]
+        log_lik = stats.t.logpdf(data.y[None], nu, mu, sigma)
+        replicated = mu + sigma * rng.standard_t(np.broadcast_to(nu, mu.shape))
+        return log_lik, data.y, replicated
+    p = expit(terms.theta_base[:, data.run_model, data.run_task] + mu)
+    phi = 1.0 / np.square(params["run_sd"])[:, None]
+    log_lik = stats.betabinom.logpmf(data.k_ft[None], data.n_ft[None], p * phi, (1 - p) * phi)
+    replicated = rng.binomial(data.n_ft[None], rng.beta(p * phi, (1 - p) * phi)) / data.n_ft
+    return log_lik, data.k_ft / data.n_ft, replicated

@@ -1,0 +1,280 @@
+"""The model's linear predictor and outcome distribution, evaluated in NumPy per posterior draw.
+
+This mirrors :func:`metaq.modeling.pymc_model.build_pymc_model` (a test checks that both give
+the same linear predictor) and adds what only a forecast needs: offsets of base models and
+tasks unseen in training drawn from their population (bambi's ``sample_new_groups``), and
+features of a new dataset drawn around their measured values (standard errors) or, when
+missing, from the training datasets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit, logit
+
+from metaq.modeling.design import Encoding
+
+CHUNK = 256
+
+
+def flatten_posterior(posterior, names: tuple[str, ...] | list[str]) -> dict[str, np.ndarray]:
+    """Posterior arrays of `names` present in `posterior`, with chain and draw as one axis.
+
+    Parameters
+    ----------
+    posterior : xarray.Dataset
+        The ``posterior`` group of an InferenceData.
+    names : sequence of str
+        Variable names to take (absent ones are skipped).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Each array has shape ``(chain * draw, ...)``.
+    """
+    out = {}
+    for name in names:
+        if name in posterior:
+            values = posterior[name].transpose("chain", "draw", ...).to_numpy()
+            out[name] = values.reshape(-1, *values.shape[2:]).astype(float)
+    return out
+
+
+@dataclass
+class GroupTerms:
+    """Per-draw intercepts and slopes of the requested (model, task) cells.
+
+    Attributes
+    ----------
+    intercept : numpy.ndarray
+        ``(sample, model, task)`` intercept of the change.
+    slope : numpy.ndarray
+        ``(sample, model, task, feature)`` coefficient of each standardised feature.
+    theta_base : numpy.ndarray or None
+        ``(sample, model, task)`` untuned logit level (binomial likelihood only).
+    base_score : numpy.ndarray
+        ``(model, task)`` untuned score observed in training, NaN where unknown.
+    seen_model, seen_task : numpy.ndarray
+        Whether each requested model / task was in the training runs.
+    """
+
+    intercept: np.ndarray
+    slope: np.ndarray
+    theta_base: np.ndarray | None
+    base_score: np.ndarray
+    seen_model: np.ndarray
+    seen_task: np.ndarray
+
+
+def group_terms(params: dict[str, np.ndarray], encoding: Encoding, models: pd.DataFrame,
+                tasks: pd.DataFrame, rng: np.random.Generator) -> GroupTerms:
+    """Intercepts and slopes per draw for `models` x `tasks`, new groups from the population.
+
+    Parameters
+    ----------
+    params : dict
+        Flattened posterior (:func:`flatten_posterior`).
+    encoding : Encoding
+        The fitted model's encoding.
+    models : pandas.DataFrame
+        Columns ``name`` and ``params_b``.
+    tasks : pandas.DataFrame
+        Columns ``benchmark`` and ``domain``.
+    rng : numpy.random.Generator
+        Source of the new-group offsets.
+    """
+    n_samples = len(params["intercept"])
+    n_features = params["slope"].shape[1]
+    m_idx = encoding.model_index(models["name"].tolist())
+    t_idx = encoding.task_index(tasks["benchmark"].tolist(), tasks["domain"].tolist())
+    trained_z = encoding.size_z(encoding.models["params_b"].to_numpy(dtype=float))
+    size_z = np.where(m_idx >= 0, trained_z[np.clip(m_idx, 0, None)],
+                      encoding.size_z(models["params_b"].to_numpy(dtype=float)))
+
+    def pooled(name: str, sd_name: str, index: np.ndarray, tail: tuple[int, ...]) -> np.ndarray:
+        if name not in params:  # term switched off (pooled model)
+            return np.zeros((n_samples, len(index), *tail))
+        fresh = rng.standard_normal((n_samples, len(index), *tail))
+        fresh *= params[sd_name].reshape(n_samples, *([1] * (1 + len(tail))))
+        known = params[name][:, np.clip(index, 0, None)]
+        return np.where((index >= 0).reshape(1, -1, *([1] * len(tail))), known, fresh)
+
+    model_int = pooled("model_offset", "model_intercept_sd", m_idx, ())
+    if "size_intercept" in params:
+        model_int = model_int + params["size_intercept"][:, None] * size_z[None, :]
+    group_slope = pooled("group_slope", "group_slope_sd", m_idx, (n_features,))
+    size_slope = params.get("size_slope", np.zeros((n_samples, n_features)))
+    task_int = pooled("task_intercept", "task_intercept_sd", t_idx, ())
+    task_slope = pooled("task_slope", "task_slope_sd", t_idx, (n_features,))
+    intercept = (params["intercept"][:, None, None] + model_int[:, :, None]
+                 + task_int[:, None, :])
+    slope = (params["slope"][:, None, None, :]
+             + size_slope[:, None, None, :] * size_z[None, :, None, None]
+             + group_slope[:, :, None, :] + task_slope[:, None, :, :])
+    theta = _untuned_level(params, m_idx, t_idx, rng) if "theta_base" in params else None
+    base = np.full((len(m_idx), len(t_idx)), np.nan)
+    seen = np.ix_(m_idx >= 0, t_idx >= 0)
+    base[seen] = encoding.base_scores[np.ix_(m_idx[m_idx >= 0], t_idx[t_idx >= 0])]
+    return GroupTerms(intercept, slope, theta, base, m_idx >= 0, t_idx >= 0)
+
+
+def _untuned_level(params: dict[str, np.ndarray], m_idx: np.ndarray, t_idx: np.ndarray,
+                   rng: np.random.Generator) -> np.ndarray:
+    n = len(params["base_mean"])
+
+    def effect(name: str, index: np.ndarray) -> np.ndarray:
+        fresh = rng.standard_normal((n, len(index))) * params[f"{name}_sd"][:, None]
+        return np.where(index[None, :] >= 0, params[name][:, np.clip(index, 0, None)], fresh)
+
+    level = (params["base_mean"][:, None, None] + effect("base_model", m_idx)[:, :, None]
+             + effect("base_task", t_idx)[:, None, :])
+    fresh_cell = rng.standard_normal(level.shape) * params["base_cell_sd"][:, None, None]
+    known = params["theta_base"][:, np.clip(m_idx, 0, None)][:, :, np.clip(t_idx, 0, None)]
+    seen = (m_idx[:, None] >= 0) & (t_idx[None, :] >= 0)
+    return np.where(seen[None], known, level + fresh_cell)
+
+
+def feature_draws(x: np.ndarray, se: np.ndarray, training_x: np.ndarray, n_samples: int,
+                  rng: np.random.Generator) -> np.ndarray:
+    """Draws of the standardised true features of new datasets.
+
+    A measured value ``x`` with standard error ``se`` gives ``Normal(x, se)``; a missing value
+    (NaN) is integrated over the training datasets: each draw takes the missing features of one
+    training feature row picked at random (jointly, so their correlation is kept).
+
+    Parameters
+    ----------
+    x, se : numpy.ndarray
+        ``(dataset, feature)`` standardised values (NaN = missing) and standard errors.
+    training_x : numpy.ndarray
+        ``(feature_row, feature)`` standardised training features.
+    n_samples : int
+        Number of draws.
+    rng : numpy.random.Generator
+        Random source.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(sample, dataset, feature)``.
+    """
+    draws = np.broadcast_to(x, (n_samples, *x.shape)).copy()
+    if (se > 0).any():
+        draws += rng.standard_normal(draws.shape) * se[None]
+    missing = np.isnan(x)
+    if missing.any():
+        pick = rng.integers(0, len(training_x), size=(n_samples, x.shape[0]))
+        donor = training_x[pick]  # (sample, dataset, feature)
+        draws = np.where(missing[None], donor, draws)
+    return draws
+
+
+def linear_predictor(terms: GroupTerms, x: np.ndarray) -> np.ndarray:
+    """Change on the linear-predictor scale for every (dataset, model, task).
+
+    Parameters
+    ----------
+    terms : GroupTerms
+        From :func:`group_terms`.
+    x : numpy.ndarray
+        ``(sample, dataset, feature)`` feature draws.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(sample, dataset, model, task)``.
+    """
+    return terms.intercept[:, None] + np.einsum("sdk,smtk->sdmt", x, terms.slope)
+
+
+def contributions(terms: GroupTerms, x: np.ndarray) -> np.ndarray:
+    """Per-feature terms ``x_k * slope_k``: ``(sample, dataset, model, task, feature)``."""
+    return x[:, :, None, None, :] * terms.slope[:, None]
+
+
+def training_linear_predictor(params: dict[str, np.ndarray], terms: GroupTerms,
+                              x: np.ndarray, run_row: np.ndarray, run_model: np.ndarray,
+                              run_task: np.ndarray) -> np.ndarray:
+    """Linear predictor of the training runs, ``(sample, run)``, in chunks of runs.
+
+    `terms` must be built for the training models and tasks in encoding order; `x` is
+    ``(sample, feature_row, feature)`` (the posterior of the true features when the fit had
+    measurement error, else the observed features broadcast).
+    """
+    mu = np.empty((x.shape[0], len(run_row)))
+    for start in range(0, len(run_row), CHUNK):
+        part = slice(start, start + CHUNK)
+        m, t = run_model[part], run_task[part]
+        mu[:, part] = terms.intercept[:, m, t] + np.einsum(
+            "srk,srk->sr", x[:, run_row[part]], terms.slope[:, m, t])
+    return mu
+
+
+def outcome_draws(mu: np.ndarray, theta: np.ndarray | None, base_score: np.ndarray,
+                  params: dict[str, np.ndarray], *, target: str, y_scale: float,
+                  include_run_noise: bool, rng: np.random.Generator
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Change on the `target` scale and fine-tuned score, per draw.
+
+    Parameters
+    ----------
+    mu : numpy.ndarray
+        ``(sample, dataset, model, task)`` linear predictor.
+    theta : numpy.ndarray or None
+        ``(sample, model, task)`` untuned logit level (binomial likelihood), else None.
+    base_score : numpy.ndarray
+        ``(model, task)`` observed untuned score (used by the Student-t likelihood).
+    params : dict
+        Flattened posterior (``run_sd`` or ``nu`` and ``residual_sd``).
+    target : {"logit", "abs", "rel"}
+        Scale of the returned change.
+    y_scale : float
+        Scale of the Student-t outcome (the change's training sd).
+    include_run_noise : bool
+        Add run-to-run variation (a forecast of one fine-tuning run) or not (its expectation).
+    rng : numpy.random.Generator
+        Random source.
+
+    Returns
+    -------
+    delta, score : numpy.ndarray
+        Both ``(sample, dataset, model, task)``; ``score`` is NaN where the untuned level is
+        unknown under the Student-t likelihood.
+    """
+    shape = mu.shape
+    if theta is not None:
+        level = np.broadcast_to(theta[:, None], shape)
+        p_ft = expit(level + mu)
+        if include_run_noise:
+            phi = 1.0 / np.square(params["run_sd"]).reshape(-1, 1, 1, 1)
+            p_ft = rng.beta(p_ft * phi, (1.0 - p_ft) * phi)
+        p_ft = np.clip(p_ft, 1e-9, 1 - 1e-9)
+        p_base = expit(level)
+        delta = {"logit": lambda: logit(p_ft) - level, "abs": lambda: p_ft - p_base,
+                 "rel": lambda: 100.0 * (p_ft - p_base) / p_base}[target]()
+        return delta, p_ft
+    change = mu
+    if include_run_noise:
+        nu = params["nu"].reshape(-1, 1, 1, 1)
+        change = mu + params["residual_sd"].reshape(-1, 1, 1, 1) * rng.standard_t(nu, size=shape)
+    delta = change * y_scale
+    return delta, score_from_change(delta, base_score[None, None], target)
+
+
+def score_from_change(delta: np.ndarray, base_score: np.ndarray, target: str) -> np.ndarray:
+    """Fine-tuned score implied by a change on the `target` scale and the untuned score.
+
+    Examples
+    --------
+    >>> float(score_from_change(np.array(20.0), np.array(0.5), "rel"))
+    0.6
+    """
+    base = np.asarray(base_score, dtype=float)
+    if target == "logit":
+        return expit(logit(np.clip(base, 1e-9, 1 - 1e-9)) + delta)
+    if target == "abs":
+        return base + delta
+    return base * (1 + delta / 100.0)

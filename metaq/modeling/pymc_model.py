@@ -1,0 +1,128 @@
+"""The PyMC graph of the hierarchical delta model (equations in docs/predictor.md).
+
+Names of the deterministic nodes are the contract with :mod:`metaq.modeling.predictive`,
+which evaluates the same linear predictor in NumPy for forecasts; the raw non-centred
+``*_z`` variables are sampling devices and are not needed after the fit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from metaq.modeling.design import TrainingData
+
+# posterior variables a forecast needs (saved with the model)
+PREDICTIVE_VARS: tuple[str, ...] = (
+    "intercept", "task_intercept", "task_intercept_sd", "model_offset", "model_intercept_sd",
+    "size_intercept", "slope", "size_slope", "group_slope", "group_slope_sd", "task_slope",
+    "task_slope_sd", "theta_base", "base_mean", "base_model", "base_task", "base_model_sd",
+    "base_task_sd", "base_cell_sd", "run_sd", "nu", "residual_sd",
+)
+
+
+def build_pymc_model(data: TrainingData, features: list[str], tasks: list[str], models: list[str],
+                     priors: dict[str, float], *, scale_effects: bool) -> tuple[Any, dict]:
+    """Build the PyMC model of the training arrays.
+
+    Parameters
+    ----------
+    data : TrainingData
+        Arrays from :func:`metaq.modeling.design.build_training_data`.
+    features, tasks, models : list of str
+        Coordinate labels.
+    priors : dict
+        Resolved prior scales (:func:`metaq.modeling.priors.resolve_priors`).
+    scale_effects : bool
+        Include the size moderator and the partially pooled scale-group terms.
+
+    Returns
+    -------
+    pymc.Model, dict
+        The model and its named tensors (``mu``, ``x``, ...) for tests and checks.
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    n_features = max(len(features), 1)
+    root_k = float(np.sqrt(n_features))
+    coords = {"feature": features, "task": tasks, "model": models,
+              "run": np.arange(len(data.run_row)), "feature_row": np.arange(len(data.x_obs))}
+    with pm.Model(coords=coords) as model:
+        x_obs = pm.Data("x_obs", data.x_obs, dims=("feature_row", "feature"))
+        run_row = pm.Data("run_row", data.run_row, dims="run")
+        run_model = pm.Data("run_model", data.run_model, dims="run")
+        run_task = pm.Data("run_task", data.run_task, dims="run")
+        size_z = pm.Data("size_z", data.size_z, dims="model")
+        x = x_obs
+        if data.has_measurement_error:
+            x_se = pm.Data("x_se", data.x_se, dims=("feature_row", "feature"))
+            x_err = pm.Normal("x_err_z", 0.0, 1.0, dims=("feature_row", "feature"))
+            x = pm.Deterministic("x_true", x_obs + x_se * x_err, dims=("feature_row", "feature"))
+
+        intercept = pm.Normal("intercept", 0.0, priors["intercept"])
+        task_intercept = _pooled("task_intercept", priors["task_intercept_sd"], ("task",))
+        slope = pm.Normal("slope", 0.0, priors["slope"] / root_k, dims="feature")
+        task_slope = _pooled("task_slope", priors["task_slope_sd"] / root_k, ("task", "feature"))
+        coef = slope[None, :] + task_slope[run_task]
+        mu = intercept + task_intercept[run_task]
+        if scale_effects:
+            size_intercept = pm.Normal("size_intercept", 0.0, priors["size_intercept"])
+            model_offset = _pooled("model_offset", priors["model_intercept_sd"], ("model",),
+                                   sd_name="model_intercept_sd")
+            model_intercept = pm.Deterministic(
+                "model_intercept", size_intercept * size_z + model_offset, dims="model")
+            size_slope = pm.Normal("size_slope", 0.0, priors["size_slope"] / root_k,
+                                   dims="feature")
+            group_slope = _pooled("group_slope", priors["group_slope_sd"] / root_k,
+                                  ("model", "feature"))
+            coef = coef + size_slope[None, :] * size_z[run_model][:, None] + group_slope[run_model]
+            mu = mu + model_intercept[run_model]
+        mu = mu + (x[run_row] * coef).sum(axis=-1)
+        tensors = {"mu": mu, "x": x}
+        if data.y is not None:
+            nu = pm.Gamma("nu", 2.0, priors["nu_rate"])
+            sigma = pm.HalfNormal("residual_sd", priors["residual_sd"])
+            pm.StudentT("y", nu=nu, mu=mu, sigma=sigma, observed=pm.Data("y_obs", data.y),
+                        shape=mu.shape)
+        else:
+            theta = _untuned_level(data, priors)
+            p_ft = pm.math.invlogit(theta[run_model, run_task] + mu)
+            run_sd = pm.HalfNormal("run_sd", priors["run_sd"])
+            phi = 1.0 / pt.square(run_sd)
+            pm.BetaBinomial("k_ft", n=pm.Data("n_ft", data.n_ft), alpha=p_ft * phi,
+                            beta=(1.0 - p_ft) * phi, observed=pm.Data("k_ft_obs", data.k_ft),
+                            shape=mu.shape)
+            tensors["p_ft"] = p_ft
+    return model, tensors
+
+
+def _pooled(name: str, sd_scale: float, dims: tuple[str, ...], *, sd_name: str | None = None):
+    """Non-centred partially pooled offsets: ``sd * z`` with ``sd ~ HalfNormal(sd_scale)``."""
+    import pymc as pm
+
+    sd = pm.HalfNormal(sd_name or f"{name}_sd", sd_scale)
+    raw = pm.Normal(f"{name}_z", 0.0, 1.0, dims=dims)
+    return pm.Deterministic(name, sd * raw, dims=dims)
+
+
+def _untuned_level(data: TrainingData, priors: dict[str, float]):
+    """theta_base[m, t] = base_mean + base_model[m] + base_task[t] + cell, with observed cells."""
+    import pymc as pm
+
+    base_mean = pm.Normal("base_mean", 0.0, priors["base_mean"])
+    base_model = _pooled("base_model", priors["base_model_sd"], ("model",))
+    base_task = _pooled("base_task", priors["base_task_sd"], ("task",))
+    # centred: every observed cell carries hundreds of items, which a non-centred cell term
+    # turns into a funnel
+    cell_sd = pm.HalfNormal("base_cell_sd", priors["base_cell_sd"])
+    theta = pm.Normal("theta_base", base_mean + base_model[:, None] + base_task[None, :],
+                      cell_sd, dims=("model", "task"))
+    if len(data.base_cells):
+        cells_m = pm.Data("base_cell_model", data.base_cells[:, 0])
+        cells_t = pm.Data("base_cell_task", data.base_cells[:, 1])
+        pm.Binomial("k_base", n=pm.Data("n_base", data.n_base),
+                    p=pm.math.invlogit(theta[cells_m, cells_t]),
+                    observed=pm.Data("k_base_obs", data.k_base), shape=cells_m.shape)
+    return theta

@@ -1,0 +1,111 @@
+"""NUTS sampling of a PyMC model: nutpie (called directly) when installed, else PyMC's sampler."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from metaq.exceptions import InvalidParameterError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SAMPLER: dict[str, Any] = {
+    "draws": 1000,
+    "tune": 1000,
+    "chains": 4,
+    "target_accept": 0.95,
+    "backend": "auto",
+}
+BACKENDS = ("auto", "nutpie", "pymc")
+
+
+def resolve_sampler(settings: Mapping[str, Any] | None,
+                    overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Merge sampler settings over :data:`DEFAULT_SAMPLER` and check them.
+
+    Parameters
+    ----------
+    settings, overrides : mapping, optional
+        Applied in this order (later wins).
+
+    Returns
+    -------
+    dict
+        ``draws``, ``tune``, ``chains`` (positive ints), ``target_accept`` in (0, 1) and
+        ``backend`` (one of :data:`BACKENDS`).
+
+    Raises
+    ------
+    InvalidParameterError
+        For an unknown key or an invalid value.
+
+    Examples
+    --------
+    >>> resolve_sampler({"draws": 200}, {"chains": 2})["chains"]
+    2
+    """
+    merged = dict(DEFAULT_SAMPLER)
+    for source in (settings or {}, overrides or {}):
+        for key, value in source.items():
+            if key not in DEFAULT_SAMPLER:
+                raise InvalidParameterError(
+                    f"unknown sampler setting {key!r}; valid: {sorted(DEFAULT_SAMPLER)}")
+            merged[key] = value
+    for key in ("draws", "tune", "chains"):
+        if not isinstance(merged[key], int) or merged[key] < 1:
+            raise InvalidParameterError(f"sampler setting {key}={merged[key]!r} must be a "
+                                        f"positive integer")
+    if not 0 < float(merged["target_accept"]) < 1:
+        raise InvalidParameterError(
+            f"sampler setting target_accept={merged['target_accept']!r} must lie in (0, 1)")
+    if merged["backend"] not in BACKENDS:
+        raise InvalidParameterError(
+            f"sampler backend {merged['backend']!r} is unknown; choose one of {BACKENDS}")
+    return merged
+
+
+def chosen_backend(backend: str) -> str:
+    """``nutpie`` when asked for or (``auto``) installed, else ``pymc``."""
+    if backend == "auto":
+        return "nutpie" if importlib.util.find_spec("nutpie") is not None else "pymc"
+    return backend
+
+
+def sample_posterior(model: Any, settings: Mapping[str, Any], *, random_seed: int | None):
+    """Draw from the posterior of `model` with NUTS.
+
+    Parameters
+    ----------
+    model : pymc.Model
+        The model.
+    settings : mapping
+        Resolved settings (:func:`resolve_sampler`).
+    random_seed : int, optional
+        Seed of the sampler.
+
+    Returns
+    -------
+    arviz.InferenceData
+        With ``posterior`` and ``sample_stats`` (``diverging`` included).
+    """
+    backend = chosen_backend(settings["backend"])
+    logger.info("sampling with %s: %d chains x (%d tune + %d draws), target_accept=%.2f",
+                backend, settings["chains"], settings["tune"], settings["draws"],
+                settings["target_accept"])
+    if backend == "nutpie":
+        from metaq._optional import require
+
+        nutpie = require("nutpie", extra="nutpie", purpose="the nutpie sampler backend")
+        compiled = nutpie.compile_pymc_model(model)
+        return nutpie.sample(compiled, draws=settings["draws"], tune=settings["tune"],
+                             chains=settings["chains"], seed=random_seed,
+                             target_accept=settings["target_accept"], progress_bar=False,
+                             save_warmup=False)
+    import pymc as pm
+
+    with model:
+        return pm.sample(draws=settings["draws"], tune=settings["tune"],
+                         chains=settings["chains"], target_accept=settings["target_accept"],
+                         random_seed=random_seed, progressbar=False, compute_convergence_checks=False)

@@ -1,0 +1,117 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from metaq.modeling.design import build_training_data
+from metaq.modeling.predictive import (
+    feature_draws,
+    flatten_posterior,
+    group_terms,
+    linear_predictor,
+    score_from_change,
+    training_linear_predictor,
+)
+from metaq.modeling.priors import resolve_priors
+from metaq.modeling.pymc_model import PREDICTIVE_VARS, build_pymc_model
+from metaq.modeling.simulate import simulate_runs
+
+
+def test_measured_features_scatter_by_their_standard_error(rng):
+    x = np.array([[1.0, -0.5]])
+    se = np.array([[0.2, 0.0]])
+    draws = feature_draws(x, se, np.zeros((3, 2)), 20000, rng)
+    assert draws[:, 0, 0].mean() == pytest.approx(1.0, abs=0.01)
+    assert draws[:, 0, 0].std() == pytest.approx(0.2, rel=0.03)
+    assert np.all(draws[:, 0, 1] == -0.5)
+
+
+def test_missing_features_come_jointly_from_training_rows(rng):
+    training = np.array([[1.0, 10.0], [2.0, 20.0], [3.0, 30.0]])
+    x = np.array([[np.nan, np.nan], [0.5, np.nan]])
+    draws = feature_draws(x, np.zeros_like(x), training, 3000, rng)
+    pairs = {tuple(p) for p in draws[:, 0, :]}
+    assert pairs == {(1.0, 10.0), (2.0, 20.0), (3.0, 30.0)}  # rows kept together
+    assert set(np.unique(draws[:, 1, 1])) == {10.0, 20.0, 30.0}
+    assert np.all(draws[:, 1, 0] == 0.5)
+    assert np.bincount((draws[:, 0, 0] - 1).astype(int)) / 3000 == pytest.approx(1 / 3, abs=0.03)
+
+
+def test_score_from_change_inverts_each_target():
+    base = np.array([0.2, 0.5])
+    assert score_from_change(np.array([0.1, -0.1]), base, "abs") == pytest.approx([0.3, 0.4])
+    assert score_from_change(np.array([50.0, -50.0]), base, "rel") == pytest.approx([0.3, 0.25])
+    logit_up = np.log(0.3 / 0.7) - np.log(0.2 / 0.8)
+    assert score_from_change(np.array([logit_up, 0.0]), base, "logit") == pytest.approx([0.3, 0.5])
+
+
+@pytest.fixture(scope="module")
+def prior_draws():
+    """Joint prior draws of the PyMC graph's parameters and its linear predictor."""
+    import pymc as pm
+
+    sim = simulate_runs(n_datasets=5, params_b=(1.0, 8.0, 70.0), n_tasks=3, feature_se=0.1,
+                        random_seed=3)
+    from metaq.modeling.design import as_features_table, as_runs_table
+
+    runs, features = as_runs_table(sim.runs), as_features_table(sim.features)
+    data, encoding, scaler = build_training_data(runs, features, ["f0", "f1", "f2"],
+                                                 likelihood="binomial", target="logit")
+    model, tensors = build_pymc_model(data, scaler.features, encoding.tasks["label"].tolist(),
+                                      encoding.models["name"].tolist(), resolve_priors(None),
+                                      scale_effects=True)
+    names = [v for v in PREDICTIVE_VARS if v in model.named_vars] + ["x_true"]
+    values = pm.draw([model[n] for n in names] + [tensors["mu"]], draws=50, random_seed=1)
+    return data, encoding, dict(zip(names, values[:-1])), values[-1]
+
+
+def test_numpy_predictor_reproduces_the_pymc_graph(prior_draws, rng):
+    data, encoding, params, mu_pymc = prior_draws
+    params = {k: np.asarray(v, dtype=float) for k, v in params.items()}
+    terms = group_terms(params, encoding, encoding.models, encoding.tasks, rng)
+    mu = training_linear_predictor(params, terms, params["x_true"], data.run_row,
+                                   data.run_model, data.run_task)
+    assert mu == pytest.approx(mu_pymc, rel=1e-6, abs=1e-9)
+
+
+def test_unseen_model_and_task_draw_offsets_from_the_population(prior_draws, rng):
+    _, encoding, params, _ = prior_draws
+    params = {k: np.asarray(v, dtype=float) for k, v in params.items()}
+    models = pd.DataFrame({"name": ["m8b", "new"], "params_b": [8.0, 8.0]})
+    tasks = pd.DataFrame({"benchmark": ["bench0", "unseen"], "domain": ["", ""]})
+    terms = group_terms(params, encoding, models, tasks, rng)
+    m, t = encoding.model_index(["m8b"])[0], encoding.task_index(["bench0"], [""])[0]
+    shared = (params["slope"][:, 0] + params["size_slope"][:, 0] * encoding.size_z([8.0])[0]
+              + params["task_slope"][:, t, 0])
+    # a seen model uses its own posterior offset ...
+    assert terms.slope[:, 0, 0, 0] - shared == pytest.approx(params["group_slope"][:, m, 0])
+    # ... an unseen one of the same size a fresh draw scaled by the posterior's group sd
+    fresh = (terms.slope[:, 1, 0, 0] - shared) / params["group_slope_sd"]
+    assert abs(fresh.mean()) < 0.5 and 0.6 < fresh.std() < 1.4
+    assert list(terms.seen_model) == [True, False] and list(terms.seen_task) == [True, False]
+    assert terms.theta_base[:, 0, 0] == pytest.approx(params["theta_base"][:, m, t])
+    assert terms.base_score[0, 0] == pytest.approx(encoding.base_scores[m, t])
+    assert np.isnan(terms.base_score[1, 1])
+
+
+def test_flatten_posterior_puts_chain_and_draw_first():
+    import xarray as xr
+
+    values = np.arange(24.0).reshape(2, 3, 4)
+    posterior = xr.Dataset({"slope": (("chain", "draw", "feature"), values)})
+    flat = flatten_posterior(posterior, ["slope", "absent"])
+    assert list(flat) == ["slope"]
+    assert flat["slope"].shape == (6, 4)
+    assert flat["slope"][4] == pytest.approx(values[1, 1])
+
+
+def test_linear_predictor_is_intercept_plus_features_times_slopes(rng):
+    from metaq.modeling.predictive import GroupTerms
+
+    terms = GroupTerms(intercept=rng.normal(size=(5, 2, 3)), slope=rng.normal(size=(5, 2, 3, 4)),
+                       theta_base=None, base_score=np.full((2, 3), np.nan),
+                       seen_model=np.ones(2, bool), seen_task=np.ones(3, bool))
+    x = rng.normal(size=(5, 6, 4))
+    mu = linear_predictor(terms, x)
+    assert mu.shape == (5, 6, 2, 3)
+    assert mu[2, 4, 1, 0] == pytest.approx(terms.intercept[2, 1, 0]
+                                           + x[2, 4] @ terms.slope[2, 1, 0])
