@@ -56,7 +56,7 @@ def build_fake_predictor(seed: int = 0):
     posterior = xr.Dataset({
         "intercept": draws(0.1), "size_intercept": draws(0.0, noise=0.0),
         "task_intercept": draws(np.zeros(t), "task", noise=0.0),
-        "model_intercept": draws(np.zeros(m), "model", noise=0.0),
+        "model_offset": draws(np.zeros(m), "model", noise=0.0),
         "slope": draws(SLOPE, "feature"), "size_slope": draws(SIZE_SLOPE, "feature"),
         "group_slope": draws(np.zeros((m, k)), "model", "feature", noise=0.0),
         "task_slope": draws(np.zeros((t, k)), "task", "feature", noise=0.0),
