@@ -11,7 +11,8 @@ import pandas as pd
 
 from metaq._paths import MODELS_DIR, STUDY_FEATURES, STUDY_RUNS
 from metaq.exceptions import SchemaError
-from metaq.report.contracts import ReportConfig, ReportData, ReportMetadata
+from metaq.report.contracts import ReportConfig, ReportData, ReportMetadata, check_table
+from metaq.report.formatting import text_column
 from metaq.report.html import write_html
 from metaq.report.pdf import PdfEngine, html_to_pdf
 from metaq.report.sections import failed_checks
@@ -19,6 +20,8 @@ from metaq.tables import read_features, read_runs
 
 logger = logging.getLogger(__name__)
 
+_FORECAST_TEXT = ("dataset_id", "target_model", "family", "benchmark", "domain",
+                  "missing_features", "target")
 #: The predictor that ships with metaq, used when no model is named.
 DEFAULT_MODEL = MODELS_DIR / "study_default.nc"
 
@@ -69,23 +72,32 @@ def read_forecast(path: str | Path) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        The table as written (its columns are checked by :class:`ReportData`).
+        The table, its text columns with ``""`` for empty cells.
 
     Raises
     ------
     SchemaError
-        When the file is missing or not CSV/Parquet.
+        When the file is missing, not CSV/Parquet or lacks a required column.
     """
     path = Path(path)
     if not path.is_file():
         raise SchemaError(f"{path}: no such forecast file. Fix: write one with `metaq "
                           f"forecast ... --out {path.name}`.")
     if path.suffix.lower() == ".parquet":
-        return pd.read_parquet(path)
-    if path.suffix.lower() == ".csv":
-        return pd.read_csv(path, keep_default_na=False, na_values=[""])
-    raise SchemaError(f"{path}: unsupported forecast format {path.suffix!r}; use .csv or "
-                      f".parquet")
+        frame = pd.read_parquet(path)
+    elif path.suffix.lower() == ".csv":
+        frame = pd.read_csv(path)
+    else:
+        raise SchemaError(f"{path}: unsupported forecast format {path.suffix!r}; use .csv or "
+                          f".parquet")
+    try:
+        check_table("forecast", frame)
+    except SchemaError as err:
+        raise SchemaError(f"{path}: {err}") from err
+    for column in _FORECAST_TEXT:
+        if column in frame.columns:
+            frame[column] = text_column(frame[column])
+    return frame
 
 
 def _interval_mass(forecast: pd.DataFrame | None, prob: float | None) -> float:

@@ -40,6 +40,35 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
+def check_table(name: str, table: object) -> None:
+    """Raise unless `table` is a DataFrame with the required columns of report table `name`.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`TABLE_COLUMNS` (e.g. ``"forecast"``).
+    table : object
+        The candidate table.
+
+    Raises
+    ------
+    SchemaError
+        Naming the table, the missing columns, the columns it has and the fix.
+
+    Examples
+    --------
+    >>> check_table("loo", pd.DataFrame({"pareto_k": [0.2]}))
+    """
+    if not isinstance(table, pd.DataFrame):
+        raise SchemaError(f"ReportData.{name} must be a pandas DataFrame, got "
+                          f"{type(table).__name__}")
+    missing = [c for c in TABLE_COLUMNS[name] if c not in table.columns]
+    if missing:
+        raise SchemaError(
+            f"ReportData.{name} is missing column(s) {missing}; it has {list(table.columns)}. "
+            f"Fix: add them (see metaq.report.contracts.TABLE_COLUMNS[{name!r}]).")
+
+
 @dataclass(frozen=True)
 class ReportConfig:
     """How a report is written.
@@ -212,20 +241,9 @@ class ReportData:
         if not 0 < self.prob < 1:
             raise InvalidParameterError(
                 f"ReportData.prob={self.prob!r} must lie strictly between 0 and 1 (e.g. 0.9)")
-        for name, required in TABLE_COLUMNS.items():
-            table = getattr(self, name)
-            if table is None:
-                continue
-            if not isinstance(table, pd.DataFrame):
-                raise SchemaError(f"ReportData.{name} must be a pandas DataFrame, got "
-                                  f"{type(table).__name__}")
-            missing = [c for c in required if c not in table.columns]
-            if missing:
-                raise SchemaError(
-                    f"ReportData.{name} is missing column(s) {missing}; it has "
-                    f"{list(table.columns)}. Fix: add them (see metaq.report.contracts."
-                    f"TABLE_COLUMNS[{name!r}])."
-                )
+        for name in TABLE_COLUMNS:
+            if getattr(self, name) is not None:
+                check_table(name, getattr(self, name))
         object.__setattr__(self, "notes", tuple(self.notes))
 
     def tables(self) -> dict[str, pd.DataFrame]:

@@ -17,6 +17,17 @@ _DEFAULT_UNIT = (1.0, "", "target units")
 _ZERO = 1e-9  # floating-point residue below this prints as 0
 
 
+def text_column(values: pd.Series) -> pd.Series:
+    """Return a column as text with ``""`` for missing cells (CSV reads empty text as NaN).
+
+    Examples
+    --------
+    >>> text_column(pd.Series([float("nan"), float("nan")])).tolist()
+    ['', '']
+    """
+    return values.astype(object).where(values.notna(), "").astype(str)
+
+
 def forecast_target(forecast: pd.DataFrame | None) -> str:
     """Return the target scale of a forecast table (its ``target`` column), ``""`` when unknown.
 

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import pandas as pd
 
-from metaq.report.formatting import forecast_target, format_change, format_probability
+from metaq.report.formatting import (
+    forecast_target,
+    format_change,
+    format_probability,
+    text_column,
+)
 
 
 def _benchmark_labels(forecast: pd.DataFrame) -> pd.Series:
     labels = forecast["benchmark"].astype(str)
     if "domain" in forecast.columns:
-        domain = forecast["domain"].fillna("").astype(str)
+        domain = text_column(forecast["domain"])
         labels = labels.where(domain == "", labels + "/" + domain)
     return labels
 

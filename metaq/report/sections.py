@@ -19,7 +19,7 @@ from metaq.report.contracts import (
     ReportSection,
     ReportTable,
 )
-from metaq.report.formatting import change_factor, change_unit, forecast_target
+from metaq.report.formatting import change_factor, change_unit, forecast_target, text_column
 from metaq.report.plots import (
     figure_png,
     plot_forest,
@@ -46,7 +46,7 @@ def _figure(title: str, draw: Callable[[], object], *, alt: str, caption: str) -
 def _benchmark_label(frame: pd.DataFrame) -> pd.Series:
     labels = frame["benchmark"].astype(str)
     if "domain" in frame.columns:
-        domain = frame["domain"].fillna("").astype(str)
+        domain = text_column(frame["domain"])
         labels = labels.where(domain == "", labels + "/" + domain)
     return labels
 
@@ -55,7 +55,7 @@ def _forecast_display(forecast: pd.DataFrame, unit: str, factor: float) -> pd.Da
     columns = [c for c in ("dataset_id", "target_model", "params_b", "benchmark", "domain",
                            *_CHANGE_COLUMNS, "prob_gain", "prob_best") if c in forecast.columns]
     shown = forecast[columns].copy()
-    if "domain" in shown.columns and (shown["domain"].fillna("").astype(str) == "").all():
+    if "domain" in shown.columns and (text_column(shown["domain"]) == "").all():
         shown = shown.drop(columns="domain")
     for column in _CHANGE_COLUMNS:
         if column in shown.columns:
@@ -227,7 +227,7 @@ def _correlation_figures(correlations: pd.DataFrame) -> list[ReportFigure]:
     from metaq.stats import plot_correlation_heatmap
 
     figures = []
-    has_domains = correlations["domain"].fillna("").astype(str) != ""
+    has_domains = text_column(correlations["domain"]) != ""
     for model in dict.fromkeys(correlations["base_model"].astype(str)):
         mine = correlations["base_model"].astype(str) == model
         kinds = ["general"] + (["domain"] if (mine & has_domains).any() else [])

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from conftest import make_forecast
+from report_tables import make_forecast
 
 from metaq.report import ReportConfig, ReportData, ReportMetadata
 from metaq.report.caveats import compute_caveats

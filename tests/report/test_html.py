@@ -3,6 +3,8 @@ from __future__ import annotations
 import base64
 import re
 
+from report_tables import make_diagnostics
+
 from metaq.report import ReportConfig, ReportData, ReportMetadata, render_html, write_html
 
 HOSTILE = "<script>alert(1)</script>"
@@ -38,7 +40,7 @@ def test_dataset_derived_text_is_escaped(full_data):
 
 
 def test_failed_checks_raise_a_banner_and_title_is_escaped():
-    diagnostics = __import__("conftest").make_diagnostics(rhat=1.2)
+    diagnostics = make_diagnostics(rhat=1.2)
     html = render_html(ReportData(ReportMetadata.now(), diagnostics=diagnostics),
                        ReportConfig(title="A & B <report>"))
     assert "<title>A &amp; B &lt;report&gt;</title>" in html
@@ -48,7 +50,7 @@ def test_failed_checks_raise_a_banner_and_title_is_escaped():
 
 def test_long_tables_fold_and_are_cut(study_runs):
     data = ReportData(ReportMetadata.now(), runs=study_runs,
-                      diagnostics=__import__("conftest").make_diagnostics())
+                      diagnostics=make_diagnostics())
     html = render_html(data, ReportConfig(max_table_rows=10, open_table_rows=5))
     runs = html[html.index("<h3>Fine-tuning runs</h3>"):]
     runs = runs[:runs.index("</details>")]

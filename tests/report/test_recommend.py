@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pandas as pd
-from conftest import make_forecast
+from report_tables import make_forecast
 
 from metaq.report.recommend import recommendation
 

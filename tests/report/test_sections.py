@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import make_diagnostics
+from report_tables import make_diagnostics
 
 from metaq.report import ReportConfig, ReportData, ReportMetadata, build_sections
 from metaq.report.contracts import SECTION_KEYS

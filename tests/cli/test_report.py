@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from metaq.cli import main
+
+
+def _forecast() -> pd.DataFrame:
+    """Two candidates for the 8B model on one benchmark; A is best with probability 0.85."""
+    return pd.DataFrame({
+        "dataset_id": ["A", "B"], "target_model": "PLLuM-8B-instruct", "params_b": 8.0,
+        "benchmark": "mot_pl_eval", "domain": "", "mean": [0.02, -0.01], "sd": 0.01,
+        "lo": [0.004, -0.026], "hi": [0.036, 0.006], "prob_gain": [0.97, 0.2],
+        "prob_best": [0.85, 0.15], "target": "abs", "prob": 0.8})
+
+
+def test_data_only_report_from_the_study_tables(tmp_path, capsys):
+    out = tmp_path / "report.html"
+    assert main(["report", "--no-model", "--out", str(out), "--title", "Study data"]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert "<title>Study data</title>" in html and 'id="data"' in html
+    assert "No fitted model was given" in html
+    assert capsys.readouterr().out.strip() == f"wrote {out}"
+
+
+def test_report_with_a_forecast_table_and_a_weasyprint_pdf(tmp_path, capsys):
+    pytest.importorskip("weasyprint")
+    forecast = tmp_path / "forecast.csv"
+    _forecast().to_csv(forecast, index=False)
+    out = tmp_path / "r.html"
+    assert main(["report", "--no-model", "--forecast", str(forecast), "--out", str(out),
+                 "--pdf", str(tmp_path / "r.pdf"), "--pdf-engine", "weasyprint"]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert "A is the better choice for PLLuM-8B-instruct (8B) with probability 0.85" in html
+    assert "intervals hold 80% posterior mass" in html  # taken from the forecast's prob column
+    assert (tmp_path / "r.pdf").read_bytes()[:5] == b"%PDF-"
+    assert capsys.readouterr().out.splitlines() == [f"wrote {out}", f"wrote {tmp_path / 'r.pdf'}"]
+
+
+def test_bad_forecast_file_is_one_clear_error(tmp_path, capsys):
+    bad = tmp_path / "forecast.csv"
+    bad.write_text("dataset_id,mean\nx,0.1\n", encoding="utf-8")
+    assert main(["report", "--no-model", "--forecast", str(bad),
+                 "--out", str(tmp_path / "r.html")]) == 2
+    err = capsys.readouterr().err
+    assert f"metaq report: error: {bad}: ReportData.forecast is missing column(s) " \
+           "['target_model', 'benchmark', 'lo', 'hi', 'prob_gain']" in err
+    assert main(["report", "--no-model", "--forecast", str(tmp_path / "none.csv"),
+                 "--out", str(tmp_path / "r.html")]) == 2
+    assert "none.csv: no such forecast file" in capsys.readouterr().err
+
+
+def test_model_and_no_model_exclude_each_other(tmp_path):
+    with pytest.raises(SystemExit):
+        main(["report", "--model", "m.nc", "--no-model", "--out", str(tmp_path / "r.html")])
