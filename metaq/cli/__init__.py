@@ -17,6 +17,7 @@ from metaq.exceptions import MetaqError
 
 # Order is the order shown by `metaq --help`.
 COMMANDS: tuple[str, ...] = (
+    "demo",
     "correlate",
     "runs",
     "extract",
@@ -25,6 +26,7 @@ COMMANDS: tuple[str, ...] = (
     "fit",
     "forecast",
     "explain",
+    "validate",
 )
 
 
