@@ -38,6 +38,7 @@ def test_redundancy_ratio_by_hand() -> None:
     ("snake_case", 1 / 10),      # the underscore is a symbol
     ("<<48/2=24>>", 6 / 11),     # < < / = > >
     ("abc123", 0.0),
+    ("𝑥😀", 1 / 2),              # astral plane: a math letter is alphanumeric, an emoji not
 ])
 def test_symbolic_fraction_by_hand(text: str, expected: float) -> None:
     assert symbolic_fraction(text) == pytest.approx(expected)
