@@ -79,3 +79,21 @@ def test_cli_report_from_a_saved_model(fitted, study_features, tmp_path, capsys)
     assert printed[0] == f"wrote {out}"
     failed = ~diagnostics_table(model.diagnostics_, thresholds=THRESHOLDS)["passed"]
     assert [line.startswith("warning: ") for line in printed[1:]] == [True] * int(failed.sum())
+
+
+def test_diagnostics_table_applies_the_predictor_thresholds():
+    summary = {"max_rhat": 1.004, "worst_rhat_var": "beta", "min_ess_bulk": 350.0,
+               "min_ess_tail": 450.0, "divergences": 0, "chains": 4, "draws": 500,
+               "max_pareto_k": 0.9, "n_pareto_k_high": 2, "ppc_coverage": 0.74,
+               "ppc_prob": 0.9}
+    table = diagnostics_table(summary, thresholds=THRESHOLDS).set_index("check")
+    # ESS needs 100 per chain (400 with 4 chains); coverage may drop 0.15 below 0.9
+    assert table["threshold"].to_dict() == {
+        "max R-hat": 1.01, "min bulk ESS": 400.0, "min tail ESS": 400.0,
+        "divergent transitions": 0.0, "max PSIS-LOO Pareto k": 0.7,
+        "posterior predictive coverage": pytest.approx(0.75)}
+    assert table["passed"].to_dict() == {
+        "max R-hat": True, "min bulk ESS": False, "min tail ESS": True,
+        "divergent transitions": True, "max PSIS-LOO Pareto k": False,
+        "posterior predictive coverage": False}
+    assert table.loc["max PSIS-LOO Pareto k", "detail"] == "2 observation(s) above the threshold"
