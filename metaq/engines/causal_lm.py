@@ -73,10 +73,43 @@ class TransformersEngine:
     def __init__(self, model: str | Path, *, device: str = "auto", dtype: Dtype = "auto",
                  max_length: int | None = None, window: WindowPolicy = "sliding",
                  stride: int | None = None, batch_tokens: int = 8192) -> None:
-        self.name = str(model)
-        self.model, self.tokenizer = load_causal_lm(model, device=device, dtype=dtype)
-        self.max_length = min(max_length or max_positions(self.model, self.tokenizer),
-                              max_positions(self.model, self.tokenizer))
+        loaded, tokenizer = load_causal_lm(model, device=device, dtype=dtype)
+        self._attach(str(model), loaded, tokenizer, max_length=max_length, window=window,
+                     stride=stride, batch_tokens=batch_tokens)
+
+    @classmethod
+    def from_model(cls, model: Any, tokenizer: Any, *, name: str = "in-memory model",
+                   max_length: int | None = None, window: WindowPolicy = "sliding",
+                   stride: int | None = None, batch_tokens: int = 8192) -> TransformersEngine:
+        """Wrap an already loaded causal LM (e.g. shared with another component).
+
+        Parameters
+        ----------
+        model : transformers.PreTrainedModel
+            A causal LM in eval mode, on its device.
+        tokenizer : object
+            Its tokenizer; :meth:`score_ids` needs only ``bos_token_id``,
+            ``eos_token_id`` and ``pad_token_id``.
+        name : str
+            Recorded as the model in :meth:`describe`.
+        max_length, window, stride, batch_tokens
+            As in the constructor.
+
+        Returns
+        -------
+        TransformersEngine
+        """
+        engine = cls.__new__(cls)
+        engine._attach(name, model, tokenizer, max_length=max_length, window=window,
+                       stride=stride, batch_tokens=batch_tokens)
+        return engine
+
+    def _attach(self, name: str, model: Any, tokenizer: Any, *, max_length: int | None,
+                window: WindowPolicy, stride: int | None, batch_tokens: int) -> None:
+        self.name = name
+        self.model, self.tokenizer = model, tokenizer
+        limit = max_positions(model, tokenizer)
+        self.max_length = min(max_length or limit, limit)
         self.window = window
         self.stride = stride if stride is not None else self.max_length // 2
         self.batch_tokens = batch_tokens

@@ -133,3 +133,11 @@ def test_missing_model_raises_clear_error(tmp_path, monkeypatch):
         TransformersEngine("no-such-org/no-such-model-xyz", device="cpu")
     with pytest.raises(ModelNotFoundError, match="cannot load the tokenizer"):
         TransformersEngine(tmp_path, device="cpu")
+
+
+def test_from_model_wraps_a_loaded_model(engine):
+    wrapped = TransformersEngine.from_model(engine.model, engine.tokenizer, name="shared",
+                                            max_length=32, window="truncate")
+    assert wrapped.describe()["model"] == "shared" and wrapped.max_length == 32
+    np.testing.assert_allclose(wrapped.score(TEXTS[:2]).logprobs[1],
+                               engine.score(TEXTS[:2]).logprobs[1], atol=1e-6)

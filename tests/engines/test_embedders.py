@@ -10,7 +10,7 @@ from metaq.engines.embedders import (DEFAULT_EMBEDDING_MODEL, SentenceTransforme
 from metaq.exceptions import ModelNotFoundError
 
 
-def sample_pairs(n=12):
+def sample_pairs(n=8):
     with open(SAMPLES_DIR / "gsm8k_train.jsonl", encoding="utf-8") as f:
         records = [json.loads(line) for line, _ in zip(f, range(n), strict=False)]
     return [r["question"] for r in records], [r["reasoning"] for r in records]

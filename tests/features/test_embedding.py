@@ -73,15 +73,16 @@ def test_config_names_the_model_and_bad_engine_is_refused():
 
 def test_minilm_default_aligns_matched_pairs_better_than_mismatched():
     with open(SAMPLES_DIR / "gsm8k_train.jsonl", encoding="utf-8") as f:
-        records = [json.loads(line) for line, _ in zip(f, range(10), strict=False)]
+        records = [json.loads(line) for line, _ in zip(f, range(6), strict=False)]
     matched = [Example(r["id"], r["question"], r["reasoning"]) for r in records]
-    shifted = [Example(r["id"], records[(i + 1) % 10]["question"], r["reasoning"])
+    shifted = [Example(r["id"], records[(i + 1) % 6]["question"], r["reasoning"])
                for i, r in enumerate(records)]
     extractor = EmbeddingExtractor(device="cpu")
-    good = [s["semantic_alignment"] for s in extractor.score_batch(matched)]
-    bad = [s["semantic_alignment"] for s in extractor.score_batch(shifted)]
+    scores = extractor.score_batch(matched + shifted)  # one batch: each text embedded once
+    good = [s["semantic_alignment"] for s in scores[:6]]
+    bad = [s["semantic_alignment"] for s in scores[6:]]
     assert all(g > b for g, b in zip(good, bad, strict=True))
-    assert all(0.0 < s["semantic_flow"] < 1.0 for s in extractor.score_batch(matched[:3]))
+    assert all(0.0 < s["semantic_flow"] < 1.0 for s in scores[:6])
     provenance = extractor.provenance()
     assert "all-MiniLM-L6-v2" in provenance["engine_model"]
     assert provenance["version"] == "1"
