@@ -4,7 +4,7 @@ Per example (dataset level: the mean, i.e. the rate, with its standard error):
 
 - ``answer_present`` = 1 when the answer, stripped of whitespace, is not empty; else 0.
 - ``answer_in_reasoning`` = 1 when the answer is present and its normalised form occurs as a
-  whole token sequence in the last ``tail_chars`` characters of the normalised reasoning;
+  whole token sequence in the normalised last ``tail_chars`` characters of the reasoning;
   else 0. Normalisation: Unicode case-folding, whitespace runs collapsed to one space,
   thousands separators between digits removed (``1,000`` -> ``1000``), and the answer's
   leading/trailing punctuation stripped. "Whole" means not preceded or followed by a letter,
@@ -51,7 +51,7 @@ def answer_in_reasoning(answer: str, reasoning: str, *, tail_chars: int = 300) -
     target = normalise(answer).strip(_EDGE_PUNCTUATION)
     if not target:
         return False
-    tail = normalise(reasoning)[-tail_chars:]
+    tail = normalise(reasoning[-tail_chars:])
     return re.search(rf"(?<!\w){re.escape(target)}(?!\w)", tail) is not None
 
 
@@ -61,7 +61,7 @@ class AnswerPresenceExtractor(Extractor):
     Parameters
     ----------
     tail_chars : int, default 300
-        How many final characters of the normalised reasoning are searched for the answer.
+        How many final characters of the reasoning are searched for the answer.
     """
 
     name: ClassVar[str] = "answer"
