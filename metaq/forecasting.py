@@ -192,7 +192,7 @@ def resolve_benchmarks(benchmarks: Sequence[str] | None, tasks: pd.DataFrame) ->
 
 
 def load_predictor(model=None):
-    """A fitted predictor: `model` itself, loaded from a path, or the shipped default.
+    """Return a fitted predictor: `model` itself, loaded from a path, or the shipped default.
 
     Raises
     ------
@@ -261,7 +261,7 @@ class DatasetForecast:
         return self.written
 
     def format_summary(self) -> str:
-        """A compact text table: mean change, interval, P(gain), P(best), missing features."""
+        """Format a compact text table: change, interval, P(gain), P(best), missing features."""
         table = self.summary
         pct = f"{100 * self.prob:g}%"
         lines = [f"forecast change ({table['target'].iloc[0]} scale), {pct} intervals, "
@@ -271,7 +271,8 @@ class DatasetForecast:
             "benchmark": np.where(table["domain"] == "", table["benchmark"],
                                   table["benchmark"] + "/" + table["domain"]),
             "mean": table["mean"].map("{:+.3f}".format),
-            "interval": [f"[{lo:+.3f}, {hi:+.3f}]" for lo, hi in zip(table["lo"], table["hi"])],
+            "interval": [f"[{lo:+.3f}, {hi:+.3f}]"
+                         for lo, hi in zip(table["lo"], table["hi"], strict=True)],
             "P(gain)": table["prob_gain"].map("{:.2f}".format),
             "P(best)": table["prob_best"].map("{:.2f}".format),
         })
@@ -340,7 +341,7 @@ def forecast_datasets(datasets: Sequence[str | Path] = (), *,
     >>> result = forecast_datasets(features="data/study/features.csv",
     ...                            target_models=[{"name": "x", "params_b": 70}]
     ...                            )  # doctest: +SKIP
-    >>> result.summary[["dataset_id", "benchmark", "mean", "lo", "hi", "prob_gain"]]  # doctest: +SKIP
+    >>> result.summary[["dataset_id", "mean", "lo", "hi"]]  # doctest: +SKIP
     """
     from metaq.modeling.forecast import check_prob
 

@@ -11,9 +11,11 @@ in the slow tests.
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
-import pytest
 
 FEATURES = ["validity", "redundancy_ratio", "perplexity"]
 SLOPE = np.array([0.5, 0.0, -0.3])
@@ -96,12 +98,12 @@ def slope_draws_by_hand(model) -> np.ndarray:
     return slope[:, None, :] + size_slope[:, None, :] * SIZE_Z[None, :, None]
 
 
-@pytest.fixture(scope="session")
-def fake_predictor():
+@functools.cache
+def cached_fake_predictor():
+    """One shared fake predictor per test session (tests only read it)."""
     return build_fake_predictor()
 
 
-@pytest.fixture(scope="session")
-def fake_predictor_file(tmp_path_factory, fake_predictor):
-    """The fake predictor saved as a model file (netCDF + JSON card)."""
-    return fake_predictor.save(tmp_path_factory.mktemp("model") / "fake.nc")
+def save_fake_predictor(folder: Path) -> Path:
+    """Save the shared fake predictor as a model file (netCDF + JSON card) in `folder`."""
+    return cached_fake_predictor().save(folder / "fake.nc")

@@ -5,13 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from fake_predictor import fake_predictor  # noqa: F401
+from fake_predictor import cached_fake_predictor
 
 from metaq.exceptions import InvalidParameterError
 from metaq.forecasting import forecast_datasets, forecast_report_tables, resolve_target_models
 
 STUDY_MODELS = pd.DataFrame({"name": ["Bielik-11B-v2.6-Instruct", "PLLuM-8B-instruct"],
                              "params_b": [11.0, 8.0], "family": ["mistral", "llama"]})
+
+
+@pytest.fixture(scope="module")
+def fake_predictor():
+    return cached_fake_predictor()
 
 
 def test_seen_models_get_their_size_and_family_by_name():

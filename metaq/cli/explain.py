@@ -76,6 +76,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--interest", metavar="D1,D2",
                         help="next-run: datasets whose forecasts you care about "
                              "(default: the candidates')")
+    parser.add_argument("--permutations", type=int, default=20, metavar="N",
+                        help="permutation: shuffles per feature (default 20)")
     parser.add_argument("--prob", type=float, default=0.9, help="interval mass (default 0.9)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--out", required=True, metavar="TABLE.csv", help="output table")
@@ -96,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
         grid=[float(v) for v in args.grid.split(",")] if args.grid else None,
         candidates=args.candidate,
         interest=args.interest.split(",") if args.interest else None,
-        prob=args.prob, random_seed=args.seed, plot=args.plot is not None)
+        n_permutations=args.permutations, prob=args.prob, random_seed=args.seed,
+        plot=args.plot is not None)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out, index=False)

@@ -27,7 +27,7 @@ def prob_best(draws: np.ndarray) -> np.ndarray:
 
 
 def expected_regret(draws: np.ndarray) -> np.ndarray:
-    """Expected loss of picking each candidate instead of the (unknown) best one.
+    """Compute the expected loss of picking each candidate instead of the (unknown) best one.
 
     Per draw, regret = best value among candidates - this candidate's value; then averaged.
 

@@ -14,21 +14,20 @@ import numpy as np
 import pandas as pd
 
 
-
 def model_features(model) -> list[str]:
-    """The features the predictor uses, in model order."""
+    """Return the features the predictor uses, in model order."""
     return list(model.features_)
 
 
 def known_models(model) -> pd.DataFrame:
-    """The predictor's training base models: ``name``, ``params_b``, ``family``."""
+    """Return the predictor's training base models: ``name``, ``params_b``, ``family``."""
     return model.encoding_.models[["name", "params_b", "family"]].reset_index(drop=True)
 
 
 def feature_means(model) -> dict[str, float]:
     """Training mean of each feature (a typical dataset)."""
     scaler = model.feature_scaler_
-    return dict(zip(scaler.features, scaler.means.tolist()))
+    return dict(zip(scaler.features, scaler.means.tolist(), strict=True))
 
 
 def training_feature_range(model, feature: str) -> tuple[float, float, float]:
@@ -78,7 +77,7 @@ def _row_index(forecast) -> pd.DataFrame:
 
 def change_draws(model, features: pd.DataFrame, target_models, benchmarks,
                  random_seed: int) -> tuple[pd.DataFrame, np.ndarray]:
-    """Expected change (no run-to-run noise) on the target scale: rows, ``(sample, row)``."""
+    """Draw the expected change (no run-to-run noise) on the target scale per row."""
     forecast = _forecast(model, features, target_models, benchmarks, random_seed)
     return _row_index(forecast), forecast.values
 
@@ -118,7 +117,7 @@ def _rows(table: pd.DataFrame, targets: pd.DataFrame, benchmarks: list[str]) -> 
 def run_outcome_draws(model, features: pd.DataFrame, target_models, benchmarks, *,
                       n_items: int, random_seed: int
                       ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
-    """Expected change, and the mean and sd of a future run's outcome, per draw.
+    """Draw the expected change and the mean and sd of a future run's outcome.
 
     With the binomial likelihood the outcome is the run's logit fine-tuned score, Gaussian
     around ``logit(p)`` with variance ``(run_sd**2 + 1 / n_items) / (p (1 - p))`` (the

@@ -1,4 +1,4 @@
-"""Preposterior analysis without refitting: how much would a new run shrink posterior variance?
+"""Preposterior analysis without refitting: how much a new run would shrink the variance.
 
 For a candidate run whose outcome ``y`` (one value per benchmark) has, under posterior draw
 ``s``, mean ``mu[s]`` and noise sd ``sd[s]``, the expected posterior variance of a quantity
@@ -25,7 +25,7 @@ def expected_posterior_variance(quantity: np.ndarray, outcome_mean: np.ndarray,
                                 outcome_sd: np.ndarray, *, n_outcomes: int = 200,
                                 random_seed: int | None = None
                                 ) -> tuple[np.ndarray, float]:
-    """Expected variance of each quantity after observing one simulated outcome.
+    """Estimate the variance of each quantity expected after observing the run.
 
     Parameters
     ----------

@@ -19,6 +19,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from metaq.exceptions import InvalidParameterError
 from metaq.explain._model import (
     change_draws,
     known_models,
@@ -113,7 +114,7 @@ def scale_contrast(model, small=None, large=None, *, benchmarks: Sequence[str] |
              f"{targets['name'].iloc[1]} - {targets['name'].iloc[0]}"]
     sizes = [targets["params_b"].iloc[0], targets["params_b"].iloc[1], np.nan]
     tables = []
-    for (term, draws), name, size in zip(parts.items(), names, sizes):
+    for (term, draws), name, size in zip(parts.items(), names, sizes, strict=True):
         table = summarise_draws(draws, prob)
         table.insert(0, "params_b", size)
         table.insert(0, "target_model", name)
@@ -154,8 +155,15 @@ def permutation_importance(model, runs: pd.DataFrame, features: pd.DataFrame, *,
     pandas.DataFrame
         ``feature, estimate, lower, upper, prob_positive, prob_direction`` (MSE increase on
         the target scale; larger = the fit relies more on the feature), sorted by estimate.
+
+    Raises
+    ------
+    InvalidParameterError
+        When `n_permutations` is below 1.
     """
     prob = check_prob(prob)
+    if n_permutations < 1:
+        raise InvalidParameterError(f"n_permutations={n_permutations!r} must be at least 1")
     runs, observed, features = _whole_benchmark_runs(model, runs, features)
     rng = np.random.default_rng(random_seed)
     baseline = _run_errors(model, runs, observed, features, random_seed)
@@ -187,13 +195,12 @@ def _whole_benchmark_runs(model, runs: pd.DataFrame, features: pd.DataFrame
 def _run_errors(model, runs: pd.DataFrame, observed: np.ndarray, features: pd.DataFrame,
                 random_seed: int) -> np.ndarray:
     """Per-draw mean squared error of the expected change over the training runs."""
-    rows, draws = change_draws(model, features, runs[["base_model"]].drop_duplicates()
-                               .rename(columns={"base_model": "name"})["name"].tolist(),
+    rows, draws = change_draws(model, features, runs["base_model"].unique().tolist(),
                                sorted(set(runs["benchmark"])), random_seed)
     position = {key: i for i, key in enumerate(zip(rows["dataset_id"], rows["target_model"],
-                                                   rows["benchmark"]))}
+                                                   rows["benchmark"], strict=True))}
     columns = [position[key] for key in zip(runs["dataset_id"], runs["base_model"],
-                                            runs["benchmark"])]
+                                            runs["benchmark"], strict=True)]
     return np.mean((draws[:, columns] - observed[None, :]) ** 2, axis=1)
 
 

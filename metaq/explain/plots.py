@@ -49,12 +49,16 @@ def _panels(table: pd.DataFrame, by: str | None) -> list[tuple[str, pd.DataFrame
     return [(str(key), part) for key, part in table.groupby(by, sort=False)]
 
 
+def _row_labels(table: pd.DataFrame) -> list[str]:
+    return [f"{d} / {b}" for d, b in zip(table["dataset_id"], table["benchmark"], strict=True)]
+
+
 def draw_importance(table: pd.DataFrame):
     """Standardised slopes with intervals, one panel per target model (if present)."""
     panels = _panels(table, "target_model")
     features = list(dict.fromkeys(panels[0][1]["feature"]))
     fig, axes = _figure(len(panels), len(features))
-    for ax, (title, part) in zip(axes, panels):
+    for ax, (title, part) in zip(axes, panels, strict=True):
         part = part.set_index("feature").loc[features].reset_index()
         _intervals(ax, features, part, xlabel="slope per SD of the feature")
         ax.set_title(title or "all models")
@@ -85,7 +89,7 @@ def draw_contributions(table: pd.DataFrame):
     panels = _panels(table.loc[keep], "dataset_id")
     terms = list(dict.fromkeys(panels[0][1]["term"]))
     fig, axes = _figure(len(panels), len(terms))
-    for ax, (title, part) in zip(axes, panels):
+    for ax, (title, part) in zip(axes, panels, strict=True):
         _intervals(ax, terms, part, xlabel="contribution to the change")
         ax.set_title(f"{title}\n{first['target_model']}, {first['benchmark']}", fontsize=9)
     return fig
@@ -94,9 +98,9 @@ def draw_contributions(table: pd.DataFrame):
 def draw_what_if(table: pd.DataFrame):
     """Per-draw change of the forecast, one panel per target model."""
     panels = _panels(table, "target_model")
-    rows = [f"{d} / {b}" for d, b in zip(panels[0][1]["dataset_id"], panels[0][1]["benchmark"])]
+    rows = _row_labels(panels[0][1])
     fig, axes = _figure(len(panels), len(rows))
-    for ax, (title, part) in zip(axes, panels):
+    for ax, (title, part) in zip(axes, panels, strict=True):
         _intervals(ax, rows, part.reset_index(drop=True), xlabel="change of the forecast")
         ax.set_title(f"{title}\n{part['change'].iloc[0]}", fontsize=9)
     return fig
@@ -109,7 +113,7 @@ def draw_sweep(table: pd.DataFrame):
 
     fig = Figure(figsize=(PANEL_WIDTH * len(panels), 3.5), layout="constrained")
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
-    for ax, (title, part) in zip(axes, panels):
+    for ax, (title, part) in zip(axes, panels, strict=True):
         for target, curve in part.groupby("target_model", sort=False):
             line, = ax.plot(curve["value"], curve["estimate"], label=str(target))
             ax.fill_between(curve["value"], curve["lower"], curve["upper"], alpha=0.2,
@@ -127,11 +131,11 @@ def draw_ranking(table: pd.DataFrame):
     panels = _panels(table, "target_model")
     n_rows = max(len(part) for _, part in panels)
     fig, axes = _figure(len(panels), n_rows)
-    for ax, (title, part) in zip(axes, panels):
+    for ax, (title, part) in zip(axes, panels, strict=True):
         y = np.arange(len(part))[::-1]
         ax.barh(y, part["prob_best"], color="tab:green")
         labels = [f"{d} (regret {r:.3g})" for d, r in
-                  zip(part["dataset_id"], part["expected_regret"])]
+                  zip(part["dataset_id"], part["expected_regret"], strict=True)]
         ax.set_yticks(y, labels)
         ax.set_xlim(0, 1)
         ax.set_xlabel("P(best)")
@@ -140,12 +144,12 @@ def draw_ranking(table: pd.DataFrame):
 
 
 def draw_next_runs(table: pd.DataFrame):
-    """Expected share of forecast variance each candidate run would remove."""
+    """Draw the expected share of forecast variance each candidate run would remove."""
     fig, axes = _figure(1, len(table))
     y = np.arange(len(table))[::-1]
     axes[0].barh(y, table["reduction_share"], color="tab:purple")
     axes[0].set_yticks(y, [f"{d} @ {m}" for d, m in
-                           zip(table["dataset_id"], table["target_model"])])
+                           zip(table["dataset_id"], table["target_model"], strict=True)])
     axes[0].set_xlabel("expected share of forecast variance removed")
     return fig
 
@@ -154,9 +158,9 @@ def draw_forecast(summary: pd.DataFrame):
     """Forecast mean and interval per dataset and benchmark, one panel per target model."""
     table = summary.rename(columns={"mean": "estimate", "lo": "lower", "hi": "upper"})
     panels = _panels(table, "target_model")
-    rows = [f"{d} / {b}" for d, b in zip(panels[0][1]["dataset_id"], panels[0][1]["benchmark"])]
+    rows = _row_labels(panels[0][1])
     fig, axes = _figure(len(panels), len(rows))
-    for ax, (title, part) in zip(axes, panels):
+    for ax, (title, part) in zip(axes, panels, strict=True):
         _intervals(ax, rows, part.reset_index(drop=True),
                    xlabel=f"forecast change ({part['target'].iloc[0]})")
         ax.set_title(title)

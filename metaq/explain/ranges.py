@@ -3,7 +3,8 @@
 A metric's range follows from its definition: shares and rates (the judge's FVCU criteria,
 ``symbolic_fraction``, ``redundancy_ratio`` of non-trivial traces, duplicate rates) lie in
 [0, 1]; cosine similarities (``semantic_alignment``, ``semantic_flow``) in [-1, 1]; lengths,
-counts, depths and the perplexity ratio ``ppl_ratio`` are >= 0; a perplexity is >= 1. Names are matched by the rules in
+counts, depths and the perplexity ratio ``ppl_ratio`` are >= 0; a perplexity is
+>= 1. Names are matched by the rules in
 :data:`RANGE_RULES`, first match wins; a metric no rule matches is unbounded.
 """
 
@@ -51,7 +52,7 @@ RANGE_RULES: tuple[tuple[str, ValidRange], ...] = (
 
 
 def valid_range(metric: str) -> ValidRange:
-    """The valid range of a metric, from the first rule of :data:`RANGE_RULES` that matches.
+    """Return the valid range of a metric: the first rule of :data:`RANGE_RULES` that matches.
 
     Examples
     --------

@@ -71,8 +71,8 @@ def rank_candidates(forecast, *, benchmarks: Sequence[str] | None = None,
     for verdict in ("helps", "hurts"):
         picked = effects.loc[effects["verdict"] == verdict]
         names = picked.groupby(["target_model", "dataset_id"])["benchmark"].agg(",".join)
-        ranked[verdict] = [names.get((t, d), "")
-                           for t, d in zip(ranked["target_model"], ranked["dataset_id"])]
+        keys = zip(ranked["target_model"], ranked["dataset_id"], strict=True)
+        ranked[verdict] = [names.get(key, "") for key in keys]
     return ranked.drop(columns="prob_direction")
 
 

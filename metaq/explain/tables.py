@@ -22,7 +22,8 @@ def explain_table(what: ExplainWhat, *, model=None,
                   changes: Sequence[str] | None = None, feature: str | None = None,
                   grid: Sequence[float] | None = None,
                   candidates: Sequence[str] | None = None,
-                  interest: Sequence[str] | None = None, prob: float = 0.9,
+                  interest: Sequence[str] | None = None, n_permutations: int = 20,
+                  prob: float = 0.9,
                   random_seed: int = 0, plot: bool = False) -> tuple[pd.DataFrame, Any]:
     """Compute one explain table (and optionally its figure) from plain options.
 
@@ -55,6 +56,8 @@ def explain_table(what: ExplainWhat, *, model=None,
         its size from there).
     interest : sequence of str, optional
         Next-run: datasets whose forecasts matter (default: the candidates').
+    n_permutations : int, default 20
+        Permutation importance: shuffles per feature.
     prob : float, default 0.9
         Interval mass.
     random_seed : int, default 0
@@ -89,7 +92,8 @@ def explain_table(what: ExplainWhat, *, model=None,
         draw = plots.draw_scale_contrast
     elif what == "permutation":
         train_runs, train_features = _training_tables(runs, features)
-        table = permutation_importance(predictor, train_runs, train_features, **common)
+        table = permutation_importance(predictor, train_runs, train_features,
+                                       n_permutations=n_permutations, **common)
         draw = plots.draw_permutation_importance
     elif what == "contributions":
         table = feature_contributions(predictor, _features(features, datasets, what),

@@ -1,4 +1,4 @@
-"""What-if: how would the forecast change if a dataset's features were different?
+"""What-if: how the forecast changes when a dataset's features are different.
 
 Both functions evaluate the predictor per posterior draw on the baseline and on the changed
 features with the same random numbers (the same new-group offsets, the same draws for

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from fake_predictor import TRAINING, fake_predictor, fake_predictor_file  # noqa: F401
+from fake_predictor import TRAINING, cached_fake_predictor, save_fake_predictor
 
 from metaq.cli import main
 
 CANDIDATES = pd.DataFrame({"dataset_id": ["good", "bad"], "validity": [0.95, 0.85],
                            "redundancy_ratio": [0.6, 0.4], "perplexity": [1.2, 1.8]})
+
+
+@pytest.fixture(scope="module")
+def fake_predictor():
+    return cached_fake_predictor()
+
+
+@pytest.fixture(scope="module")
+def fake_predictor_file(tmp_path_factory):
+    return save_fake_predictor(tmp_path_factory.mktemp("model"))
 
 
 @pytest.fixture
@@ -52,7 +62,7 @@ def test_scale_contrast(files):
 
 def test_permutation(files):
     status, table = _explain(files, "permutation", "--runs", files["runs"], "--features",
-                             files["training"])
+                             files["training"], "--permutations", "4")
     assert status == 0 and table["feature"].iloc[0] == "validity"
 
 

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from fake_predictor import fake_predictor, fake_predictor_file  # noqa: F401
+from fake_predictor import save_fake_predictor
 
 from metaq._paths import SAMPLES_DIR
 from metaq.cli import main
 
 CANDIDATES = pd.DataFrame({"dataset_id": ["good", "bad"], "validity": [0.95, 0.85],
                            "redundancy_ratio": [0.5, 0.5], "perplexity": [1.2, 1.8]})
+
+
+@pytest.fixture(scope="module")
+def fake_predictor_file(tmp_path_factory):
+    return save_fake_predictor(tmp_path_factory.mktemp("model"))
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from fake_predictor import FEATURES, SIZE_SLOPE, TRAINING, fake_predictor, slope_draws_by_hand  # noqa: F401
+from fake_predictor import FEATURES, SIZE_SLOPE, TRAINING, slope_draws_by_hand
 
 from metaq.exceptions import UnknownNameError
 from metaq.explain.importance import feature_importance, permutation_importance, scale_contrast
@@ -16,7 +16,8 @@ def test_importance_per_model_is_the_posterior_of_the_slope(fake_predictor):
     truth = slope_draws_by_hand(fake_predictor)
     for m, name in enumerate(["small-1b", "large-70b"]):
         for k, feature in enumerate(FEATURES):
-            row = table.query("target_model == @name and feature == @feature").iloc[0]
+            row = table.loc[(table["target_model"] == name)
+                            & (table["feature"] == feature)].iloc[0]
             assert row["estimate"] == pytest.approx(truth[:, m, k].mean(), abs=1e-9)
             assert row["lower"] == pytest.approx(np.quantile(truth[:, m, k], 0.1), abs=1e-9)
             assert row["upper"] == pytest.approx(np.quantile(truth[:, m, k], 0.9), abs=1e-9)

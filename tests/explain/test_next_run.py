@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from fake_predictor import fake_predictor  # noqa: F401
 
 from metaq.explain.next_run import rank_next_runs
 

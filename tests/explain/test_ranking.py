@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from fake_predictor import fake_predictor  # noqa: F401
 
 from metaq.exceptions import UnknownNameError
 from metaq.explain.ranking import benchmark_effects, rank_candidates

@@ -14,8 +14,9 @@ GAMMA = (0.0, 0.0, 0.4)  # metric_3 helps large models and hurts small ones
 
 @pytest.fixture(scope="module")
 def simulated():
-    from metaq.modeling import HierarchicalDeltaModel
     from metaq.validation.simulate import simulate_runs
+
+    from metaq.modeling import HierarchicalDeltaModel
 
     sim = simulate_runs(n_datasets=8, beta=BETA, gamma=GAMMA, random_seed=3)
     model = HierarchicalDeltaModel(sampler={"draws": 300, "tune": 400, "chains": 2})

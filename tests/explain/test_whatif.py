@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from fake_predictor import SDS, fake_predictor, slope_draws_by_hand  # noqa: F401
+from fake_predictor import SDS, slope_draws_by_hand
 
 from metaq.exceptions import UnknownNameError
 from metaq.explain.ranges import OutOfRangeError
