@@ -16,6 +16,7 @@ a warning and a ``meta__<name>_skipped`` column saying why; it is never faked.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -161,8 +162,8 @@ def extract_features(paths: str | Path | Sequence[str | Path],
             stats = ReadStats()
             for job in jobs:
                 job.frames = []
-            _score_dataset(path, dataset_id, jobs, store, scorer, stats, progress, read)
-            rows.extend(_dataset_rows(dataset_id, path, jobs, stats, by_domain))
+            domains = _score_dataset(path, dataset_id, jobs, store, scorer, stats, progress, read)
+            rows.extend(_dataset_rows(dataset_id, path, jobs, stats, domains, by_domain))
     finally:
         store.close()
     table = _to_table(rows, jobs)
@@ -231,10 +232,13 @@ def _reject_clashes(jobs: list[_Job]) -> None:
 
 def _score_dataset(path: str | Path, dataset_id: str, jobs: list[_Job], store: ScoreStore,
                    scorer: Scorer, stats: ReadStats, progress: bool,
-                   read: Mapping[str, Any]) -> None:
+                   read: Mapping[str, Any]) -> list[str]:
+    """Score and collect one dataset; return each example's domain (interned strings)."""
     bar = _progress_bar(dataset_id, path) if progress else None
     chars = 0
+    domains: list[str] = []
     for batch in iter_example_batches(path, stats=stats, **read):
+        domains.extend(sys.intern(ex.domain) for ex in batch)
         hashes = [ex.content_hash() for ex in batch]
         for job in jobs:
             if job.active:
@@ -245,6 +249,7 @@ def _score_dataset(path: str | Path, dataset_id: str, jobs: list[_Job], store: S
             bar.set_postfix_str(f"{chars / max(bar.format_dict['elapsed'], 1e-9):,.0f} chars/s")
     if bar is not None:
         bar.close()
+    return domains
 
 
 def _score_batch(job: _Job, batch: list[Example], hashes: list[str], store: ScoreStore,
@@ -258,9 +263,7 @@ def _score_batch(job: _Job, batch: list[Example], hashes: list[str], store: Scor
         fresh = dict(zip(missing, scores, strict=True))
         store.put_many(job.key, fresh)
         cached.update(fresh)
-    frame = pd.DataFrame.from_records([cached[h] for h in hashes])
-    frame["domain"] = [ex.domain for ex in batch]
-    job.frames.append(frame)
+    job.frames.append(pd.DataFrame.from_records([cached[h] for h in hashes]))
 
 
 def _ensure_setup(job: _Job) -> bool:
@@ -295,7 +298,7 @@ def _progress_bar(dataset_id: str, path: str | Path) -> Any:
 
 
 def _dataset_rows(dataset_id: str, path: str | Path, jobs: list[_Job], stats: ReadStats,
-                  by_domain: bool) -> Iterable[dict[str, Any]]:
+                  domains: list[str], by_domain: bool) -> Iterable[dict[str, Any]]:
     scores = {job.name: _concat(job) for job in jobs if job.active}
     base = {"dataset_id": dataset_id, "domain": "", "n_examples": stats.n_examples,
             "n_skipped": stats.n_skipped,
@@ -304,20 +307,19 @@ def _dataset_rows(dataset_id: str, path: str | Path, jobs: list[_Job], stats: Re
     yield {**base, **_aggregate(jobs, scores, None), **provenance}
     if not by_domain:
         return
-    domains = next(iter(scores.values()))["domain"] if scores else pd.Series(dtype=str)
-    labels = domains.replace("", "unknown")
-    if (domains == "").all():
+    if not any(domains):
         logger.warning("%s: no domain field, so no per-domain rows", path)
         return
-    for domain in sorted(labels.unique()):
-        mask = (labels == domain).to_numpy()
+    labels = pd.Categorical([domain or "unknown" for domain in domains])
+    for domain in sorted(labels.categories):
+        mask = np.asarray(labels == domain)
         yield {"dataset_id": dataset_id, "domain": domain, "n_examples": int(mask.sum()),
                **_aggregate(jobs, scores, mask), **provenance}
 
 
 def _concat(job: _Job) -> pd.DataFrame:
     if not job.frames:
-        return pd.DataFrame({"domain": pd.Series(dtype=str)})
+        return pd.DataFrame()
     return pd.concat(job.frames, ignore_index=True)
 
 

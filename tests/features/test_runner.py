@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -166,3 +167,12 @@ def test_resolve_selection_by_metric_extractor_and_group() -> None:
     assert list(resolve_selection(["text"])) == list(GROUPS["text"])
     with pytest.raises(UnknownNameError, match="Did you mean 'embedding'"):
         resolve_selection(["embeding"])
+
+
+def test_examples_without_domain_get_an_unknown_row(tmp_path: Path) -> None:
+    path = tmp_path / "d.jsonl"
+    path.write_text("\n".join(json.dumps({"question": "Q", "reasoning": "r" * n, "domain": d})
+                              for n, d in ((1, "a"), (2, ""), (3, "a"))) + "\n")
+    table = extract_features(path, "reasoning_chars", by_domain=True)
+    assert table[["domain", "n_examples", "reasoning_chars"]].values.tolist() == [
+        ["", 3, 2.0], ["a", 2, 2.0], ["unknown", 1, 2.0]]
