@@ -1,0 +1,296 @@
+"""Cross-validate forecasters on a runs table: every model on the same folds, side by side.
+
+For each fold of a scheme (:mod:`metaq.validation.schemes`) every model is fitted on the
+training runs (and the features of their datasets only) and forecasts the held-out runs:
+their datasets, base models (unseen sizes as ``(name, params_b, family)``) and benchmarks.
+Each held-out run is scored from its predictive draws (:mod:`metaq.validation.scores`).
+
+The outcome is the change on the ``target`` scale when every run has an untuned score, else
+the fine-tuned score itself (published tables often print no untuned score).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from metaq.exceptions import MetaqError, UnknownNameError
+from metaq.tables import (
+    derive_target,
+    read_features,
+    read_runs,
+    validate_features,
+    validate_runs,
+)
+from metaq.validation import scores
+from metaq.validation.schemes import Fold, make_folds
+
+logger = logging.getLogger(__name__)
+
+#: Forecasters by name -> "module:class". Bayesian ones take sampler settings.
+MODELS: dict[str, str] = {
+    "hierarchical": "metaq.modeling.hierarchical:HierarchicalDeltaModel",
+    "pooled": "metaq.modeling.hierarchical:PooledDeltaModel",
+    "no_feature": "metaq.modeling.baselines:NoFeatureBaseline",
+    "study_rank": "metaq.modeling.baselines:StudyRankBaseline",
+    "ridge": "metaq.modeling.baselines:RidgeBaseline",
+    "gradient_boosting": "metaq.modeling.baselines:GradientBoostingBaseline",
+}
+BAYESIAN = frozenset({"hierarchical", "pooled"})
+#: Models of the observed change: they need training runs with an untuned score.
+NEEDS_BASE_SCORE = frozenset(MODELS) - BAYESIAN
+#: Small sampler settings: enough for intervals, fast enough for many folds on 2 cores.
+VALIDATION_SAMPLER: dict[str, Any] = {"draws": 300, "tune": 500, "chains": 2}
+INTERVALS = (0.5, 0.9)
+COMPARISON_SET = ["base_model", "benchmark", "domain"]
+_RUN_KEY = ["dataset_id", "base_model", "benchmark", "domain"]
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """Out-of-sample predictions and scores of several models on the same folds.
+
+    Attributes
+    ----------
+    predictions : pandas.DataFrame
+        One row per (model, held-out run): fold, run key, ``score_ft``, ``n_items``,
+        ``observed`` (the outcome), ``mean``, ``sd``, ``crps``, ``log_density``, ``pit``,
+        ``covered_50``, ``covered_90``.
+    scores : pandas.DataFrame
+        One row per model (see :func:`summarise`).
+    folds : pandas.DataFrame
+        One row per (model, fold): sizes, fit status and sampler diagnostics.
+    scheme : str
+        The cross-validation scheme.
+    outcome : str
+        ``"delta_<target>"`` or ``"score_ft"``.
+    """
+
+    predictions: pd.DataFrame
+    scores: pd.DataFrame
+    folds: pd.DataFrame
+    scheme: str
+    outcome: str
+
+    def save(self, folder: str | Path) -> Path:
+        """Write ``predictions.csv``, ``scores.csv``, ``folds.csv`` and ``calibration.png``."""
+        from metaq.validation.plots import plot_calibration
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.predictions.to_csv(folder / "predictions.csv", index=False)
+        self.scores.to_csv(folder / "scores.csv", index=False)
+        self.folds.to_csv(folder / "folds.csv", index=False)
+        figure = plot_calibration(self.predictions, title=f"{self.scheme}, {self.outcome}")
+        figure.savefig(folder / "calibration.png", dpi=120, bbox_inches="tight")
+        return folder
+
+
+def cross_validate(runs: pd.DataFrame, features: pd.DataFrame, *,
+                   models: Sequence[str] = tuple(MODELS),
+                   scheme: Literal["loo-dataset", "loo-size", "kfold"] = "loo-dataset",
+                   k: int = 5, target: Literal["logit", "abs", "rel"] = "abs",
+                   sampler: Mapping[str, Any] | None = None,
+                   random_seed: int | None = 0) -> ValidationResult:
+    """Fit every model on every fold's training runs and score its held-out forecasts.
+
+    Parameters
+    ----------
+    runs : pandas.DataFrame
+        Runs table.
+    features : pandas.DataFrame
+        Features table with a row for each dataset of `runs`.
+    models : sequence of str
+        Names from :data:`MODELS`.
+    scheme : {"loo-dataset", "loo-size", "kfold"}, default "loo-dataset"
+        How runs are held out (:func:`metaq.validation.schemes.make_folds`).
+    k : int, default 5
+        Folds of ``kfold``.
+    target : {"logit", "abs", "rel"}, default "abs"
+        Scale of the change every model forecasts (and is scored on when untuned scores are
+        known); ``abs`` scores are in accuracy points (0-1 scale).
+    sampler : mapping, optional
+        Sampler settings of the Bayesian models; default :data:`VALIDATION_SAMPLER`.
+    random_seed : int, optional
+        Seed of folds, samplers and predictive draws.
+
+    Returns
+    -------
+    ValidationResult
+
+    Raises
+    ------
+    UnknownNameError
+        For an unknown model or scheme name.
+    SchemaError
+        For invalid tables.
+
+    Examples
+    --------
+    >>> from metaq.modeling.simulate import simulate_runs
+    >>> sim = simulate_runs(n_datasets=6, random_seed=0)
+    >>> result = cross_validate(sim.runs, sim.features, models=["hierarchical"],
+    ...                         sampler={"draws": 100, "tune": 100})  # doctest: +SKIP
+    >>> result.scores[["model", "crps", "coverage_90"]]  # doctest: +SKIP
+    """
+    unknown = [m for m in models if m not in MODELS]
+    if unknown:
+        raise UnknownNameError(f"unknown model(s) {unknown}; choose from {sorted(MODELS)}")
+    runs = validate_runs(runs)
+    features = validate_features(features, allow_missing=True)
+    outcome = f"delta_{target}" if runs["score_base"].notna().all() else "score_ft"
+    folds = make_folds(runs, scheme, k=k, random_seed=random_seed)
+    settings = {**VALIDATION_SAMPLER, **(sampler or {})}
+    predictions, fold_rows = [], []
+    for fold in folds:
+        for name in models:
+            result, status = _run_fold(name, fold, runs, features, target=target,
+                                       outcome=outcome, sampler=settings,
+                                       random_seed=random_seed)
+            fold_rows.append(status)
+            if result is not None:
+                predictions.append(result)
+    table = pd.concat(predictions, ignore_index=True) if predictions else pd.DataFrame()
+    return ValidationResult(table, summarise(table, list(models)), pd.DataFrame(fold_rows),
+                            scheme, outcome)
+
+
+def validate_tables(runs: str | Path | pd.DataFrame, features: str | Path | pd.DataFrame, *,
+                    out: str | Path | None = None, **options: Any) -> ValidationResult:
+    """Read a runs and a features table, cross-validate and optionally save the report.
+
+    Parameters
+    ----------
+    runs, features : str, Path or pandas.DataFrame
+        The tables (paths are read with :func:`metaq.read_runs` / :func:`metaq.read_features`,
+        missing feature values allowed).
+    out : str or Path, optional
+        Folder for :meth:`ValidationResult.save`.
+    **options
+        Passed to :func:`cross_validate` (models, scheme, k, target, sampler, random_seed).
+
+    Returns
+    -------
+    ValidationResult
+    """
+    if not isinstance(runs, pd.DataFrame):
+        runs = read_runs(runs)
+    if not isinstance(features, pd.DataFrame):
+        features = read_features(features, allow_missing=True)
+    result = cross_validate(runs, features, **options)
+    if out is not None:
+        result.save(out)
+    return result
+
+
+def summarise(predictions: pd.DataFrame, models: Sequence[str]) -> pd.DataFrame:
+    """One row per model: mean per-run scores, coverage and ranking scores.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``model, n_runs, crps, log_density, mae, coverage_50, coverage_90, spearman,
+        pairwise_acc, pairwise_acc_weighted, pairwise_acc_beyond_noise, n_pairs,
+        n_pairs_beyond_noise`` (NaN for a model without predictions).
+    """
+    rows = []
+    for name in models:
+        own = predictions[predictions["model"] == name] if len(predictions) else predictions
+        row: dict[str, Any] = {"model": name, "n_runs": len(own)}
+        if len(own):
+            row.update({
+                "crps": own["crps"].mean(), "log_density": own["log_density"].mean(),
+                "mae": (own["mean"] - own["observed"]).abs().mean(),
+                "coverage_50": own["covered_50"].mean(), "coverage_90": own["covered_90"].mean(),
+                **scores.ranking_scores(own, group=COMPARISON_SET),
+            })
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def build_model(name: str, *, target: str, sampler: Mapping[str, Any]) -> Any:
+    """An unfitted forecaster of :data:`MODELS` forecasting the change on `target`."""
+    if name not in MODELS:
+        raise UnknownNameError(f"unknown model {name!r}; choose from {sorted(MODELS)}")
+    module, _, attr = MODELS[name].partition(":")
+    cls = getattr(importlib.import_module(module), attr)
+    return cls(target=target, sampler=dict(sampler)) if name in BAYESIAN else cls(target=target)
+
+
+def _run_fold(name: str, fold: Fold, runs: pd.DataFrame, features: pd.DataFrame, *,
+              target: str, outcome: str, sampler: Mapping[str, Any],
+              random_seed: int | None) -> tuple[pd.DataFrame | None, dict[str, Any]]:
+    train, test = runs.iloc[fold.train], runs.iloc[fold.test].reset_index(drop=True)
+    status: dict[str, Any] = {"model": name, "fold": fold.name, "n_train": len(train),
+                              "n_test": len(test), "error": ""}
+    if name in NEEDS_BASE_SCORE and train["score_base"].isna().all():
+        return None, {**status, "error": "skipped: it models the observed change, and no "
+                                         "training run has score_base"}
+    try:
+        model = build_model(name, target=target, sampler=sampler)
+        model.fit(train, _features_of(features, train), random_seed=random_seed)
+        forecast = model.predict(_features_of(features, test), _target_models(test),
+                                 _benchmarks(test), random_seed=random_seed)
+    except MetaqError as err:  # a model that cannot be fitted on this fold is reported
+        logger.warning("%s failed on %s: %s", name, fold.name, err)
+        return None, {**status, "error": str(err)}
+    status.update(_diagnostics(model))
+    draws = _held_out_draws(forecast, test, outcome)
+    observed = (derive_target(test, target) if outcome != "score_ft" else test["score_ft"])
+    return _score_rows(name, fold, test, draws, observed.to_numpy(dtype=float)), status
+
+
+def _features_of(features: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
+    return features[features["dataset_id"].isin(set(runs["dataset_id"]))].reset_index(drop=True)
+
+
+def _target_models(runs: pd.DataFrame) -> list[tuple[str, float, str]]:
+    unique = runs[["base_model", "params_b", "family"]].drop_duplicates()
+    return list(unique.itertuples(index=False, name=None))
+
+
+def _benchmarks(runs: pd.DataFrame) -> list[tuple[str, str]]:
+    return list(runs[["benchmark", "domain"]].drop_duplicates().itertuples(index=False,
+                                                                             name=None))
+
+
+def _held_out_draws(forecast: Any, test: pd.DataFrame, outcome: str) -> np.ndarray:
+    """Columns of the forecast's draws that belong to the held-out runs, in `test` order."""
+    rows = forecast.rows.rename(columns={"target_model": "base_model"})
+    position = pd.Series(np.arange(len(rows)), index=pd.MultiIndex.from_frame(
+        rows[_RUN_KEY].astype(str)))
+    index = position.reindex(pd.MultiIndex.from_frame(test[_RUN_KEY].astype(str)))
+    if index.isna().any():
+        raise MetaqError(f"the forecast lacks {int(index.isna().sum())} held-out run(s); it "
+                         f"must cover every (dataset, model, benchmark) asked for")
+    values = forecast.scores if outcome == "score_ft" else forecast.values
+    return values[:, index.to_numpy(dtype=int)]
+
+
+def _score_rows(name: str, fold: Fold, test: pd.DataFrame, draws: np.ndarray,
+                observed: np.ndarray) -> pd.DataFrame:
+    out = test[[*_RUN_KEY, "params_b", "score_base", "score_ft", "n_items"]].copy()
+    out.insert(0, "fold", fold.name)
+    out.insert(0, "model", name)
+    out["observed"] = observed
+    out["mean"] = draws.mean(axis=0)
+    out["sd"] = draws.std(axis=0, ddof=1)
+    out["crps"] = scores.crps(draws, observed)
+    out["log_density"] = scores.log_predictive_density(draws, observed)
+    out["pit"] = scores.pit(draws, observed)
+    for prob in INTERVALS:
+        out[f"covered_{round(prob * 100)}"] = scores.interval_covers(draws, observed, prob)
+    return out
+
+
+def _diagnostics(model: Any) -> dict[str, Any]:
+    found = getattr(model, "diagnostics_", None) or {}
+    return {key: found[key] for key in ("max_rhat", "min_ess_bulk", "divergences")
+            if key in found}

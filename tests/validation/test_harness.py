@@ -1,0 +1,101 @@
+"""The validation harness: every model on the same folds, scored per held-out run."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from metaq._paths import DATA_DIR, STUDY_FEATURES, STUDY_RUNS
+from metaq.exceptions import UnknownNameError
+from metaq.modeling.simulate import simulate_runs
+from metaq.tables import derive_target, read_features, read_runs
+from metaq.validation import cross_validate, validate_tables
+
+POINT = ["no_feature", "ridge"]
+
+
+@pytest.fixture(scope="module")
+def simulated():
+    # strong, scale-dependent feature effects: features must beat the no-feature baseline
+    return simulate_runs(n_datasets=6, params_b=(1.0, 8.0, 70.0), n_tasks=2,
+                         slope=(0.5, 0.0, -0.4), size_slope=(0.0, 0.4, 0.0), random_seed=4)
+
+
+@pytest.fixture(scope="module")
+def loo_dataset(simulated):
+    return cross_validate(simulated.runs, simulated.features, models=POINT,
+                          scheme="loo-dataset", random_seed=0)
+
+
+def test_every_run_is_predicted_once_per_model(loo_dataset, simulated):
+    predictions = loo_dataset.predictions
+    assert loo_dataset.outcome == "delta_abs"
+    for name in POINT:
+        own = predictions[predictions["model"] == name]
+        assert len(own) == len(simulated.runs)
+        assert not own.duplicated(["dataset_id", "base_model", "benchmark"]).any()
+        # the held-out dataset is the fold's dataset
+        assert (own["fold"] == "dataset=" + own["dataset_id"]).all()
+    assert loo_dataset.folds["error"].eq("").all() and len(loo_dataset.folds) == 6 * 2
+
+
+def test_outcome_is_the_observed_change_and_crps_agrees(loo_dataset, simulated):
+    own = loo_dataset.predictions[loo_dataset.predictions["model"] == "ridge"]
+    runs = simulated.runs.set_index(["dataset_id", "base_model", "benchmark"])
+    key = pd.MultiIndex.from_frame(own[["dataset_id", "base_model", "benchmark"]])
+    expected = derive_target(runs.loc[key].reset_index(), "abs").to_numpy()
+    assert own["observed"].to_numpy() == pytest.approx(expected)
+    assert (own["crps"] > 0).all() and own["covered_90"].dtype == bool
+
+
+def test_features_beat_the_no_feature_baseline_on_known_structure(loo_dataset):
+    scores = loo_dataset.scores.set_index("model")
+    assert scores.loc["ridge", "crps"] < scores.loc["no_feature", "crps"]
+    assert scores.loc["ridge", "pairwise_acc"] > 0.75
+    # leaving a dataset out moves the no-feature mean away from it (the mean of the others):
+    # its out-of-fold ranking is reversed, below the chance level of 0.5
+    assert scores.loc["no_feature", "spearman"] < -0.9
+    assert scores.loc["no_feature", "pairwise_acc"] < 0.1
+    assert scores["n_runs"].eq(6 * 3 * 2).all()
+
+
+def test_loo_size_forecasts_an_unseen_size(simulated):
+    result = cross_validate(simulated.runs, simulated.features,
+                            models=["study_rank"], scheme="loo-size")
+    assert result.folds["error"].eq("").all()
+    assert result.folds["fold"].tolist() == ["size=1", "size=8", "size=70"]
+    held = result.predictions.groupby("fold")["params_b"].unique()
+    assert held.loc["size=70"].tolist() == [70.0]
+
+
+def test_tables_without_untuned_scores_score_the_fine_tuned_score(tmp_path):
+    folder = DATA_DIR / "published" / "cherry_ifd_v2"
+    result = validate_tables(folder / "runs.csv", folder / "features.csv",
+                             models=["ridge"], scheme="loo-dataset", out=tmp_path)
+    assert result.outcome == "score_ft" and result.predictions.empty
+    assert result.folds["error"].str.startswith("skipped: it models the observed change").all()
+    assert {p.name for p in tmp_path.iterdir()} >= {"scores.csv", "folds.csv"}
+
+
+def test_save_writes_the_report_files(loo_dataset, tmp_path):
+    loo_dataset.save(tmp_path / "report")
+    written = {p.name for p in (tmp_path / "report").iterdir()}
+    assert written == {"predictions.csv", "scores.csv", "folds.csv", "calibration.png"}
+    scores = pd.read_csv(tmp_path / "report" / "scores.csv")
+    assert scores["model"].tolist() == POINT
+
+
+def test_unknown_model_names_are_listed():
+    with pytest.raises(UnknownNameError, match=r"unknown model\(s\) \['bambi'\]; choose from"):
+        cross_validate(read_runs(STUDY_RUNS), read_features(STUDY_FEATURES), models=["bambi"])
+
+
+@pytest.mark.slow
+def test_hierarchical_model_on_the_study_leave_one_variant_out():
+    result = cross_validate(read_runs(STUDY_RUNS), read_features(STUDY_FEATURES),
+                            models=["hierarchical", "no_feature"], scheme="loo-dataset",
+                            sampler={"draws": 100, "tune": 200, "chains": 2})
+    scores = result.scores.set_index("model")
+    assert result.folds["error"].eq("").all()
+    assert scores.loc["hierarchical", "n_runs"] == scores.loc["no_feature", "n_runs"] == 66
+    assert 0.5 <= scores.loc["hierarchical", "coverage_90"] <= 1.0

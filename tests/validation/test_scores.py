@@ -1,0 +1,76 @@
+"""Forecast scores against closed forms and hand-counted examples."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import norm
+
+from metaq.validation.scores import (
+    coverage_curve,
+    crps,
+    interval_covers,
+    log_predictive_density,
+    pit,
+    ranking_scores,
+)
+
+
+def test_crps_matches_the_normal_closed_form(rng):
+    # CRPS(N(0, 1), y) = y (2 Phi(y) - 1) + 2 phi(y) - 1 / sqrt(pi)
+    draws = rng.normal(size=(40_000, 3))
+    y = np.array([0.0, 1.0, -2.5])
+    exact = y * (2 * norm.cdf(y) - 1) + 2 * norm.pdf(y) - 1 / np.sqrt(np.pi)
+    assert crps(draws, y) == pytest.approx(exact, abs=0.01)
+
+
+def test_crps_of_a_point_forecast_is_the_absolute_error():
+    assert crps(np.full((5, 2), 0.3), np.array([0.5, 0.3])) == pytest.approx([0.2, 0.0])
+
+
+def test_log_density_close_to_the_normal_density(rng):
+    draws = rng.normal(0.0, 0.05, size=(20_000, 2))
+    y = np.array([0.0, 0.1])
+    assert log_predictive_density(draws, y) == pytest.approx(norm.logpdf(y, 0, 0.05), abs=0.05)
+
+
+def test_pit_coverage_and_intervals_by_hand():
+    draws = np.arange(1.0, 11.0)[:, None]  # 1..10
+    assert pit(draws, np.array([3.0]))[0] == pytest.approx(0.25)  # 2 below, 1 tie -> 2.5/10
+    assert interval_covers(draws, np.array([5.0]), 0.5)[0]
+    assert not interval_covers(draws, np.array([9.9]), 0.5)[0]
+    assert coverage_curve(np.array([0.5, 0.1, 0.8, 0.96]), [0.5, 0.9]).tolist() == [0.25, 0.75]
+
+
+def test_pit_of_calibrated_forecasts_covers_nominally(rng):
+    truth = rng.normal(size=4000)
+    draws = rng.normal(size=(500, 4000))
+    curve = coverage_curve(pit(draws, truth), [0.5, 0.9])
+    assert curve == pytest.approx([0.5, 0.9], abs=0.03)
+
+
+def test_ranking_scores_by_hand():
+    # one comparison set (model m, bench b) with 4 datasets; 6 pairs
+    p = pd.DataFrame({
+        "base_model": "m", "benchmark": "b", "domain": "",
+        "score_ft": [0.50, 0.52, 0.60, 0.70],
+        "mean": [0.10, 0.05, 0.20, 0.30],  # orders a > b wrongly, the rest right
+        "n_items": 400,
+    })
+    got = ranking_scores(p, group=["base_model", "benchmark", "domain"])
+    assert got["n_pairs"] == 6
+    assert got["pairwise_acc"] == pytest.approx(5 / 6)
+    # weighted by |true difference|: the wrong pair differs by 0.02 of a total 0.68
+    assert got["pairwise_acc_weighted"] == pytest.approx(1 - 0.02 / 0.68)
+    # noise sd of (0.50, 0.52) on 400 items ~ 0.035: only that pair is within noise
+    assert got["n_pairs_beyond_noise"] == 5 and got["pairwise_acc_beyond_noise"] == 1.0
+    assert got["spearman"] == pytest.approx(0.8)
+
+
+def test_ranking_scores_without_item_counts_leave_the_noise_score_missing():
+    p = pd.DataFrame({"g": "x", "score_ft": [0.1, 0.2], "mean": [0.0, 1.0],
+                      "n_items": [np.nan, np.nan]})
+    got = ranking_scores(p, group=["g"])
+    assert got["pairwise_acc"] == 1.0 and np.isnan(got["pairwise_acc_beyond_noise"])
+    assert np.isnan(got["spearman"])  # fewer than 3 datasets
