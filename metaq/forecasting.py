@@ -26,6 +26,8 @@ TargetSpec = Mapping[str, Any] | str
 """A target model: a name the predictor saw, or ``{"name", "params_b", ["family"]}``."""
 
 UNKNOWN_FAMILY = "unknown"
+MODEL_OPTIONS = ("tokenizer", "embedding_model", "lm", "judge_model")
+"""Extractor options that name a model: a model-based extractor runs only when given one."""
 DEFAULT_MODEL = MODELS_DIR / "study_default.nc"
 """The shipped default predictor, fitted on the reference study's runs."""
 
@@ -110,10 +112,13 @@ def gather_features(datasets: Sequence[str | Path], needed: Sequence[str], *,
     """Extract the `needed` features of dataset files, skipping extractors that cannot run.
 
     Each extractor is run on its own (results are cached per example, so a rerun only reads
-    the cache). An extractor that cannot run here (a package or a model it needs is not
-    installed, an option it needs was not given) is skipped with a warning: its features are
-    then missing and the forecast integrates over them. Features no registered extractor emits
-    (e.g. a tokenizer-specific length of the training table) are missing too.
+    the cache). Extractors that need a model (tokens, embedding, perplexity, judge: those
+    whose registry entry requires an optional package) run only when `extractor_options`
+    configures them (e.g. ``lm=...`` for perplexity), so a forecast never downloads a model
+    it was not asked to use. An extractor that is not configured or cannot run here is
+    skipped with a warning: its features are then missing and the forecast integrates over
+    them. Features no registered extractor emits (e.g. a tokenizer-specific length of the
+    training table) are missing too.
 
     Parameters
     ----------
@@ -139,6 +144,8 @@ def gather_features(datasets: Sequence[str | Path], needed: Sequence[str], *,
     from metaq.features.registry import metric_owner
     from metaq.features.runner import extract_features
 
+    options = dict(extractor_options or {})
+
     by_extractor: dict[str, list[str]] = {}
     for name in needed:
         try:
@@ -147,10 +154,13 @@ def gather_features(datasets: Sequence[str | Path], needed: Sequence[str], *,
             logger.info("no extractor emits feature %r; it is integrated over", name)
     table = pd.DataFrame({"dataset_id": [Path(p).stem for p in datasets]})
     for extractor, metrics in by_extractor.items():
+        if not _configured(extractor, options):
+            logger.warning("extractor %r needs a model that was not given (see `metaq "
+                           "metrics`); its features %s are integrated over", extractor, metrics)
+            continue
         try:
             part = extract_features(list(datasets), metrics, cache_dir=cache_dir,
-                                    extractor_options=dict(extractor_options or {}),
-                                    on_error=on_error)
+                                    extractor_options=options, on_error=on_error)
         except DatasetReadError:
             raise
         except MetaqError as err:  # a package, model or option this extractor needs
@@ -163,6 +173,15 @@ def gather_features(datasets: Sequence[str | Path], needed: Sequence[str], *,
         table = table.loc[:, ~table.columns.str.endswith("__dup")]
     not_extracted = [n for n in needed if n not in table.columns]
     return table, not_extracted
+
+
+def _configured(extractor: str, options: Mapping[str, Any]) -> bool:
+    """Whether an extractor may run: model-free, or given a model its constructor takes."""
+    from metaq.features.registry import accepted_options, get_spec
+
+    spec = get_spec(extractor)
+    models = {k: v for k, v in options.items() if k in MODEL_OPTIONS}
+    return not spec.requires or bool(accepted_options(spec.load(), models))
 
 
 def resolve_benchmarks(benchmarks: Sequence[str] | None, tasks: pd.DataFrame) -> list[str]:

@@ -7,8 +7,14 @@ import pandas as pd
 import pytest
 from fake_predictor import cached_fake_predictor
 
+from metaq._paths import SAMPLES_DIR
 from metaq.exceptions import InvalidParameterError
-from metaq.forecasting import forecast_datasets, forecast_report_tables, resolve_target_models
+from metaq.forecasting import (
+    forecast_datasets,
+    forecast_report_tables,
+    gather_features,
+    resolve_target_models,
+)
 
 STUDY_MODELS = pd.DataFrame({"name": ["Bielik-11B-v2.6-Instruct", "PLLuM-8B-instruct"],
                              "params_b": [11.0, 8.0], "family": ["mistral", "llama"]})
@@ -84,3 +90,16 @@ def test_forecast_from_a_features_table_flags_unseen_sizes(fake_predictor):
     assert width["huge"] > width["large-70b"]
     assert result.not_extracted == []
     assert "P(best)" in result.format_summary()
+
+
+def test_gather_features_runs_model_free_extractors_and_skips_unconfigured(tmp_path):
+    sample = SAMPLES_DIR / "gsm8k_test_trace_styles.jsonl"
+    table, missing = gather_features([sample], ["redundancy_ratio", "perplexity", "validity",
+                                                "reasoning_tokens_pllum"],
+                                     extractor_options={"lm": str(tmp_path / "no-such-lm")},
+                                     on_error="skip")
+    assert table["dataset_id"].tolist() == [sample.stem]
+    assert 0 < table["redundancy_ratio"].item() < 1
+    # perplexity was configured but its model cannot load; the judge was not configured;
+    # no extractor emits the study's tokenizer-specific length
+    assert missing == ["perplexity", "validity", "reasoning_tokens_pllum"]

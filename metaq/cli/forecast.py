@@ -20,6 +20,10 @@ examples:
   metaq forecast data/samples/*.jsonl --target-model Bielik-11B-v2.6-Instruct \\
       --target-model llama-70b --params-b 70 --family llama --out forecasts/
 
+Features that need a model (token lengths, embeddings, perplexity, the FVCU judge) are
+extracted only when you name the model (--tokenizer, --embedding-model, --lm, --judge-model);
+otherwise they are integrated over and listed.
+
 A target model the predictor saw needs only its name (its size is known); any other needs
 --params-b (and --family, default: unknown, which integrates over families). --params-b and
 --family apply to the --target-model before them. Without --target-model, every base model
@@ -86,6 +90,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="mass of the central interval lo..hi (default 0.9)")
     parser.add_argument("--cache-dir", metavar="DIR",
                         help="per-example feature cache when extracting (default: the runner's)")
+    for flag, what in (("--tokenizer", "token lengths"), ("--embedding-model", "semantic "
+                       "alignment/flow"), ("--lm", "perplexity"), ("--judge-model", "FVCU")):
+        parser.add_argument(flag, metavar="ID|PATH",
+                            help=f"extract {what} with this model (else integrated over)")
+    parser.add_argument("--device", help="device of model-based extractors (cpu, cuda, ...)")
     parser.add_argument("--on-error", choices=("stop", "skip"), default="stop",
                         help="a bad record in a dataset file: stop (default) or skip and count")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -103,6 +112,9 @@ def run(args: argparse.Namespace) -> int:
         args.datasets, features=args.features, model=args.model,
         target_models=args.target_models, benchmarks=benchmarks, prob=args.prob,
         cache_dir=args.cache_dir, on_error=args.on_error, random_seed=args.seed,
+        extractor_options={"tokenizer": args.tokenizer, "embedding_model": args.embedding_model,
+                           "lm": args.lm, "judge_model": args.judge_model,
+                           "device": args.device},
         out=args.out,
     )
     print(result.format_summary())
