@@ -9,6 +9,7 @@ pyplot state); save them with ``fig.savefig(path)``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,9 @@ from metaq.explain.importance import feature_importance, permutation_importance,
 from metaq.explain.next_run import rank_next_runs
 from metaq.explain.ranking import rank_candidates
 from metaq.explain.whatif import sweep, what_if
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 PANEL_WIDTH = 4.5
 ROW_HEIGHT = 0.32
@@ -167,41 +171,137 @@ def draw_forecast(summary: pd.DataFrame):
     return fig
 
 
-def plot_feature_importance(model, **kwargs):
-    """:func:`~metaq.explain.importance.feature_importance`, drawn."""
+def plot_feature_importance(model, **kwargs) -> Figure:
+    """Compute :func:`feature_importance` and draw it (:func:`draw_importance`).
+
+    Parameters
+    ----------
+    model
+        As for :func:`~metaq.explain.importance.feature_importance`.
+    **kwargs
+        Its keyword options (``target_models``, ``benchmarks``, ``prob``, ...).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     return draw_importance(feature_importance(model, **kwargs))
 
 
-def plot_scale_contrast(model, **kwargs):
-    """:func:`~metaq.explain.importance.scale_contrast`, drawn."""
+def plot_scale_contrast(model, **kwargs) -> Figure:
+    """Compute :func:`scale_contrast` and draw it (:func:`draw_scale_contrast`).
+
+    Parameters
+    ----------
+    model
+        As for :func:`~metaq.explain.importance.scale_contrast`.
+    **kwargs
+        Its keyword options (``target_models``, ``benchmarks``, ``prob``, ...).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     return draw_scale_contrast(scale_contrast(model, **kwargs))
 
 
-def plot_permutation_importance(model, runs, features, **kwargs):
-    """:func:`~metaq.explain.importance.permutation_importance`, drawn."""
+def plot_permutation_importance(model, runs, features, **kwargs) -> Figure:
+    """Compute :func:`permutation_importance` and draw it (:func:`draw_permutation_importance`).
+
+    Parameters
+    ----------
+    model, runs, features
+        As for :func:`~metaq.explain.importance.permutation_importance`.
+    **kwargs
+        Its keyword options (``target_models``, ``benchmarks``, ``prob``, ...).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     return draw_permutation_importance(permutation_importance(model, runs, features, **kwargs))
 
 
-def plot_contributions(model, features, **kwargs):
-    """:func:`~metaq.explain.contributions.feature_contributions`, drawn."""
+def plot_contributions(model, features, **kwargs) -> Figure:
+    """Compute :func:`feature_contributions` and draw it (:func:`draw_contributions`).
+
+    Parameters
+    ----------
+    model, features
+        As for :func:`~metaq.explain.contributions.feature_contributions`.
+    **kwargs
+        Its keyword options (``target_models``, ``benchmarks``, ``prob``, ...).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     return draw_contributions(feature_contributions(model, features, **kwargs))
 
 
-def plot_what_if(model, baseline, changes, **kwargs):
-    """:func:`~metaq.explain.whatif.what_if`, drawn."""
+def plot_what_if(model, baseline, changes, **kwargs) -> Figure:
+    """Compute :func:`what_if` and draw it (:func:`draw_what_if`).
+
+    Parameters
+    ----------
+    model, baseline, changes
+        As for :func:`~metaq.explain.whatif.what_if`.
+    **kwargs
+        Its keyword options (``target_models``, ``benchmarks``, ``prob``, ...).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     return draw_what_if(what_if(model, baseline, changes, **kwargs))
 
 
-def plot_sweep(model, feature, grid=None, **kwargs):
-    """:func:`~metaq.explain.whatif.sweep`, drawn."""
+def plot_sweep(model, feature, grid=None, **kwargs) -> Figure:
+    """Compute :func:`sweep` and draw it (:func:`draw_sweep`).
+
+    Parameters
+    ----------
+    model, feature, grid
+        As for :func:`~metaq.explain.whatif.sweep`.
+    **kwargs
+        Its keyword options (``target_models``, ``benchmarks``, ``prob``, ...).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     return draw_sweep(sweep(model, feature, grid, **kwargs))
 
 
-def plot_ranking(forecast, **kwargs):
-    """:func:`~metaq.explain.ranking.rank_candidates`, drawn."""
+def plot_ranking(forecast, **kwargs) -> Figure:
+    """Compute :func:`rank_candidates` and draw it (:func:`draw_ranking`).
+
+    Parameters
+    ----------
+    forecast
+        As for :func:`~metaq.explain.ranking.rank_candidates`.
+    **kwargs
+        Its keyword options (``target_models``, ``benchmarks``, ``prob``, ...).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     return draw_ranking(rank_candidates(forecast, **kwargs))
 
 
-def plot_next_runs(model, candidates, features, **kwargs):
-    """:func:`~metaq.explain.next_run.rank_next_runs`, drawn."""
+def plot_next_runs(model, candidates, features, **kwargs) -> Figure:
+    """Compute :func:`rank_next_runs` and draw it (:func:`draw_next_runs`).
+
+    Parameters
+    ----------
+    model, candidates, features
+        As for :func:`~metaq.explain.next_run.rank_next_runs`.
+    **kwargs
+        Its keyword options (``target_models``, ``benchmarks``, ``prob``, ...).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     return draw_next_runs(rank_next_runs(model, candidates, features, **kwargs))
