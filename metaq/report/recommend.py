@@ -86,7 +86,8 @@ def recommendation(forecast: pd.DataFrame, *, prob: float, best_threshold: float
     ----------
     forecast : pandas.DataFrame
         A forecast summary: ``dataset_id, target_model, benchmark, mean, lo, hi,
-        prob_gain`` and, to compare candidates, ``prob_best``.
+        prob_gain`` and, to compare candidates, ``prob_best``; a ``seen_model`` column that is
+        false marks target models the predictor never saw fine-tuned.
     prob : float
         Mass of the ``lo``-``hi`` intervals (for the wording).
     best_threshold : float, default 0.75
@@ -121,5 +122,8 @@ def recommendation(forecast: pd.DataFrame, *, prob: float, best_threshold: float
             leader, sentences = str(candidates[0]), [f"For {model}:"]
         sentences.append(_gain_sentence(rows, leader, target=target, prob=prob,
                                         gain_threshold=gain_threshold))
+        if "seen_model" in rows.columns and not rows["seen_model"].astype(bool).all():
+            sentences.append(f"{model} was not among the fine-tuned models, so these numbers "
+                             f"rest on the trend over model size (see Caveats).")
         paragraphs.append(" ".join(sentences))
     return paragraphs

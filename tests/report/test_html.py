@@ -45,7 +45,9 @@ def test_failed_checks_raise_a_banner_and_title_is_escaped():
                        ReportConfig(title="A & B <report>"))
     assert "<title>A &amp; B &lt;report&gt;</title>" in html
     banner = html[html.index('class="alert"'):html.index("<nav")]
-    assert "Diagnostics failed" in banner and "max R-hat failed: 1.2 (threshold 1.01)." in banner
+    assert "Diagnostics failed" in banner and "1 check(s) failed" in banner
+    assert html.index('id="diagnostics"') < html.index('id="summary"')
+    assert "max R-hat failed: 1.2 (threshold 1.01)." in html[html.index('id="diagnostics"'):]
 
 
 def test_long_tables_fold_and_are_cut(study_runs):

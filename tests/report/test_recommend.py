@@ -20,6 +20,14 @@ def test_names_the_better_choice_only_above_the_threshold():
         assert "better choice" not in text
 
 
+def test_unseen_models_are_flagged_in_their_paragraph():
+    forecast = make_forecast().assign(seen_model=lambda f: f["target_model"] != "Unseen-70B")
+    eight, _, seventy = recommendation(forecast, prob=0.9)
+    assert seventy.endswith("Unseen-70B (70B) was not among the fine-tuned models, so these "
+                            "numbers rest on the trend over model size (see Caveats).")
+    assert "not among" not in eight
+
+
 def test_a_higher_threshold_withdraws_the_claim():
     eight = recommendation(make_forecast(), prob=0.9, best_threshold=0.85)[0]
     assert eight.startswith("The data do not separate the 4 candidates for PLLuM-8B-instruct")
