@@ -262,8 +262,9 @@ def _iter_hf_dataset(path: Path, split: str | None) -> Iterator[RawRecord]:
         try:
             loaded = datasets.load_dataset(str(path))
         except Exception as err:  # datasets raises many types; name the path and the cause
-            raise DatasetReadError(f"{path}: `datasets.load_dataset` could not read it ({err}). "
-                                   f"Fix: point to a data file or a `save_to_disk` folder.") from err
+            raise DatasetReadError(
+                f"{path}: `datasets.load_dataset` could not read it ({err}). Fix: point to a "
+                f"data file or a `save_to_disk` folder.") from err
     dataset = _pick_split(loaded, split, path)
     for index, record in enumerate(dataset):
         yield RawRecord(f"{path}:row {index + 1}", index, record=record)

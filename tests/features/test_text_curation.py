@@ -66,7 +66,8 @@ def test_language_share_and_main_language() -> None:
     from metaq.features.language import LanguageExtractor
 
     english = "The train leaves the station at noon and arrives in the city two hours later."
-    polish = "Pociąg odjeżdża ze stacji w południe i przyjeżdża do miasta dwie godziny później."
+    polish = ("Pociąg odjeżdża ze stacji w południe i przyjeżdża do miasta dwie godziny "
+              "później.")
     examples = [Example(str(i), "Q", english) for i in range(3)] + [Example("p", "Q", polish)]
     extractor = LanguageExtractor()
     scores = pd.DataFrame(extractor.score_batch(examples))

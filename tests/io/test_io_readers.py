@@ -98,7 +98,8 @@ def test_saved_hf_dataset_and_load_dataset_folder(tmp_path: Path) -> None:
         str(dict_saved))
     assert as_tuples(read_examples(dict_saved)) == EXPECTED  # train by default
     assert as_tuples(read_examples(dict_saved, split="test")) == EXPECTED[:1]
-    with pytest.raises(DatasetReadError, match=r"split 'dev' not found; it has \['test', 'train'\]"):
+    with pytest.raises(DatasetReadError,
+                       match=r"split 'dev' not found; it has \['test', 'train'\]"):
         read_examples(dict_saved, split="dev")
     folder = tmp_path / "folder"
     folder.mkdir()
