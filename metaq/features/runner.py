@@ -139,6 +139,9 @@ def extract_features(paths: str | Path | Sequence[str | Path],
     >>> table[["dataset_id", "n_examples"]].values.tolist()
     [['gsm8k_train', 300]]
     """
+    if engine not in ("local", "ray"):
+        raise MetaqError(f"engine={engine!r} is not an execution engine; use 'local' or 'ray' "
+                         f"(the model back-end, transformers or vllm, is an extractor option).")
     paths = [paths] if isinstance(paths, str | Path) else list(paths)
     out = _check_out(out)
     if isinstance(columns, str):
@@ -146,19 +149,16 @@ def extract_features(paths: str | Path | Sequence[str | Path],
     ids = _dataset_ids(paths, dataset_ids)
     jobs = _make_jobs(metrics, extractor_options or {})
     store = ScoreStore(cache_dir)
-    scorer = _local_scorer if engine == "local" else None
-    if engine not in ("local", "ray"):
-        raise MetaqError(f"engine={engine!r} is not an execution engine; use 'local' or 'ray' "
-                         f"(the model back-end, transformers or vllm, is an extractor option).")
+    # On Ray the cache is filled first; the local pass then only collects.
+    scorer = _local_scorer if engine == "local" else _nothing_left
+    read = dict(mapping=columns, on_error=on_error, batch_size=batch_size, split=split)
     rows: list[dict[str, Any]] = []
     try:
         for path, dataset_id in zip(paths, ids, strict=True):
-            read = dict(mapping=columns, on_error=on_error, batch_size=batch_size, split=split)
             if engine == "ray":
                 from metaq.features.ray_runner import fill_cache_on_ray
 
                 fill_cache_on_ray(path, jobs, store, ray_options or {}, **read)
-                scorer = _nothing_left
             stats = ReadStats()
             for job in jobs:
                 job.frames = []
