@@ -124,7 +124,7 @@ class TransformersEngine:
     def describe(self) -> dict[str, str]:
         """Provenance: model, dtype, device, window policy and prefix token."""
         policy = describe_policy(self.window, self.max_length, self.stride)
-        return {"model": self.name, "engine": "transformers",
+        return {"model": self.name, "backend": "transformers",
                 "dtype": str(self.model.dtype).removeprefix("torch."),
                 "device": str(self.device), "long_text": policy,
                 "prefix_token": str(prefix_ids(self.tokenizer))}

@@ -93,7 +93,7 @@ class SentenceTransformerEngine:
     def describe(self) -> dict[str, str]:
         """Provenance: the model and where it came from."""
         return {"model": EMBEDDED_MODELS.get(self.name, self.name),
-                "engine": "sentence-transformers",
+                "backend": "sentence-transformers",
                 "max_seq_length": str(self.model.max_seq_length)}
 
     def token_lengths(self, texts: Sequence[str]) -> list[int]:
@@ -144,7 +144,7 @@ class WordLlamaEngine:
 
     def describe(self) -> dict[str, str]:
         """Provenance: the model and where it came from."""
-        return {"model": EMBEDDED_MODELS[WORDLLAMA], "engine": "wordllama"}
+        return {"model": EMBEDDED_MODELS[WORDLLAMA], "backend": "wordllama"}
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """L2-normalised embeddings, shape ``(len(texts), 256)``, float32."""

@@ -127,9 +127,9 @@ class VLLMEngine:
         self.stats = BatchStats()
 
     def describe(self) -> dict[str, str]:
-        """Provenance: model, engine, task and long-text policy."""
+        """Provenance: model, backend, task and long-text policy."""
         policy = describe_policy(self.window, self.max_length, self.stride)
-        return {"model": self.name, "engine": "vllm", "task": self.task, "long_text": policy}
+        return {"model": self.name, "backend": "vllm", "task": self.task, "long_text": policy}
 
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids of ``texts`` without special tokens."""

@@ -134,9 +134,9 @@ class EmbeddingExtractor(Extractor):
                 "engine": self.engine, "sentence_splitter": SPLITTER_VERSION}
 
     def provenance(self) -> dict[str, str]:
-        """Version and config, plus what the loaded engine reports about itself."""
+        """Version and config, then what the loaded engine reports (model, backend)."""
         described = self.engine_.describe() if self.engine_ is not None else {}
-        return {**super().provenance(), **{f"engine_{k}": v for k, v in described.items()}}
+        return {**super().provenance(), **described}
 
     def setup(self) -> None:
         """Build the embedding engine (loads the model). Idempotent."""

@@ -123,9 +123,10 @@ class PerplexityExtractor(Extractor):
                 "max_length": self.max_length, "window": self.window, "stride": self.stride}
 
     def provenance(self) -> dict[str, str]:
-        """Version and config, plus what the loaded engine reports (resolved lengths, dtype)."""
+        """Version and config, then what the loaded engine reports (model, resolved dtype and
+        long-text policy), which wins where both name the same thing."""
         described = self.engine_.describe() if self.engine_ is not None else {}
-        return {**super().provenance(), **{f"engine_{k}": v for k, v in described.items()}}
+        return {**super().provenance(), **described}
 
     def setup(self) -> None:
         """Load the causal LM into the chosen engine. Idempotent."""

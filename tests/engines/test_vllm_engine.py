@@ -75,7 +75,7 @@ def test_scores_match_transformers_engine(reference):
             np.testing.assert_allclose(a, b, atol=1e-5)
         assert got.stats.n_segments == want.stats.n_segments > len(texts)
         assert got.stats.padding_waste == 0.0
-    assert engine.describe() == {"model": "tiny", "engine": "vllm", "task": "score",
+    assert engine.describe() == {"model": "tiny", "backend": "vllm", "task": "score",
                                  "long_text": "sliding(max_length=16,stride=8)"}
 
 

@@ -72,8 +72,8 @@ def test_provenance_states_model_and_long_text_policy(tiny_lm):
     extractor.setup()
     provenance = extractor.provenance()
     assert provenance["lm"] == str(tiny_lm)
-    assert provenance["engine_long_text"] == "truncate(max_length=32)"
-    assert provenance["engine_dtype"] == "float32"
+    assert provenance["long_text"] == "truncate(max_length=32)"
+    assert provenance["dtype"] == "float32"
     sliding = PerplexityExtractor(lm=str(tiny_lm), max_length=32)
     assert sliding.cache_key() != extractor.cache_key()
 

@@ -1,0 +1,258 @@
+"""Benchmark the model engines: batched perplexity, padding, embedding engines.
+
+Each measurement has its baseline measured in the same run, on the same inputs:
+
+1. Perplexity throughput (scored tokens/s) of :class:`metaq.engines.causal_lm.TransformersEngine`
+   (length-sorted, token-budget batches, right padding, chunked head log-sum-exp) against the
+   naive loop: one sequence at a time in input order, full-vocabulary ``log_softmax``. The
+   two must agree (max relative difference of the perplexities is printed).
+2. Padding waste of the same sequences: sorted token-budget batches, unsorted token-budget
+   batches, unsorted fixed 32-row batches.
+3. Embedding engines (``minilm``, ``wordllama``): texts/s on sample questions and traces, and
+   the quality check behind the default: top-1 retrieval of each question's own trace among
+   all traces of the file, and P(cos(matched) > cos(mismatched)) over all pairs.
+
+Models have random weights, built from config dicts written here (nothing is downloaded);
+token sequences are random ids whose lengths follow the sample traces (characters / 4).
+On the CPU: a tiny GPT-2 (2 layers, width 64) and a small one (4 layers, width 256). With
+``--device cuda``: a Qwen3-4B-shaped model in bf16 on 1,024-token sequences, with
+model-FLOPs utilisation against the GPU's dense bf16 peak. Throughput numbers depend on
+the machine and its load; the ratios are the point.
+
+Run: ``python analyses/bench_models.py [--device cpu|cuda] [--limit N]``. Results go to
+``analyses/out/bench_models/results.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+from metaq._paths import SAMPLES_DIR
+from metaq.engines.batching import padding_waste, token_budget_batches
+from metaq.engines.causal_lm import TransformersEngine
+from metaq.engines.embedders import load_embedding_engine
+
+OUT = Path(__file__).resolve().parent / "out" / "bench_models"
+SAMPLES = ("gsm8k_train.jsonl", "marco_o1_cot.jsonl", "gsm8k_test_trace_styles.jsonl")
+QUALITY_SAMPLES = ("gsm8k_train.jsonl", "marco_o1_cot.jsonl")
+
+CPU_MODELS: dict[str, dict[str, Any]] = {
+    "tiny-gpt2": {"model_type": "gpt2", "vocab_size": 512, "n_positions": 1024, "n_embd": 64,
+                  "n_layer": 2, "n_head": 2, "bos_token_id": 0, "eos_token_id": 0},
+    "small-gpt2": {"model_type": "gpt2", "vocab_size": 8192, "n_positions": 1024,
+                   "n_embd": 256, "n_layer": 4, "n_head": 4, "bos_token_id": 0,
+                   "eos_token_id": 0},
+}
+GPU_MODELS: dict[str, dict[str, Any]] = {
+    # Qwen3-4B's published architecture (config.json of Qwen/Qwen3-4B), random weights.
+    "qwen3-4b-shape": {"model_type": "qwen3", "vocab_size": 151936, "hidden_size": 2560,
+                       "intermediate_size": 9728, "num_hidden_layers": 36,
+                       "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": 128,
+                       "max_position_embeddings": 40960, "rope_theta": 1_000_000.0,
+                       "rms_norm_eps": 1e-6, "tie_word_embeddings": True},
+}
+#: Dense bf16 peak FLOP/s by GPU name fragment (vendor data sheets, SXM parts).
+BF16_PEAK = {"H200": 989e12, "H100": 989e12, "A100": 312e12, "L40S": 362e12}
+
+
+def read_samples(names: tuple[str, ...]) -> dict[str, list[dict[str, str]]]:
+    out = {}
+    for name in names:
+        with open(SAMPLES_DIR / name, encoding="utf-8") as f:
+            out[name] = [json.loads(line) for line in f]
+    return out
+
+
+def build_model(config: dict[str, Any], device: str, dtype: Any) -> Any:
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    cfg = dict(config)
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_config(AutoConfig.for_model(cfg.pop("model_type"), **cfg),
+                                             dtype=dtype)
+    return model.to(device).eval()
+
+
+def token_sequences(lengths_chars: list[int], vocab: int, max_len: int, seed: int = 0
+                    ) -> list[list[int]]:
+    rng = np.random.default_rng(seed)
+    lengths = np.clip(np.array(lengths_chars) // 4, 8, max_len)
+    return [rng.integers(2, vocab, size=n).tolist() for n in lengths]
+
+
+def naive_perplexities(model: Any, sequences: list[list[int]], bos: int) -> np.ndarray:
+    import torch
+
+    out = []
+    with torch.inference_mode():
+        for ids in sequences:
+            ids_t = torch.tensor([[bos, *ids]], device=model.device)
+            logprobs = torch.log_softmax(model(ids_t).logits[0, :-1].float(), -1)
+            chosen = logprobs.gather(1, ids_t[0, 1:, None]).squeeze(1)
+            out.append(float(torch.exp(-chosen.mean())))
+    return np.array(out)
+
+
+def synchronise(device: str) -> None:
+    if device.startswith("cuda"):
+        import torch
+
+        torch.cuda.synchronize()
+
+
+def flops_per_token(model: Any, mean_context: float) -> float:
+    """Forward FLOPs per scored token: 2 x matmul parameters + causal attention scores.
+
+    Matmul parameters exclude the input embedding (a lookup) and include the output head;
+    attention adds ``2 * layers * context * heads * head_dim`` (QK^T and AV, averaged over
+    causal positions).
+    """
+    cfg = model.config
+    params = sum(p.numel() for p in model.parameters())
+    params -= model.get_input_embeddings().weight.numel()
+    params += model.get_output_embeddings().weight.numel() * cfg.tie_word_embeddings
+    head_dim = getattr(cfg, "head_dim", cfg.hidden_size // cfg.num_attention_heads)
+    attention = 2 * cfg.num_hidden_layers * mean_context * cfg.num_attention_heads * head_dim
+    return 2 * params + attention
+
+
+def bench_perplexity(name: str, config: dict[str, Any], sequences: list[list[int]],
+                     device: str, batch_tokens: int) -> dict[str, Any]:
+    import torch
+
+    dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+    model = build_model(config, device, dtype)
+    tokens = SimpleNamespace(bos_token_id=0, eos_token_id=0, pad_token_id=1)
+    engine = TransformersEngine.from_model(model, tokens, name=name,
+                                           max_length=max(map(len, sequences)) + 1,
+                                           batch_tokens=batch_tokens)
+    n_scored = sum(len(s) for s in sequences)
+    engine.score_ids(sequences[:4])  # warm-up (allocator, kernels)
+    naive_perplexities(model, sequences[:4], bos=0)
+    synchronise(device)
+    start = time.perf_counter()
+    batched = engine.score_ids(sequences)
+    synchronise(device)
+    batched_s = time.perf_counter() - start
+    start = time.perf_counter()
+    naive = naive_perplexities(model, sequences, bos=0)
+    synchronise(device)
+    naive_s = time.perf_counter() - start
+    result = {"model": name, "device": device, "dtype": str(dtype).removeprefix("torch."),
+              "n_sequences": len(sequences), "scored_tokens": n_scored,
+              "batch_tokens": batch_tokens,
+              "batched_tokens_per_s": n_scored / batched_s,
+              "naive_tokens_per_s": n_scored / naive_s, "speedup": naive_s / batched_s,
+              "padding_waste": batched.stats.padding_waste,
+              "max_rel_diff_perplexity": float(np.max(np.abs(batched.perplexity() - naive)
+                                                      / naive))}
+    if device.startswith("cuda"):
+        gpu = torch.cuda.get_device_name()
+        peak = next((v for k, v in BF16_PEAK.items() if k in gpu), None)
+        per_token = flops_per_token(model, float(np.mean([len(s) for s in sequences])) / 2)
+        result.update(gpu=gpu, flops_per_token=per_token,
+                      mfu_batched=(result["batched_tokens_per_s"] * per_token / peak
+                                   if peak else None),
+                      peak_memory_gb=torch.cuda.max_memory_allocated() / 1e9)
+    del model, engine
+    return result
+
+
+def padding_table(lengths: list[int], batch_tokens: int) -> dict[str, float]:
+    fixed_rows = [list(range(i, min(i + 32, len(lengths)))) for i in range(0, len(lengths), 32)]
+    return {"sorted_token_budget": padding_waste(lengths, token_budget_batches(lengths,
+                                                                              batch_tokens)),
+            "unsorted_token_budget": padding_waste(
+                lengths, token_budget_batches(lengths, batch_tokens, sort=False)),
+            "unsorted_32_rows": padding_waste(lengths, fixed_rows)}
+
+
+def retrieval_quality(question_vectors: np.ndarray, trace_vectors: np.ndarray
+                      ) -> dict[str, float]:
+    sims = question_vectors @ trace_vectors.T
+    n = len(sims)
+    matched = np.diag(sims)
+    off = ~np.eye(n, dtype=bool)
+    return {"top1": float(np.mean(sims.argmax(axis=1) == np.arange(n))),
+            "p_matched_gt_mismatched": float(np.mean((matched[:, None] > sims)[off])),
+            "mean_matched": float(matched.mean()), "mean_mismatched": float(sims[off].mean())}
+
+
+def bench_embeddings(samples: dict[str, list[dict[str, str]]], limit: int,
+                     device: str) -> list[dict[str, Any]]:
+    results = []
+    for name in ("minilm", "wordllama"):
+        start = time.perf_counter()
+        engine = load_embedding_engine(name, device=device)
+        load_s = time.perf_counter() - start
+        for file in QUALITY_SAMPLES:
+            records = samples[file][:limit]
+            texts = [r["question"] for r in records] + [r["reasoning"] for r in records]
+            engine.embed(texts[:8])
+            start = time.perf_counter()
+            vectors = engine.embed(texts)
+            seconds = time.perf_counter() - start
+            results.append({"engine": name, "file": file, "n_texts": len(texts),
+                            "load_s": load_s, "texts_per_s": len(texts) / seconds,
+                            "chars_per_s": sum(map(len, texts)) / seconds,
+                            **retrieval_quality(vectors[:len(records)],
+                                                vectors[len(records):])})
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--limit", type=int, default=400,
+                        help="sequences per perplexity run / pairs per embedding file")
+    parser.add_argument("--batch-tokens", type=int, default=None,
+                        help="token budget (default 2048 on CPU, 65536 on CUDA)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--skip-embeddings", action="store_true")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    samples = read_samples(SAMPLES)
+    chars = [len(r["reasoning"]) for rows in samples.values() for r in rows][:args.limit]
+    on_gpu = args.device.startswith("cuda")
+    batch_tokens = args.batch_tokens or (65536 if on_gpu else 2048)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    results: dict[str, Any] = {"perplexity": [], "padding": {}, "embeddings": []}
+    for name, config in (GPU_MODELS if on_gpu else CPU_MODELS).items():
+        max_len = 1024 if on_gpu else 512
+        sequences = (token_sequences([4 * 1024] * args.limit, config["vocab_size"], max_len)
+                     if on_gpu else token_sequences(chars, config["vocab_size"], max_len))
+        row = bench_perplexity(name, config, sequences, args.device, batch_tokens)
+        results["perplexity"].append(row)
+        print(f"perplexity {name:16s} batched {row['batched_tokens_per_s']:>10,.0f} tok/s | "
+              f"naive {row['naive_tokens_per_s']:>10,.0f} tok/s | x{row['speedup']:.1f} | "
+              f"padding {100 * row['padding_waste']:.1f}% | max rel diff "
+              f"{row['max_rel_diff_perplexity']:.1e}"
+              + (f" | MFU {100 * row['mfu_batched']:.1f}%" if row.get("mfu_batched") else ""))
+    lengths = [len(s) + 1 for s in token_sequences(chars, 512, 512)]
+    results["padding"] = padding_table(lengths, batch_tokens)
+    print("padding waste", {k: f"{100 * v:.1f}%" for k, v in results["padding"].items()})
+    if not args.skip_embeddings:
+        results["embeddings"] = bench_embeddings(samples, args.limit, args.device)
+        for row in results["embeddings"]:
+            print(f"embedding {row['engine']:10s} {row['file']:20s} "
+                  f"{row['texts_per_s']:>8,.0f} texts/s | top1 {row['top1']:.3f} | "
+                  f"P(matched>mismatched) {row['p_matched_gt_mismatched']:.3f} | cos "
+                  f"{row['mean_matched']:.2f} vs {row['mean_mismatched']:.2f}")
+    (OUT / "results.json").write_text(json.dumps(results, indent=2))
+    print(f"wrote {OUT / 'results.json'}")
+
+
+if __name__ == "__main__":
+    main()
