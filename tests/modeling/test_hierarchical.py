@@ -1,0 +1,167 @@
+"""The hierarchical model on a small simulated set, with a short real NUTS fit."""
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from metaq.exceptions import (
+    IncompatibleModelError,
+    InvalidParameterError,
+    NotFittedError,
+    SchemaError,
+)
+from metaq.modeling import HierarchicalDeltaModel, PooledDeltaModel
+from metaq.modeling.simulate import simulate_runs
+
+QUICK = {"draws": 150, "tune": 150, "chains": 2}
+
+
+@pytest.fixture(scope="module")
+def sim():
+    return simulate_runs(n_datasets=8, params_b=(1.0, 8.0, 70.0), n_tasks=2, feature_se=0.05,
+                         random_seed=11)
+
+
+@pytest.fixture(scope="module")
+def fitted(sim):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a 150-draw fit may fail the ESS checks
+        return HierarchicalDeltaModel(target="abs", sampler=QUICK).fit(
+            sim.runs, sim.features, random_seed=5)
+
+
+def test_fit_sets_the_fitted_state(fitted, sim):
+    assert fitted.features_ == ["f0", "f1", "f2"]
+    assert fitted.likelihood_ == "binomial"
+    assert fitted.n_runs_ == len(sim.runs)
+    post = fitted.idata_.posterior
+    assert post.sizes["chain"] == 2 and post.sizes["draw"] == 150
+    assert post["slope"].dims == ("chain", "draw", "feature")
+    assert "x_true" in post  # features with standard errors are latent
+    for key in ("max_rhat", "min_ess_bulk", "divergences", "elpd_loo", "max_pareto_k",
+                "ppc_coverage"):
+        assert key in fitted.diagnostics_
+    assert len(fitted.diagnostics_["pareto_k"]) == len(sim.runs)
+
+
+def test_unseen_size_forecasts_are_wider(fitted, sim):
+    forecast = fitted.predict(sim.features.head(3), ["m8b", ("m8b-twin", 8.0, "sim")],
+                              ["bench0"], random_seed=0, include_run_noise=False)
+    summary = forecast.summary()
+    seen = summary[summary["target_model"] == "m8b"]
+    unseen = summary[summary["target_model"] == "m8b-twin"]
+    assert seen["seen_model"].all() and not unseen["seen_model"].any()
+    assert (unseen["sd"].to_numpy() > seen["sd"].to_numpy()).all()
+
+
+def test_missing_features_are_integrated_and_reported(fitted, sim):
+    complete = sim.features.head(1)
+    holed = complete.assign(dataset_id="holed", f0=np.nan).drop(columns=["f1", "f1__se"])
+    forecast = fitted.predict(pd.concat([complete, holed]), ["m70b"], ["bench0"],
+                              random_seed=0, include_run_noise=False)
+    summary = forecast.summary().set_index("dataset_id")
+    assert forecast.missing_features == {complete["dataset_id"].item(): [],
+                                         "holed": ["f0", "f1"]}
+    assert summary.loc["holed", "sd"] > summary.loc[complete["dataset_id"].item(), "sd"]
+
+
+def test_forecast_of_training_cells_tracks_the_observed_changes(fitted, sim):
+    forecast = fitted.predict(sim.features, ["m70b"], ["bench1"], random_seed=0)
+    summary = forecast.summary()
+    observed = sim.runs[(sim.runs["base_model"] == "m70b") & (sim.runs["benchmark"] == "bench1")]
+    delta = (observed["score_ft"] - observed["score_base"]).to_numpy()
+    assert np.corrcoef(summary["mean"], delta)[0, 1] > 0.8
+    assert summary["prob_best"].sum() == pytest.approx(1.0)
+
+
+def test_slopes_and_contributions_add_up(fitted, sim):
+    slopes = fitted.slopes(["m1b", "m70b"], ["bench0"])
+    assert slopes.dims == ("chain", "draw", "target_model", "task", "feature")
+    post = fitted.idata_.posterior
+    z = fitted.encoding_.size_z([70.0])[0]
+    by_hand = (post["slope"] + post["size_slope"] * z
+               + post["group_slope"].sel(model="m70b") + post["task_slope"].sel(task="bench0"))
+    np.testing.assert_allclose(slopes.sel(target_model="m70b", task="bench0").values,
+                               by_hand.transpose("chain", "draw", "feature").values)
+    parts = fitted.contributions(sim.features.head(2), ["m70b"], ["bench0"], random_seed=0)
+    assert parts.dims == ("chain", "draw", "dataset_id", "target_model", "task", "feature")
+    assert fitted.linear_predictor_unit == "logit change"
+
+
+def test_save_load_round_trip(fitted, sim, tmp_path):
+    path = fitted.save(tmp_path / "model.nc")
+    card = json.loads((tmp_path / "model.json").read_text())
+    assert card["spec"]["features"] == ["f0", "f1", "f2"]
+    assert set(card["data_hashes"]) == {"runs", "features"}
+    assert card["sampler"]["draws"] == 150
+    loaded = HierarchicalDeltaModel.load(path)
+    assert loaded.features_ == fitted.features_
+    assert loaded.diagnostics_["max_rhat"] == pytest.approx(fitted.diagnostics_["max_rhat"])
+    before = fitted.predict(sim.features, ["m8b"], random_seed=3).summary()
+    after = loaded.predict(sim.features, ["m8b"], random_seed=3).summary()
+    pd.testing.assert_frame_equal(before, after)
+
+
+def test_save_can_thin_the_draws(fitted, tmp_path):
+    loaded = HierarchicalDeltaModel.load(fitted.save(tmp_path / "thin.nc", max_draws=100))
+    assert loaded.idata_.posterior.sizes["draw"] * 2 <= 100
+
+
+def _tamper(path, edit):
+    import xarray as xr
+
+    with xr.open_dataset(path, group="posterior") as data:
+        posterior = data.load()
+    card = json.loads(posterior.attrs["metaq_card"])
+    edit(card)
+    posterior.attrs["metaq_card"] = json.dumps(card)
+    posterior.to_netcdf(path, group="posterior", mode="a")
+    (path.with_suffix(".json")).unlink()
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda c: c.update(format_version=99), r"format 99 .*refit"),
+    (lambda c: c["spec"].update(target="rel"), r"spec does not match its spec_id"),
+    (lambda c: c.update(model_type="other"), r"holds a 'other' model"),
+])
+def test_incompatible_files_are_refused(fitted, tmp_path, edit, message):
+    path = fitted.save(tmp_path / "model.nc")
+    _tamper(path, edit)
+    with pytest.raises(IncompatibleModelError, match=message):
+        HierarchicalDeltaModel.load(path)
+
+
+def test_a_stale_card_is_refused(fitted, tmp_path):
+    path = fitted.save(tmp_path / "model.nc")
+    card = json.loads(path.with_suffix(".json").read_text())
+    card["spec_id"] = "0" * 16
+    path.with_suffix(".json").write_text(json.dumps(card))
+    with pytest.raises(IncompatibleModelError, match="does not belong to"):
+        HierarchicalDeltaModel.load(path)
+
+
+def test_pooled_file_is_not_a_hierarchical_model(fitted, tmp_path):
+    path = fitted.save(tmp_path / "model.nc")
+    with pytest.raises(IncompatibleModelError, match="holds a 'hierarchical_delta' model"):
+        PooledDeltaModel.load(path)
+
+
+def test_fit_validation_errors(sim):
+    model = HierarchicalDeltaModel(features=["f0", "nope"])
+    with pytest.raises(SchemaError, match=r"\['nope'\] are not metric columns.*\['f0', 'f1'"):
+        model.fit(sim.runs, sim.features)
+    with pytest.raises(InvalidParameterError, match="unknown target 'delta'"):
+        HierarchicalDeltaModel(target="delta").fit(sim.runs, sim.features)
+    with pytest.raises(SchemaError, match=r"have runs but no row"):
+        HierarchicalDeltaModel().fit(sim.runs, sim.features.iloc[1:])
+    with pytest.raises(SchemaError, match="needs n_items on every run"):
+        HierarchicalDeltaModel(likelihood="binomial").fit(sim.runs.drop(columns="n_items"),
+                                                          sim.features)
+
+
+def test_predict_before_fit_is_refused(sim):
+    with pytest.raises(NotFittedError, match=r"call `.fit\(\)` first"):
+        HierarchicalDeltaModel().predict(sim.features, ["m8b"])
