@@ -53,12 +53,11 @@ def feature_contributions(model, features: pd.DataFrame, *, target_models=None,
     rows, terms, x_mean = contribution_draws(model, features, target_models, benchmarks,
                                              random_seed)
     names = [*model_features(model), TOTAL]
-    tables = []
-    for position, row in rows.reset_index(drop=True).iterrows():
-        table = summarise_draws(terms[:, position, :], prob).drop(columns="prob_direction")
-        table.insert(0, "value_z", np.append(x_mean[position], np.nan))
-        table.insert(0, "term", names)
-        for column in ("benchmark", "params_b", "target_model", "dataset_id"):
-            table.insert(0, column, row[column])
-        tables.append(table)
-    return pd.concat(tables, ignore_index=True)
+    n_rows, n_terms = terms.shape[1], terms.shape[2]
+    table = summarise_draws(terms.reshape(terms.shape[0], -1), prob).drop(
+        columns="prob_direction")
+    keys = rows.loc[np.repeat(np.arange(n_rows), n_terms),
+                    ["dataset_id", "target_model", "params_b", "benchmark"]]
+    table.insert(0, "value_z", np.column_stack([x_mean, np.full(n_rows, np.nan)]).ravel())
+    table.insert(0, "term", np.tile(np.asarray(names, dtype=object), n_rows))
+    return pd.concat([keys.reset_index(drop=True), table], axis=1)
