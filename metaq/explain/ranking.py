@@ -28,7 +28,10 @@ def rank_candidates(forecast, *, benchmarks: Sequence[str] | None = None,
 
     Per posterior draw, a candidate's utility is the weighted mean over `benchmarks` of its
     forecast change; P(best) is the share of draws in which it has the highest utility, and
-    the expected regret is the mean shortfall against the best candidate of that draw.
+    the expected regret is the mean shortfall against the best candidate of that draw. The
+    draws are the forecast's own: with run-to-run noise (``predict``'s default) they rank the
+    outcome of one fine-tuning run, without it the expected outcome. Only whole-benchmark
+    rows are used (not per-domain ones).
 
     Parameters
     ----------
@@ -68,7 +71,7 @@ def rank_candidates(forecast, *, benchmarks: Sequence[str] | None = None,
         tables.append(table.sort_values("expected_regret", kind="stable"))
     ranked = pd.concat(tables, ignore_index=True)
     ranked["rank"] = ranked.groupby("target_model").cumcount() + 1
-    for verdict in ("helps", "hurts"):
+    for verdict in VERDICTS[:2]:
         picked = effects.loc[effects["verdict"] == verdict]
         names = picked.groupby(["target_model", "dataset_id"])["benchmark"].agg(",".join)
         keys = zip(ranked["target_model"], ranked["dataset_id"], strict=True)
@@ -108,7 +111,7 @@ def benchmark_effects(forecast, *, benchmarks: Sequence[str] | None = None,
     table = pd.concat([keys, table], axis=1)
     table["verdict"] = np.select(
         [table["prob_positive"] >= decisive, table["prob_positive"] <= 1.0 - decisive],
-        ["helps", "hurts"], "unclear")
+        VERDICTS[:2], VERDICTS[2])
     return table
 
 
