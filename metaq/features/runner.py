@@ -16,9 +16,8 @@ a warning and a ``meta__<name>_skipped`` column saying why; it is never faked.
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,6 +27,7 @@ import pandas as pd
 from metaq import __version__
 from metaq.exceptions import MetaqError, MissingDependencyError
 from metaq.features.base import Example, Extractor
+from metaq.features.collect import DomainIndex, ScoreCollector
 from metaq.features.registry import build_extractor, resolve_selection
 from metaq.io.mapping import ColumnMapping
 from metaq.io.reader import OnError, ReadStats, iter_example_batches
@@ -51,7 +51,7 @@ class _Job:
     extractor: Extractor | None = None
     skipped_reason: str = ""
     ready: bool = False
-    frames: list[pd.DataFrame] = field(default_factory=list)
+    collector: ScoreCollector | None = None
 
     @property
     def key(self) -> str:
@@ -160,8 +160,8 @@ def extract_features(paths: str | Path | Sequence[str | Path],
 
                 fill_cache_on_ray(path, jobs, store, ray_options or {}, **read)
             stats = ReadStats()
-            for job in jobs:
-                job.frames = []
+            for job in (j for j in jobs if j.active):
+                job.collector = ScoreCollector(job.extractor, job.metrics)
             domains = _score_dataset(path, dataset_id, jobs, store, scorer, stats, progress, read)
             rows.extend(_dataset_rows(dataset_id, path, jobs, stats, domains, by_domain))
     finally:
@@ -232,17 +232,17 @@ def _reject_clashes(jobs: list[_Job]) -> None:
 
 def _score_dataset(path: str | Path, dataset_id: str, jobs: list[_Job], store: ScoreStore,
                    scorer: Scorer, stats: ReadStats, progress: bool,
-                   read: Mapping[str, Any]) -> list[str]:
-    """Score and collect one dataset; return each example's domain (interned strings)."""
+                   read: Mapping[str, Any]) -> DomainIndex:
+    """Score one dataset into the jobs' collectors; return the examples' domains."""
     bar = _progress_bar(dataset_id, path) if progress else None
     chars = 0
-    domains: list[str] = []
+    domains = DomainIndex()
     for batch in iter_example_batches(path, stats=stats, **read):
-        domains.extend(sys.intern(ex.domain) for ex in batch)
+        codes = domains.add([ex.domain for ex in batch])
         hashes = [ex.content_hash() for ex in batch]
         for job in jobs:
             if job.active:
-                _score_batch(job, batch, hashes, store, scorer)
+                _score_batch(job, batch, hashes, codes, store, scorer)
         if bar is not None:
             chars += sum(len(ex.question) + len(ex.reasoning) + len(ex.answer) for ex in batch)
             bar.update(len(batch))
@@ -252,8 +252,8 @@ def _score_dataset(path: str | Path, dataset_id: str, jobs: list[_Job], store: S
     return domains
 
 
-def _score_batch(job: _Job, batch: list[Example], hashes: list[str], store: ScoreStore,
-                 scorer: Scorer) -> None:
+def _score_batch(job: _Job, batch: list[Example], hashes: list[str], codes: np.ndarray,
+                 store: ScoreStore, scorer: Scorer) -> None:
     cached = store.get_many(job.key, hashes)
     missing = {h: ex for h, ex in zip(hashes, batch, strict=True) if h not in cached}
     if missing:
@@ -263,7 +263,7 @@ def _score_batch(job: _Job, batch: list[Example], hashes: list[str], store: Scor
         fresh = dict(zip(missing, scores, strict=True))
         store.put_many(job.key, fresh)
         cached.update(fresh)
-    job.frames.append(pd.DataFrame.from_records([cached[h] for h in hashes]))
+    job.collector.add(pd.DataFrame.from_records([cached[h] for h in hashes]), codes)
 
 
 def _ensure_setup(job: _Job) -> bool:
@@ -298,37 +298,27 @@ def _progress_bar(dataset_id: str, path: str | Path) -> Any:
 
 
 def _dataset_rows(dataset_id: str, path: str | Path, jobs: list[_Job], stats: ReadStats,
-                  domains: list[str], by_domain: bool) -> Iterable[dict[str, Any]]:
-    scores = {job.name: _concat(job) for job in jobs if job.active}
+                  domains: DomainIndex, by_domain: bool) -> Iterable[dict[str, Any]]:
     base = {"dataset_id": dataset_id, "domain": "", "n_examples": stats.n_examples,
             "n_skipped": stats.n_skipped,
             **{f"n_skipped_{reason}": n for reason, n in sorted(stats.skipped.items())}}
     provenance = _provenance(path, jobs, stats)
-    yield {**base, **_aggregate(jobs, scores, None), **provenance}
+    yield {**base, **_aggregate(jobs, domains, None), **provenance}
     if not by_domain:
         return
-    if not any(domains):
+    if not domains.has_domains:
         logger.warning("%s: no domain field, so no per-domain rows", path)
         return
-    labels = pd.Categorical([domain or "unknown" for domain in domains])
-    for domain in sorted(labels.categories):
-        mask = np.asarray(labels == domain)
-        yield {"dataset_id": dataset_id, "domain": domain, "n_examples": int(mask.sum()),
-               **_aggregate(jobs, scores, mask), **provenance}
+    for domain in domains.labels():
+        yield {"dataset_id": dataset_id, "domain": domain,
+               "n_examples": int(domains.mask(domain).sum()),
+               **_aggregate(jobs, domains, domain), **provenance}
 
 
-def _concat(job: _Job) -> pd.DataFrame:
-    if not job.frames:
-        return pd.DataFrame()
-    return pd.concat(job.frames, ignore_index=True)
-
-
-def _aggregate(jobs: list[_Job], scores: Mapping[str, pd.DataFrame],
-               mask: np.ndarray | None) -> dict[str, Any]:
+def _aggregate(jobs: list[_Job], domains: DomainIndex, domain: str | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for job in (j for j in jobs if j.active):
-        frame = scores[job.name] if mask is None else scores[job.name][mask]
-        values = job.extractor.aggregate(frame.reset_index(drop=True))
+        values = job.collector.aggregate(domains, domain)
         wanted = set(job.metrics) | {f"{m}__se" for m in job.metrics}
         out.update({k: v for k, v in values.items()
                     if k in wanted or k.startswith(("n_", "meta__"))})
