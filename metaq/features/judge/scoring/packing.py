@@ -121,7 +121,17 @@ def plan_chunks(prompt: TokenizedPrompt, *, max_length: int,
     max_length : int
         The judge's context: a probe whose separate prompt is longer is not judged.
     max_chunk_tokens : int
-        Target packed length; a chunk holds at least one probe whatever its length.
+        Longest packed sequence; a chunk holds at least one probe whatever its length.
+
+    Notes
+    -----
+    Attention over a packed sequence costs its length squared (the mask is applied to a
+    dense score matrix), so packing every probe of a long trace into one sequence would
+    trade the naive path's repeated prefills for quadratic attention. A chunk therefore
+    takes probes only while their tokens do not exceed its history: with history ``H`` and
+    probe tokens ``P`` in all, the attention cost is about ``4 H P`` instead of the naive
+    ``H^2 P / (3 q)`` for probes of ``q`` tokens, and the token cost about ``2 P`` instead of
+    ``H P / (2 q)``.
 
     Returns
     -------
@@ -136,8 +146,9 @@ def plan_chunks(prompt: TokenizedPrompt, *, max_length: int,
     chunks: list[list[int]] = []
     probe_tokens = 0
     for i in np.flatnonzero(~truncated):
-        packed = ends[prompt.probe_steps[i]] + probe_tokens + len(prompt.probes[i])
-        if chunks and packed <= max_chunk_tokens:
+        history = ends[prompt.probe_steps[i]]
+        grown = probe_tokens + len(prompt.probes[i])
+        if chunks and history + grown <= max_chunk_tokens and grown <= history:
             chunks[-1].append(int(i))
             probe_tokens += len(prompt.probes[i])
         else:

@@ -8,9 +8,9 @@ only to themselves. Only the model body runs over the batch; the final hidden st
 probes' last tokens are projected onto the two label rows of the output head (two dot
 products per probe instead of a full-vocabulary projection).
 
-The custom mask is passed to the model as a 4-D additive float mask with explicit
-``position_ids``; this needs the ``sdpa`` or ``eager`` attention implementation (not
-flash-attention, which takes no arbitrary mask) and a model without sliding-window
+The custom mask is passed to the model as a 4-D mask (boolean for ``sdpa``, additive for
+``eager``) with explicit ``position_ids``; this needs one of those two attention
+implementations (not flash-attention, which takes no arbitrary mask) and a model without sliding-window
 attention. Probes whose separate prompt exceeds ``max_length`` are not judged (status
 ``"truncated"``).
 """
@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from metaq.engines.batching import pad_right, padding_waste, token_budget_batches
+from metaq.engines.batching import pad_right, padded_size, token_budget_batches
 from metaq.engines.loading import Dtype, load_causal_lm, max_positions
 from metaq.features.judge.rubric import ChatFrame, JudgePrompt
 from metaq.features.judge.scoring.base import (
@@ -58,6 +58,8 @@ class TransformersJudgeBackend(JudgeBackend):
 
     Attributes
     ----------
+    last_tokens : int
+        Token slots (padding included) run through the model in the last :meth:`score`.
     last_padding_waste : float
         Share of padding in the token slots of the last :meth:`score` call.
     """
@@ -66,13 +68,44 @@ class TransformersJudgeBackend(JudgeBackend):
 
     def __init__(self, model: str | Path, *, device: str = "auto", dtype: Dtype = "auto",
                  max_length: int | None = None, batch_tokens: int = 8192) -> None:
-        self.model_name = str(model)
-        self.model, self.tokenizer = load_causal_lm(model, device=device, dtype=dtype)
-        self.max_length = max_length or max_positions(self.model, self.tokenizer)
+        loaded, tokenizer = load_causal_lm(model, device=device, dtype=dtype)
+        self._attach(str(model), loaded, tokenizer, max_length, batch_tokens)
+
+    @classmethod
+    def from_loaded(cls, name: str, model: Any, tokenizer: Any, *,
+                    max_length: int | None = None,
+                    batch_tokens: int = 8192) -> TransformersJudgeBackend:
+        """Wrap a model already in memory (benchmarks, notebooks) instead of loading one.
+
+        Parameters
+        ----------
+        name : str
+            What to record as the judge model.
+        model : transformers.PreTrainedModel
+            A causal LM in eval mode, on its device.
+        tokenizer : transformers.PreTrainedTokenizerBase
+            Its tokenizer.
+        max_length, batch_tokens
+            As in the constructor.
+
+        Returns
+        -------
+        TransformersJudgeBackend
+        """
+        backend = cls.__new__(cls)
+        backend._attach(name, model, tokenizer, max_length, batch_tokens)
+        return backend
+
+    def _attach(self, name: str, model: Any, tokenizer: Any, max_length: int | None,
+                batch_tokens: int) -> None:
+        self.model_name = name
+        self.model, self.tokenizer = model, tokenizer
+        self.max_length = max_length or max_positions(model, tokenizer)
         self.batch_tokens = batch_tokens
-        self._frame = chat_frame_of(self.tokenizer)
-        self.label_ids = label_token_ids(self.tokenizer, self._frame)
+        self._frame = chat_frame_of(tokenizer)
+        self.label_ids = label_token_ids(tokenizer, self._frame)
         self.last_padding_waste = 0.0
+        self.last_tokens = 0
 
     def chat_frame(self) -> ChatFrame:
         """The chat template's frame (plain ``"Answer:"`` cue for a base model)."""
@@ -97,7 +130,8 @@ class TransformersJudgeBackend(JudgeBackend):
             chunks.extend(pack(tp, group, index=index) for group in groups)
         lengths = [len(c) for c in chunks]
         batches = token_budget_batches(lengths, self.batch_tokens)
-        self.last_padding_waste = padding_waste(lengths, batches)
+        real, self.last_tokens = padded_size(lengths, batches)
+        self.last_padding_waste = 1.0 - real / self.last_tokens if self.last_tokens else 0.0
         for batch in batches:
             members = [chunks[i] for i in batch]
             for chunk, p in zip(members, self._forward(members), strict=True):
@@ -122,8 +156,10 @@ class TransformersJudgeBackend(JudgeBackend):
             position[row, :n], context_end[row, :n], own_start[row, :n] = (
                 c.position_ids, c.context_end, c.own_start)
         device = self.model.device
+        boolean = self.model.config._attn_implementation == "sdpa"
         mask = tree_attention_mask(torch.from_numpy(context_end).to(device),
-                                   torch.from_numpy(own_start).to(device), self.model.dtype)
+                                   torch.from_numpy(own_start).to(device),
+                                   None if boolean else self.model.dtype)
         with torch.inference_mode():
             hidden = self.model.base_model(
                 input_ids=torch.from_numpy(ids).to(device),
@@ -160,29 +196,32 @@ class TransformersJudgeBackend(JudgeBackend):
 
 
 def tree_attention_mask(context_end: Any, own_start: Any, dtype: Any) -> Any:
-    """Additive 4-D mask: token ``i`` sees ``[0, context_end[i])`` and ``[own_start[i], i]``.
+    """4-D mask: token ``i`` sees ``[0, context_end[i])`` and ``[own_start[i], i]``.
 
     Parameters
     ----------
     context_end, own_start : torch.Tensor
         Shape ``(batch, length)``, as in :class:`~.packing.PackedChunk`.
-    dtype : torch.dtype
-        The model's activation dtype.
+    dtype : torch.dtype or None
+        ``None`` for a boolean mask (True = attend; what ``sdpa`` takes, at an eighth of the
+        memory), else an additive mask in this dtype (0 or its most negative value; what
+        ``eager`` attention takes).
 
     Returns
     -------
     torch.Tensor
-        Shape ``(batch, 1, length, length)``: 0 where attention is allowed, the dtype's
-        most negative value elsewhere.
+        Shape ``(batch, 1, length, length)``.
     """
     import torch
 
     key = torch.arange(context_end.shape[1], device=context_end.device)
     query = key[:, None]
     allowed = ((key < context_end[:, :, None])
-               | ((key >= own_start[:, :, None]) & (key <= query)))
-    mask = torch.zeros(allowed.shape, dtype=dtype, device=allowed.device)
-    return mask.masked_fill_(~allowed, torch.finfo(dtype).min)[:, None]
+               | ((key >= own_start[:, :, None]) & (key <= query)))[:, None]
+    if dtype is None:
+        return allowed
+    return torch.zeros(allowed.shape, dtype=dtype, device=allowed.device).masked_fill_(
+        ~allowed, torch.finfo(dtype).min)
 
 
 def label_logits(hidden: Any, head: Any, label_ids: tuple[int, int], *,
