@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from metaq._paths import MODELS_DIR, STUDY_FEATURES, STUDY_RUNS
+from metaq._paths import STUDY_FEATURES, STUDY_RUNS
 from metaq.exceptions import SchemaError
+from metaq.forecasting import DEFAULT_MODEL
 from metaq.report.contracts import ReportConfig, ReportData, ReportMetadata, check_table
 from metaq.report.formatting import text_column
 from metaq.report.html import write_html
@@ -22,8 +23,6 @@ logger = logging.getLogger(__name__)
 
 _FORECAST_TEXT = ("dataset_id", "target_model", "family", "benchmark", "domain",
                   "missing_features", "target")
-#: The predictor that ships with metaq, used when no model is named.
-DEFAULT_MODEL = MODELS_DIR / "study_default.nc"
 
 
 @dataclass(frozen=True)
@@ -121,8 +120,9 @@ def make_report(out: str | Path, *, model: str | Path | None = None,
     out : str or Path
         The ``.html`` file to write.
     model : str or Path, optional
-        A fitted predictor (``.nc``); the shipped default (:data:`DEFAULT_MODEL`) when omitted
-        and ``use_default_model`` is true.
+        A fitted predictor (``.nc``); the shipped default
+        (:data:`metaq.forecasting.DEFAULT_MODEL`) when omitted, ``use_default_model`` is true
+        and the file exists.
     forecast : str or Path, optional
         A forecast summary table (from ``metaq forecast``).
     runs, features : str or Path, optional
@@ -164,6 +164,9 @@ def make_report(out: str | Path, *, model: str | Path | None = None,
     forecast_table = read_forecast(forecast) if forecast is not None else None
     model_path = Path(model) if model is not None else (
         DEFAULT_MODEL if use_default_model and DEFAULT_MODEL.is_file() else None)
+    if model_path is None:
+        logger.info("no predictor given%s: writing a data-only report",
+                    "" if not use_default_model else f" and none shipped at {DEFAULT_MODEL}")
     mass = _interval_mass(forecast_table, prob)
     hashes = {"runs": file_sha256(runs_path), "features": file_sha256(features_path)}
     if forecast is not None:
