@@ -82,10 +82,15 @@ def _judge_subsample(features: pd.DataFrame) -> list[str]:
                "the features table records no standard errors for them, so that sampling "
                "noise is not propagated")
     share = (sub[scored] / sub["n_examples"]).astype(float)
-    return [f"For {len(sub)} dataset(s) the judge scored a subsample "
-            f"({int(sub[scored].min())}-{int(sub[scored].max())} examples, "
-            f"{share.min():.1%}-{share.max():.1%} of each dataset); judge-based metrics carry "
-            f"sampling error: {se_text}."]
+    counts = _span(sub[scored].astype(float), "{:.0f}")
+    return [f"For {len(sub)} dataset(s) the judge scored a subsample ({counts} examples, "
+            f"{_span(share, '{:.1%}')} of each dataset); judge-based metrics carry sampling "
+            f"error: {se_text}."]
+
+
+def _span(values: pd.Series, template: str) -> str:
+    low, high = template.format(values.min()), template.format(values.max())
+    return low if low == high else f"{low}-{high}"
 
 
 def _correlation_power(correlations: pd.DataFrame) -> list[str]:

@@ -19,8 +19,8 @@ def test_study_data_gets_its_caveats(study_runs, study_features):
     assert ("Unseen-70B (70B) lies outside the sizes seen (8B-11B): its forecast extrapolates"
             in text)
     assert "PLLuM-8B-instruct" not in text  # seen models get no extrapolation caveat
-    assert ("For 4 dataset(s) the judge scored a subsample (1000-1000 examples, 4.4%-4.4% of "
-            "each dataset)" in text)
+    assert ("For 4 dataset(s) the judge scored a subsample (1000 examples, 4.4% of each "
+            "dataset)" in text)
     assert "records no standard errors" in text
 
 
@@ -48,8 +48,9 @@ def test_missing_features_are_named_per_dataset():
 
 
 def test_standard_errors_are_acknowledged(study_features):
-    features = study_features.assign(validity__se=0.01)
+    features = study_features.assign(validity__se=0.01, n_judged=[500, 1000, 1000, 1000])
     (judge,) = _caveats(features=features)
+    assert "(500-1000 examples, 2.2%-4.4% of each dataset)" in judge
     assert judge.endswith("their standard errors are given for validity.")
 
 
