@@ -1,5 +1,6 @@
-"""The predictor: a Bayesian hierarchical model of benchmark score changes, its baselines,
-forecasts, diagnostics and persistence.
+"""The predictor: a Bayesian hierarchical model of benchmark score changes.
+
+Also its baselines, forecasts, diagnostics and persistence.
 
 Heavy libraries (PyMC, ArviZ, scikit-learn) are imported inside the functions that use them.
 """

@@ -66,7 +66,7 @@ class BaselineInputs:
     dataset: np.ndarray
 
     def subset(self, keep: np.ndarray) -> BaselineInputs:
-        """The rows selected by the boolean mask `keep`."""
+        """Return the rows selected by the boolean mask `keep`."""
         return BaselineInputs(self.x[keep], self.model[keep], self.task[keep],
                               self.size_z[keep], self.dataset[keep])
 
@@ -163,7 +163,7 @@ class PointBaseline(ABC):
         models = target_models_frame(target_models, self.encoding_)
         tasks = tasks_frame(benchmarks, self.encoding_)
         x = self.feature_scaler_.transform(table)
-        missing = [",".join(f for f, gap in zip(self.features_, row) if gap)
+        missing = [",".join(f for f, gap in zip(self.features_, row, strict=True) if gap)
                    for row in np.isnan(x)]
         m_idx = self.encoding_.model_index(models["name"].tolist())
         t_idx = self.encoding_.task_index(tasks["benchmark"].tolist(), tasks["domain"].tolist())
@@ -210,7 +210,7 @@ class NoFeatureBaseline(PointBaseline):
 
     def _predict_point(self, fitted: dict[str, Any], inputs: BaselineInputs) -> np.ndarray:
         out = []
-        for m, t in zip(inputs.model, inputs.task):
+        for m, t in zip(inputs.model, inputs.task, strict=True):
             value = fitted["cell"].get((m, t))
             value = fitted["task"].get(t) if value is None and m < 0 else value
             value = fitted["model"].get(m) if value is None and t < 0 else value
@@ -254,7 +254,7 @@ class StudyRankBaseline(PointBaseline):
         seen = np.array(list(fitted["size_z"]))
         sizes = np.array(list(fitted["size_z"].values()))
         out = np.empty(len(inputs.x))
-        for i, (m, t) in enumerate(zip(inputs.model, inputs.task)):
+        for i, (m, t) in enumerate(zip(inputs.model, inputs.task, strict=True)):
             m = m if m in fitted["size_z"] else seen[np.argmin(np.abs(sizes - inputs.size_z[i]))]
             own = [v for (mm, _), v in fitted["maps"].items() if mm == m]
             a, b = fitted["maps"].get((m, t), tuple(np.mean(own, axis=0)))

@@ -86,7 +86,7 @@ class FeatureScaler:
         return (raw - self.means) / self.sds
 
     def transform_se(self, table: pd.DataFrame) -> np.ndarray:
-        """Standard errors in standardised units (0 where the table has no ``<metric>__se``)."""
+        """Return standard errors in standardised units (0 without a ``<metric>__se`` column)."""
         se = np.column_stack([
             table[f"{name}{SE_SUFFIX}"].to_numpy(dtype=float)
             if f"{name}{SE_SUFFIX}" in table.columns else np.zeros(len(table))
@@ -151,8 +151,8 @@ class Encoding:
     def task_index(self, benchmarks: Sequence[str], domains: Sequence[str]) -> np.ndarray:
         """Position of each (benchmark, domain) among the training tasks, -1 for unseen ones."""
         lookup = {label: i for i, label in enumerate(self.tasks["label"])}
-        return np.array([lookup.get(task_label(b, d), -1) for b, d in zip(benchmarks, domains)],
-                        dtype=int)
+        labels = [task_label(b, d) for b, d in zip(benchmarks, domains, strict=True)]
+        return np.array([lookup.get(label, -1) for label in labels], dtype=int)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
@@ -203,7 +203,7 @@ class TrainingData:
 
 
 def choose_features(features: pd.DataFrame, requested: Sequence[str] | None) -> list[str]:
-    """The metric columns to model: `requested` (checked) or every metric column.
+    """Return the metric columns to model: `requested` (checked) or every metric column.
 
     Raises
     ------
@@ -258,7 +258,8 @@ def build_training_data(runs: pd.DataFrame, features: pd.DataFrame, feature_name
     _reject_missing_values(table, feature_names)
     scaler = FeatureScaler.fit(table, feature_names)
     encoding, run_model, run_task = _encode(runs, level)
-    lookup = {key: i for i, key in enumerate(zip(table["dataset_id"], table["domain"]))}
+    keys = zip(table["dataset_id"], table["domain"], strict=True)
+    lookup = {key: i for i, key in enumerate(keys)}
     data = TrainingData(
         x_obs=scaler.transform(table), x_se=scaler.transform_se(table),
         feature_rows=table[["dataset_id", "domain"]].reset_index(drop=True),
@@ -291,9 +292,9 @@ def _feature_level(runs: pd.DataFrame, features: pd.DataFrame) -> str:
 
 def _feature_row_keys(runs: pd.DataFrame, features: pd.DataFrame,
                       level: str) -> list[tuple[str, str]]:
-    known = set(zip(features["dataset_id"], features["domain"]))
+    known = set(zip(features["dataset_id"], features["domain"], strict=True))
     keys = []
-    for dataset, domain in zip(runs["dataset_id"], runs["domain"]):
+    for dataset, domain in zip(runs["dataset_id"], runs["domain"], strict=True):
         key = (dataset, domain if level == "domain" else "")
         if key not in known:
             key = (dataset, "")
@@ -340,7 +341,8 @@ def _encode(runs: pd.DataFrame, level: str) -> tuple[Encoding, np.ndarray, np.nd
               .rename(columns={"base_model": "name"}).reset_index(drop=True))
     models = models.astype({"name": object, "family": object, "params_b": float})
     tasks = runs[["benchmark", "domain"]].drop_duplicates().reset_index(drop=True).astype(object)
-    tasks["label"] = [task_label(b, d) for b, d in zip(tasks["benchmark"], tasks["domain"])]
+    tasks["label"] = [task_label(b, d)
+                      for b, d in zip(tasks["benchmark"], tasks["domain"], strict=True)]
     log_size = np.log(models["params_b"].to_numpy(dtype=float))
     sd = float(np.std(log_size, ddof=1)) if len(log_size) > 1 else 0.0
     encoding = Encoding(models, tasks, float(log_size.mean()), sd if sd > 0 else 1.0, level,
@@ -409,7 +411,7 @@ def target_models_frame(target_models: TargetModels, encoding: Encoding) -> pd.D
         if isinstance(item, str):
             item = {"name": item}
         elif not isinstance(item, Mapping):
-            item = dict(zip(("name", "params_b", "family"), item))
+            item = dict(zip(("name", "params_b", "family"), item, strict=False))
         name = str(item.get("name", item.get("target_model", "")))
         if name in known.index:
             rows.append({"name": name, "params_b": float(known.at[name, "params_b"]),

@@ -117,7 +117,7 @@ class Forecast:
         """Dataset id -> features that were missing and integrated over."""
         per_dataset = self.rows.drop_duplicates("dataset_id")
         return {d: [f for f in m.split(",") if f] for d, m in
-                zip(per_dataset["dataset_id"], per_dataset["missing_features"])}
+                zip(per_dataset["dataset_id"], per_dataset["missing_features"], strict=True)}
 
     def summary(self, prob: float = 0.9) -> pd.DataFrame:
         """One row per forecast row: mean, sd, interval, P(gain), P(best), fine-tuned score.
@@ -169,7 +169,7 @@ class Forecast:
         return best
 
     def draws_frame(self) -> pd.DataFrame:
-        """The draws in long form: the row columns plus ``sample``, ``delta`` and ``score``."""
+        """Return the draws in long form: row columns plus ``sample``, ``delta``, ``score``."""
         n_samples, n_rows = self.values.shape
         frame = self.rows.loc[np.tile(np.arange(n_rows), n_samples)].reset_index(drop=True)
         frame.insert(0, "sample", np.repeat(np.arange(n_samples), n_rows))

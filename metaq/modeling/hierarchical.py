@@ -14,12 +14,12 @@ import pandas as pd
 from metaq.exceptions import InvalidParameterError, NotFittedError, SchemaError
 from metaq.modeling import predictive
 from metaq.modeling.design import (
+    Benchmarks,
     Encoding,
     FeatureScaler,
+    TargetModels,
     TrainingData,
     as_features_table,
-    Benchmarks,
-    TargetModels,
     as_runs_table,
     build_training_data,
     choose_features,
@@ -228,7 +228,8 @@ class HierarchicalDeltaModel:
     def predict(self, features: pd.DataFrame | str | Path, target_models: TargetModels,
                 benchmarks: Benchmarks = None, *,
                 prob: float = 0.9, include_run_noise: bool = True,
-                random_seed: int | None = None) -> Forecast:
+                random_seed: int | None = None,
+                target: Literal["logit", "abs", "rel"] | None = None) -> Forecast:
         """Forecast the change each dataset makes for each target model and benchmark.
 
         Parameters
@@ -249,6 +250,10 @@ class HierarchicalDeltaModel:
             Forecast one fine-tuning run (with run-to-run variation) rather than its mean.
         random_seed : int, optional
             Seed of the new-group, missing-feature and run-noise draws.
+        target : {"logit", "abs", "rel"}, optional
+            Scale of the forecast; default the model's ``target``. With the binomial
+            likelihood any scale works (it is computed per draw from the untuned level and
+            the logit change); a Student-t model forecasts only the scale it was fitted on.
 
         Returns
         -------
@@ -263,25 +268,38 @@ class HierarchicalDeltaModel:
             For an unseen model without ``params_b`` or a bad features table.
         """
         check_prob(prob)
-        terms, table, x, rng, models, tasks = self._prepare(features, target_models,
-                                                            benchmarks, random_seed)
+        target = self._forecast_target(target)
+        terms, table, x, rng, models, tasks, params = self._prepare(features, target_models,
+                                                                    benchmarks, random_seed)
         mu = predictive.linear_predictor(terms, x)
-        params = self._params()
         delta, score = predictive.outcome_draws(
-            mu, terms.theta_base, terms.base_score, params, target=self.target,
+            mu, terms.theta_base, terms.base_score, params, target=target,
             y_scale=self.y_scale_, include_run_noise=include_run_noise, rng=rng)
         rows = forecast_rows(table["dataset_id"], models, tasks, self._missing(table),
                              terms.seen_model)
         n = delta.shape[0]
-        return Forecast(delta.reshape(n, -1), score.reshape(n, -1), rows, target=self.target,
+        return Forecast(delta.reshape(n, -1), score.reshape(n, -1), rows, target=target,
                         model_name=self._model_type)
+
+    def _forecast_target(self, target: str | None) -> str:
+        self._check_fitted()
+        target = self.target if target is None else target
+        if target not in TARGETS:
+            raise InvalidParameterError(f"unknown target {target!r}; choose one of "
+                                        f"{sorted(TARGETS)}")
+        if self.likelihood_ != "binomial" and target != self.target:
+            raise InvalidParameterError(
+                f"this model was fitted on the {self.target!r} change without item counts, so "
+                f"it forecasts only target={self.target!r}, not {target!r}. Fix: refit with "
+                f"target={target!r} or give n_items in the runs table.")
+        return target
 
     def slopes(self, target_models: TargetModels,
                benchmarks: Benchmarks = None, *,
                random_seed: int | None = None):
-        """Per-draw coefficient of each standardised feature for models x tasks.
+        r"""Per-draw coefficient of each standardised feature for models x tasks.
 
-        The coefficient is :math:`\\beta_k + \\gamma_k z_m + u_{mk} + v_{tk}` in
+        The coefficient is :math:`\beta_k + \gamma_k z_m + u_{mk} + v_{tk}` in
         linear-predictor units (:attr:`linear_predictor_unit`) per standard deviation of the
         feature (:attr:`feature_scaler_`); unseen models or tasks draw their offsets.
 
@@ -314,8 +332,8 @@ class HierarchicalDeltaModel:
             Dims ``(chain, draw, dataset_id, target_model, task, feature)`` in
             :attr:`linear_predictor_unit`.
         """
-        terms, table, x, _, models, tasks = self._prepare(features, target_models, benchmarks,
-                                                          random_seed)
+        terms, table, x, _, models, tasks, _ = self._prepare(features, target_models,
+                                                             benchmarks, random_seed)
         parts = predictive.contributions(terms, x) * self._unit_scale()
         return self._as_draws(parts, {
             "dataset_id": table["dataset_id"].tolist(), "target_model": models["name"].tolist(),
@@ -419,19 +437,36 @@ class HierarchicalDeltaModel:
     def _prepare(self, features, target_models, benchmarks, random_seed):
         self._check_fitted()
         rng = np.random.default_rng(random_seed)
-        table = dataset_rows(as_features_table(features, allow_missing=True))
+        full = as_features_table(features, allow_missing=True)
+        table = dataset_rows(full)
         models = target_models_frame(target_models, self.encoding_)
         tasks = tasks_frame(benchmarks, self.encoding_)
         params = self._params()
         terms = predictive.group_terms(params, self.encoding_, models, tasks, rng)
-        x = predictive.feature_draws(self.feature_scaler_.transform(table),
-                                     self.feature_scaler_.transform_se(table), self.training_x_,
-                                     len(params["intercept"]), rng)
-        return terms, table, x, rng, models, tasks
+        x = self._feature_draws(full, table, tasks, len(params["intercept"]), rng)
+        return terms, table, x, rng, models, tasks, params
+
+    def _feature_draws(self, full: pd.DataFrame, table: pd.DataFrame, tasks: pd.DataFrame,
+                       n_samples: int, rng: np.random.Generator) -> np.ndarray:
+        """(sample, dataset, feature) draws; (sample, dataset, task, feature) per domain."""
+        if self.encoding_.feature_level != "domain":
+            rows, index = table, None
+        else:  # a domain task uses the dataset's row for that domain where there is one
+            known = set(zip(full["dataset_id"], full["domain"], strict=True))
+            keys = [(d, t if (d, t) in known else "") for d in table["dataset_id"]
+                    for t in tasks["domain"]]
+            unique = list(dict.fromkeys(keys))
+            rows = full.set_index(["dataset_id", "domain"]).loc[unique].reset_index()
+            position = {key: i for i, key in enumerate(unique)}
+            index = np.array([position[k] for k in keys]).reshape(len(table), len(tasks))
+        scaler = self.feature_scaler_
+        x = predictive.feature_draws(scaler.transform(rows), scaler.transform_se(rows),
+                                     self.training_x_, n_samples, rng)
+        return x if index is None else x[:, index]
 
     def _missing(self, table: pd.DataFrame) -> list[str]:
         values = self.feature_scaler_.transform(table)
-        return [",".join(f for f, gap in zip(self.features_, row) if gap)
+        return [",".join(f for f, gap in zip(self.features_, row, strict=True) if gap)
                 for row in np.isnan(values)]
 
     def _as_draws(self, values: np.ndarray, coords: dict[str, list]):

@@ -41,7 +41,7 @@ def table_hash(frame: pd.DataFrame) -> str:
 
 
 def card_path(path: str | Path) -> Path:
-    """The JSON card beside a model file: ``x.nc`` -> ``x.json``."""
+    """Return the JSON card's path beside a model file: ``x.nc`` -> ``x.json``."""
     return Path(path).with_suffix(".json")
 
 

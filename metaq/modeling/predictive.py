@@ -71,7 +71,7 @@ class GroupTerms:
 
 def group_terms(params: dict[str, np.ndarray], encoding: Encoding, models: pd.DataFrame,
                 tasks: pd.DataFrame, rng: np.random.Generator) -> GroupTerms:
-    """Intercepts and slopes per draw for `models` x `tasks`, new groups from the population.
+    """Compute intercepts and slopes per draw for `models` x `tasks` (new ones drawn).
 
     Parameters
     ----------
@@ -180,19 +180,22 @@ def linear_predictor(terms: GroupTerms, x: np.ndarray) -> np.ndarray:
     terms : GroupTerms
         From :func:`group_terms`.
     x : numpy.ndarray
-        ``(sample, dataset, feature)`` feature draws.
+        ``(sample, dataset, feature)`` feature draws, or ``(sample, dataset, task, feature)``
+        when features are per domain.
 
     Returns
     -------
     numpy.ndarray
         ``(sample, dataset, model, task)``.
     """
-    return terms.intercept[:, None] + np.einsum("sdk,smtk->sdmt", x, terms.slope)
+    spec = "sdk,smtk->sdmt" if x.ndim == 3 else "sdtk,smtk->sdmt"
+    return terms.intercept[:, None] + np.einsum(spec, x, terms.slope)
 
 
 def contributions(terms: GroupTerms, x: np.ndarray) -> np.ndarray:
     """Per-feature terms ``x_k * slope_k``: ``(sample, dataset, model, task, feature)``."""
-    return x[:, :, None, None, :] * terms.slope[:, None]
+    x = x[:, :, None, None, :] if x.ndim == 3 else x[:, :, None, :, :]
+    return x * terms.slope[:, None]
 
 
 def training_linear_predictor(params: dict[str, np.ndarray], terms: GroupTerms,

@@ -99,11 +99,19 @@ def build_pymc_model(data: TrainingData, features: list[str], tasks: list[str], 
 
 
 def _pooled(name: str, sd_scale: float, dims: tuple[str, ...], *, sd_name: str | None = None):
-    """Non-centred partially pooled offsets: ``sd * z`` with ``sd ~ HalfNormal(sd_scale)``."""
+    """Non-centred partially pooled offsets ``sd * z``, ``sd ~ HalfNormal(sd_scale)``.
+
+    ``z`` is zero-sum over the group axis (the first of `dims`): the offsets are deviations
+    from the population term, so the intercept/slope and the mean offset cannot trade off
+    along a ridge the sampler would crawl along. A new group draws ``sd * Normal(0, 1)``.
+    """
     import pymc as pm
 
     sd = pm.HalfNormal(sd_name or f"{name}_sd", sd_scale)
-    raw = pm.Normal(f"{name}_z", 0.0, 1.0, dims=dims)
+    # ZeroSumNormal sums to zero over its last axis: put the group axis last
+    raw = pm.ZeroSumNormal(f"{name}_z", sigma=1.0, dims=(*dims[1:], dims[0]))
+    if len(dims) > 1:
+        raw = raw.T
     return pm.Deterministic(name, sd * raw, dims=dims)
 
 

@@ -108,4 +108,5 @@ def sample_posterior(model: Any, settings: Mapping[str, Any], *, random_seed: in
     with model:
         return pm.sample(draws=settings["draws"], tune=settings["tune"],
                          chains=settings["chains"], target_accept=settings["target_accept"],
-                         random_seed=random_seed, progressbar=False, compute_convergence_checks=False)
+                         random_seed=random_seed, progressbar=False,
+                         compute_convergence_checks=False)

@@ -165,3 +165,18 @@ def test_fit_validation_errors(sim):
 def test_predict_before_fit_is_refused(sim):
     with pytest.raises(NotFittedError, match=r"call `.fit\(\)` first"):
         HierarchicalDeltaModel().predict(sim.features, ["m8b"])
+
+
+def test_any_target_from_a_binomial_fit(fitted, sim):
+    from scipy.special import expit, logit
+
+    kwargs = {"target_models": ["m8b"], "benchmarks": ["bench0"], "random_seed": 4}
+    on_abs = fitted.predict(sim.features.head(2), **kwargs)
+    on_logit = fitted.predict(sim.features.head(2), target="logit", **kwargs)
+    on_rel = fitted.predict(sim.features.head(2), target="rel", **kwargs)
+    assert on_logit.target == "logit"
+    np.testing.assert_allclose(on_abs.scores, on_logit.scores)  # same draws, other scale
+    base = on_abs.scores - on_abs.values  # untuned accuracy per draw
+    np.testing.assert_allclose(on_logit.values, logit(on_abs.scores) - logit(base), atol=1e-8)
+    np.testing.assert_allclose(on_rel.values, 100 * on_abs.values / base, rtol=1e-8)
+    assert expit(logit(base)) == pytest.approx(base)

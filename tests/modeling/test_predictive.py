@@ -61,7 +61,7 @@ def prior_draws():
                                       scale_effects=True)
     names = [v for v in PREDICTIVE_VARS if v in model.named_vars] + ["x_true"]
     values = pm.draw([model[n] for n in names] + [tensors["mu"]], draws=50, random_seed=1)
-    return data, encoding, dict(zip(names, values[:-1])), values[-1]
+    return data, encoding, dict(zip(names, values[:-1], strict=True)), values[-1]
 
 
 def test_numpy_predictor_reproduces_the_pymc_graph(prior_draws, rng):
@@ -115,3 +115,16 @@ def test_linear_predictor_is_intercept_plus_features_times_slopes(rng):
     assert mu.shape == (5, 6, 2, 3)
     assert mu[2, 4, 1, 0] == pytest.approx(terms.intercept[2, 1, 0]
                                            + x[2, 4] @ terms.slope[2, 1, 0])
+
+
+def test_per_domain_features_enter_their_own_task(rng):
+    from metaq.modeling.predictive import GroupTerms, contributions
+
+    terms = GroupTerms(intercept=np.zeros((4, 1, 2)), slope=rng.normal(size=(4, 1, 2, 3)),
+                       theta_base=None, base_score=np.full((1, 2), np.nan),
+                       seen_model=np.ones(1, bool), seen_task=np.ones(2, bool))
+    x = rng.normal(size=(4, 5, 2, 3))  # (sample, dataset, task, feature)
+    mu = linear_predictor(terms, x)
+    assert mu[1, 3, 0, 1] == pytest.approx(x[1, 3, 1] @ terms.slope[1, 0, 1])
+    parts = contributions(terms, x)
+    assert parts.sum(axis=-1) == pytest.approx(mu)

@@ -1,0 +1,65 @@
+"""Slow checks with real NUTS fits: parameter recovery on simulated runs, the study's fit."""
+
+import numpy as np
+import pytest
+
+from metaq._paths import STUDY_FEATURES, STUDY_RUNS
+from metaq.modeling import HierarchicalDeltaModel
+from metaq.modeling.simulate import simulate_runs
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def recovered():
+    sim = simulate_runs(n_datasets=25, params_b=(1.0, 8.0, 70.0), n_tasks=3,
+                        slope=(0.3, 0.0, -0.2), size_slope=(0.0, 0.3, 0.0), run_sd=0.1,
+                        random_seed=7)
+    model = HierarchicalDeltaModel(sampler={"draws": 500, "tune": 500, "chains": 2})
+    return sim, model.fit(sim.runs, sim.features, random_seed=7)
+
+
+def _interval(draws, prob=0.9):
+    return np.quantile(draws, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
+
+
+def test_population_and_size_slopes_are_inside_their_90_percent_intervals(recovered):
+    sim, model = recovered
+    post = model.idata_.posterior
+    for name in ("slope", "size_slope"):
+        draws = post[name].stack(sample=("chain", "draw")).transpose("sample", ...).values
+        lo, hi = _interval(draws)
+        truth = sim.truth[name]
+        assert np.all((lo <= truth) & (truth <= hi)), (name, lo, hi, truth)
+
+
+def test_the_scale_interaction_flips_the_sign_of_f1(recovered):
+    # f1 has no population effect but 0.3 per SD of log size: it hurts the 1B model and
+    # helps the 70B one; the posterior must say so with high probability
+    _, model = recovered
+    slopes = model.slopes(["m1b", "m70b"], ["bench0"]).sel(feature="f1", task="bench0")
+    assert (slopes.sel(target_model="m1b") < 0).mean() > 0.9
+    assert (slopes.sel(target_model="m70b") > 0).mean() > 0.9
+
+
+def test_the_recovery_fit_converged(recovered):
+    _, model = recovered
+    assert model.diagnostics_["max_rhat"] < 1.01
+    assert model.diagnostics_["divergences"] == 0
+
+
+def test_unseen_size_is_wider_than_a_seen_one(recovered):
+    sim, model = recovered
+    summary = model.predict(sim.features.head(5), ["m8b", ("m30b", 30.0, "sim")], ["bench1"],
+                            random_seed=0, include_run_noise=False).summary()
+    seen = summary.loc[summary["target_model"] == "m8b", "sd"].to_numpy()
+    unseen = summary.loc[summary["target_model"] == "m30b", "sd"].to_numpy()
+    assert (unseen > seen).all()
+
+
+def test_study_fit_converges_with_the_default_sampler():
+    model = HierarchicalDeltaModel(target="abs").fit(STUDY_RUNS, STUDY_FEATURES,
+                                                     random_seed=20261126)
+    assert model.diagnostics_["max_rhat"] < 1.01
+    assert model.diagnostics_["divergences"] == 0
+    assert model.diagnostics_["min_ess_bulk"] > 400
