@@ -31,6 +31,8 @@ _LAZY: dict[str, str] = {
     "extract_features": "metaq.features.runner",
     "EmbeddingExtractor": "metaq.features.embedding",
     "PerplexityExtractor": "metaq.features.perplexity",
+    "FVCUExtractor": "metaq.features.judge.extractor",
+    "split_steps": "metaq.features.judge.steps",
     "TransformersEngine": "metaq.engines.causal_lm",
     "VLLMEngine": "metaq.engines.vllm_engine",
     "load_embedding_engine": "metaq.engines.embedders",
