@@ -28,7 +28,7 @@ from metaq import __version__
 from metaq.exceptions import MetaqError, MissingDependencyError
 from metaq.features.base import Example, Extractor
 from metaq.features.collect import DomainIndex, ScoreCollector
-from metaq.features.registry import build_extractor, resolve_selection
+from metaq.features.registry import accepted_options, build_extractor, resolve_selection
 from metaq.io.mapping import ColumnMapping
 from metaq.io.reader import OnError, ReadStats, iter_example_batches
 from metaq.io.records import count_records, dataset_stem
@@ -217,7 +217,17 @@ def _make_jobs(metrics: Sequence[str | Extractor] | str,
         raise MetaqError(f"nothing to extract: metrics {items!r} select no extractor. Fix: "
                          f"choose names listed by `metaq metrics`.")
     _reject_clashes(jobs)
+    _warn_unused(options, jobs)
     return jobs
+
+
+def _warn_unused(options: Mapping[str, Any], jobs: list[_Job]) -> None:
+    used = {k for job in jobs if job.extractor is not None
+            for k in accepted_options(type(job.extractor), options)}
+    unused = sorted(k for k, v in options.items() if v is not None and k not in used)
+    if unused:
+        logger.warning("option(s) %s are not used by the selected extractors %s",
+                       unused, [job.name for job in jobs])
 
 
 def _reject_clashes(jobs: list[_Job]) -> None:

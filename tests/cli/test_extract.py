@@ -94,3 +94,13 @@ def test_metrics_lists_extractors_needs_and_availability(capsys) -> None:
     assert "pip install 'metaq[embed]'" in text
     assert "available: yes" in text
     assert "group text: " in text
+
+
+def test_model_backend_engine_runs_locally_and_unused_options_are_named(tmp_path: Path,
+                                                                         capsys) -> None:
+    out = tmp_path / "f.csv"
+    assert main(["extract", str(MARCO), "--metrics", "redundancy_ratio", "--engine", "vllm",
+                 "--lm", "some/model", "--out", str(out), "--no-cache"]) == 0
+    assert read_features(out).loc[0, "n_examples"] == 125
+    assert ("['engine', 'lm'] are not used by the selected extractors ['redundancy']"
+            in capsys.readouterr().err)
