@@ -65,15 +65,15 @@ def draw_importance(table: pd.DataFrame):
     for ax, (title, part) in zip(axes, panels, strict=True):
         part = part.set_index("feature").loc[features].reset_index()
         _intervals(ax, features, part, xlabel="slope per SD of the feature")
-        ax.set_title(title or "all models")
+        ax.set_title(title or "all models", fontsize=10)
     return fig
 
 
 def draw_scale_contrast(table: pd.DataFrame):
     """Slopes for the small and the large model and their per-draw difference."""
-    fig = draw_importance(table.assign(target_model=table["term"] + ": "
-                                       + table["target_model"]))
-    return fig
+    titles = np.where(table["term"] == "large - small", "difference (large - small)",
+                      table["term"] + ": " + table["target_model"])
+    return draw_importance(table.assign(target_model=titles))
 
 
 def draw_permutation_importance(table: pd.DataFrame):
