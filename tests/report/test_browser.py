@@ -99,12 +99,13 @@ def _page_texts(pdf: Path) -> list[str]:
 
 
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils is not installed")
-def test_pdf_has_a_page_per_section_and_renders_to_png(tmp_path, full_data):
-    config = ReportConfig(title="metaq test report")
-    html = write_html(full_data, tmp_path / "report.html", config)
+def test_pdf_has_a_page_per_section_and_renders_to_png(tmp_path, full_html, full_sections):
+    config = ReportConfig()
+    html = tmp_path / "report.html"
+    html.write_text(full_html, encoding="utf-8")
     pdf = html_to_pdf(html, tmp_path / "report.pdf")
     texts = _page_texts(pdf)
-    titles = [s.title for s in build_sections(full_data, config)]
+    titles = [s.title for s in full_sections]
     # the first section shares page 1 with the heading; every other one starts a page
     assert texts[0].startswith(config.title) and titles[0] in texts[0]
     starts = [next(i for i, text in enumerate(texts) if text.startswith(title))
