@@ -27,12 +27,12 @@ PANEL_WIDTH = 4.5
 ROW_HEIGHT = 0.32
 
 
-def _figure(n_panels: int, n_rows: int):
+def _figure(n_panels: int, n_rows: int, *, sharey: bool = True):
     from matplotlib.figure import Figure
 
     height = max(2.5, 1.2 + ROW_HEIGHT * n_rows)
     fig = Figure(figsize=(PANEL_WIDTH * n_panels, height), layout="constrained")
-    axes = fig.subplots(1, n_panels, sharey=True, squeeze=False)[0]
+    axes = fig.subplots(1, n_panels, sharey=sharey, squeeze=False)[0]
     return fig, axes
 
 
@@ -134,7 +134,7 @@ def draw_ranking(table: pd.DataFrame):
     """P(best) of each candidate, one panel per target model, regret in the labels."""
     panels = _panels(table, "target_model")
     n_rows = max(len(part) for _, part in panels)
-    fig, axes = _figure(len(panels), n_rows)
+    fig, axes = _figure(len(panels), n_rows, sharey=False)  # each model has its own order
     for ax, (title, part) in zip(axes, panels, strict=True):
         y = np.arange(len(part))[::-1]
         ax.barh(y, part["prob_best"], color="tab:green")
