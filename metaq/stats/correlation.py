@@ -12,8 +12,8 @@ import logging
 import numpy as np
 import pandas as pd
 
-from metaq.exceptions import InvalidParameterError, SchemaError, UnknownNameError
-from metaq.stats._coefficients import METHODS, Method
+from metaq.exceptions import SchemaError
+from metaq.stats._coefficients import Method
 from metaq.stats.fdr import benjamini_hochberg
 from metaq.stats.intervals import correlation_interval
 from metaq.stats.permutation import correlation_permutation_test
@@ -92,19 +92,21 @@ def correlate(runs: pd.DataFrame, features: pd.DataFrame, *, method: Method = "s
     >>> table = correlate(read_runs(STUDY_RUNS), read_features(STUDY_FEATURES))
     >>> row = table.query("base_model == 'Bielik-11B-v2.6-Instruct' and benchmark == 'lightr1'"
     ...                   " and metric == 'redundancy_ratio'")
-    >>> float(row["rho"].item()), round(float(row["p_value"].item()), 4)
+    >>> round(float(row["rho"].item()), 2), round(float(row["p_value"].item()), 4)
     (1.0, 0.0833)
     """
-    _check_options(method, n_permutations)
     runs = validate_runs(runs)
+    if (runs["benchmark"] == AVERAGE_BENCHMARK).any():
+        raise SchemaError(f"runs table: benchmark name {AVERAGE_BENCHMARK!r} is reserved for "
+                          f"the mean rho over benchmarks. Fix: rename that benchmark.")
     features = validate_features(features)
     check_runs_have_features(runs, features)
     runs = runs.assign(performance=derive_target(runs, target))
     metrics = metric_columns(features)
     data = _join_features(runs, features, metrics)
     if data.empty:
-        raise SchemaError(f"runs table: no run has both score_base and score_ft, so no {target!r} "
-                          f"change can be computed. Fix: fill in score_base.")
+        raise SchemaError(f"runs table: no run has both score_base and score_ft, so no "
+                          f"{target!r} change can be computed. Fix: fill in score_base.")
     rng = np.random.default_rng(random_seed)
     tests = [
         _test_group(key, group[metrics], group["performance"], method=method,
@@ -119,14 +121,6 @@ def correlate(runs: pd.DataFrame, features: pd.DataFrame, *, method: Method = "s
     logger.info("%d %s correlations of %d metrics with the %s change", len(tests) * len(metrics),
                 method, len(metrics), target)
     return _in_reading_order(table)
-
-
-def _check_options(method: str, n_permutations: int) -> None:
-    if method not in METHODS:
-        raise UnknownNameError(f"unknown correlation method {method!r}; choose one of "
-                               f"{list(METHODS)}")
-    if n_permutations < 1:
-        raise InvalidParameterError(f"n_permutations must be >= 1, got {n_permutations}")
 
 
 def _join_features(runs: pd.DataFrame, features: pd.DataFrame,

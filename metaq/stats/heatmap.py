@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 
 from metaq.exceptions import SchemaError, UnknownNameError
-from metaq.stats.correlation import AVERAGE_BENCHMARK
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -233,3 +233,5 @@ def test_bad_options_and_inputs(runs, features):
         correlate(runs, features[features["dataset_id"] != "Detailed"])
     with pytest.raises(SchemaError, match=r"no run has both score_base and score_ft"):
         correlate(runs.assign(score_base=np.nan), features)
+    with pytest.raises(SchemaError, match=r"benchmark name 'avg' is reserved"):
+        correlate(runs.assign(benchmark=runs["benchmark"].replace("lightr1", "avg")), features)
