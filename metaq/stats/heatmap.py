@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from metaq.exceptions import SchemaError, UnknownNameError
+from metaq.tables.targets import TARGETS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -70,12 +71,22 @@ def plot_correlation_heatmap(table: pd.DataFrame, base_model: str, *,
     _annotate(ax, rho, q, alpha)
     ax.set_xticks(range(rho.shape[1]), rho.columns, rotation=45, ha="right")
     ax.set_yticks(range(rho.shape[0]), rho.index)
-    method, target = (table[column].iloc[0] for column in ("method", "target"))
-    symbol = "ρ" if method == "spearman" else "r"
-    ax.set_title(f"{base_model}: {method.capitalize()} {symbol} with the {target} change\n"
-                 f"* = q < {alpha:g} (Benjamini-Hochberg over all tests)", fontsize=10)
+    symbol = "r" if _first(table, "method") == "pearson" else "ρ"
+    ax.set_title(_title(table, base_model, symbol, alpha), fontsize=10)
     figure.colorbar(image, ax=ax, label=symbol, shrink=0.8)
     return figure
+
+
+def _first(table: pd.DataFrame, column: str) -> str | None:
+    return str(table[column].iloc[0]) if column in table.columns and len(table) else None
+
+
+def _title(table: pd.DataFrame, base_model: str, symbol: str, alpha: float) -> str:
+    """Model, coefficient and change measure (when the table records them) and the FDR mark."""
+    method, target = _first(table, "method"), _first(table, "target")
+    what = f"{method.capitalize()} {symbol}" if method else symbol
+    change = f" with the {TARGETS[target].label}" if target in TARGETS else ""
+    return f"{base_model}: {what}{change}\n* = q < {alpha:g} (Benjamini-Hochberg over all tests)"
 
 
 def _grids(table: pd.DataFrame, base_model: str, kind: str) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -40,7 +40,7 @@ def test_general_heatmap_layout_and_values(table):
     assert texts[(row, column)] == "1.00"  # Table 7: Bielik, Redundancy Ratio, LightR1
     assert texts[(rows.index("perplexity"), columns.index("avg"))] == "-0.33"
     assert not any(t.endswith("*") for t in texts.values())  # nothing survives FDR
-    assert "Spearman" in ax.get_title()
+    assert ax.get_title().startswith(f"{BIELIK}: Spearman ρ with the relative change\n")
 
 
 def test_cells_below_the_fdr_level_are_starred_and_framed(table):
@@ -66,6 +66,12 @@ def test_missing_coefficients_are_drawn_as_not_available(table):
     blank.loc[blank["metric"] == "utility", "rho"] = np.nan
     texts = cell_texts(plot_correlation_heatmap(blank, BIELIK))
     assert sum(text == "n/a" for text in texts.values()) == 7
+
+
+def test_table_with_only_the_interface_columns(table):
+    minimal = table[["base_model", "benchmark", "domain", "metric", "rho", "p_value", "q_value"]]
+    figure = plot_correlation_heatmap(minimal, BIELIK)
+    assert figure.axes[0].get_title().startswith(f"{BIELIK}: ρ\n")
 
 
 def test_draws_into_given_axes(table):
