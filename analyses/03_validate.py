@@ -63,17 +63,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--draws", type=int, default=200)
     parser.add_argument("--tune", type=int, default=300)
-    parser.add_argument("--only", help="comma-separated data set names")
+    parser.add_argument("--only", help="comma-separated data set or data set:scheme names")
+    parser.add_argument("--models", help="comma-separated models (default: all)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     warnings.filterwarnings("ignore", category=UserWarning)  # per-fold sampler warnings: folds.csv
     OUT.mkdir(parents=True, exist_ok=True)
     for name, (runs, features, schemes) in data_sets().items():
-        if args.only and name not in args.only.split(","):
-            continue
         for scheme in schemes:
+            if args.only and not {name, f"{name}:{scheme}"} & set(args.only.split(",")):
+                continue
             start = time.perf_counter()
-            result = cross_validate(runs, features, scheme=scheme, random_seed=0,
+            models = {"models": args.models.split(",")} if args.models else {}
+            result = cross_validate(runs, features, scheme=scheme, random_seed=0, **models,
                                     sampler={"draws": args.draws, "tune": args.tune,
                                              "chains": 2})
             result.save(OUT / f"{name}__{scheme}")

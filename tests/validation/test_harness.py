@@ -97,5 +97,5 @@ def test_hierarchical_model_on_the_study_leave_one_variant_out():
                             sampler={"draws": 100, "tune": 200, "chains": 2})
     scores = result.scores.set_index("model")
     assert result.folds["error"].eq("").all()
-    assert scores.loc["hierarchical", "n_runs"] == scores.loc["no_feature", "n_runs"] == 66
+    assert scores.loc["hierarchical", "n_runs"] == scores.loc["no_feature", "n_runs"] == 72
     assert 0.5 <= scores.loc["hierarchical", "coverage_90"] <= 1.0
