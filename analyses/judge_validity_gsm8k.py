@@ -25,7 +25,6 @@ import math
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from scipy.stats import mannwhitneyu
 

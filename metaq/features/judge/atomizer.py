@@ -29,7 +29,7 @@ _INSTRUCTION = (
 
 
 def atomizer_prompt(trace: str) -> str:
-    """The user message that asks for the verbatim split of ``trace``."""
+    """Build the user message that asks for the verbatim split of ``trace``."""
     return _INSTRUCTION + trace
 
 

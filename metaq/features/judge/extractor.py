@@ -109,7 +109,8 @@ class FVCUExtractor(Extractor):
     extra: ClassVar[str] = "extract"
 
     def __init__(self, *, judge_model: str = DEFAULT_JUDGE_MODEL,
-                 judge_engine: str = "transformers", judge_sample: int | str | None = DEFAULT_SAMPLE,
+                 judge_engine: str = "transformers",
+                 judge_sample: int | str | None = DEFAULT_SAMPLE,
                  judge_aggregation: Literal["examples", "steps"] = "examples",
                  device: str = "auto", max_length: int | None = None, batch_tokens: int = 8192,
                  language: Literal["en", "pl"] = "en", threshold: float = 0.5,
@@ -146,7 +147,7 @@ class FVCUExtractor(Extractor):
         return size
 
     def config(self) -> dict[str, Any]:
-        """What changes the numbers: judge, rubric version, splitter, sample, threshold."""
+        """Return what changes the numbers: judge, rubric version, splitter, sample, threshold."""
         config = {"judge_model": self.judge_model, "judge_engine": self.judge_engine,
                   "rubric_version": RUBRIC_VERSION, "language": self.language,
                   "splitter": self.splitter, "judge_sample": self._sample_size() or "all",
@@ -157,7 +158,7 @@ class FVCUExtractor(Extractor):
         return config
 
     def provenance(self) -> dict[str, str]:
-        """Config plus what the back-end reports (engine, model, dtype...) once set up."""
+        """Return the config plus what the back-end reports (engine, model, dtype...)."""
         described = self.backend.describe() if self.backend is not None else {}
         return {**super().provenance(), "aggregation": self.judge_aggregation,
                 **{f"backend_{k}": v for k, v in described.items()}}

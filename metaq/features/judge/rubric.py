@@ -1,4 +1,4 @@
-"""Rubric prompts (English and Polish) and the prompt layout that lets steps share a prefix.
+r"""Rubric prompts (English and Polish) and the prompt layout that lets steps share a prefix.
 
 One rubric describes all four criteria, so the whole prompt up to the current step is shared
 by every criterion and every later step of the trace. The prompt that judges step ``k`` on
@@ -6,7 +6,7 @@ criterion ``c`` is::
 
     frame.head                        chat-template text before the user message ("" if none)
     rubric + problem + premises       the prefix, shared by every judgment of the trace
-    "\\n[Step 1] ..." ... "[Step k] ..." the history: steps 1..k, step k being the current one
+    "\n[Step 1] ..." ... "[Step k] ..." the history: steps 1..k, step k being the current one
     probe(k, c) + frame.tail          "is [Step k] POSITIVE or NEGATIVE for <c>?" + answer cue
 
 so the prompt of step ``k`` is a prefix of the prompt of step ``k + 1`` up to the probe.
@@ -119,7 +119,7 @@ RUBRICS: dict[str, Rubric] = {"en": _EN, "pl": _PL}
 
 @dataclass(frozen=True)
 class ChatFrame:
-    """Text around the user message, so the label word is the model's first reply token.
+    r"""Text around the user message, so the label word is the model's first reply token.
 
     Attributes
     ----------
@@ -127,7 +127,7 @@ class ChatFrame:
         Chat-template text before the user message (``""`` without a template).
     tail : str
         Text after it up to where the reply starts (the assistant header), or a plain
-        ``"\\nAnswer:\\n"`` cue for models without a chat template (the label then starts
+        ``"\nAnswer:\n"`` cue for models without a chat template (the label then starts
         a line, so its first token is "P..." or "N..." in any byte-level tokenizer).
     """
 
@@ -151,14 +151,14 @@ class Probe:
 
 @dataclass(frozen=True)
 class JudgePrompt:
-    """All judgments of one trace, laid out so they share their prefixes.
+    r"""All judgments of one trace, laid out so they share their prefixes.
 
     Attributes
     ----------
     prefix : str
         Chat head, rubric, problem, premises and the steps heading.
     history : tuple of str
-        One entry per step (``"\\n[Step k] text"``).
+        One entry per step (``"\n[Step k] text"``).
     probes : tuple of Probe
         The judgments, step-major (all criteria of step 0, then of step 1, ...).
     """
@@ -168,12 +168,12 @@ class JudgePrompt:
     probes: tuple[Probe, ...]
 
     def text(self, probe: Probe) -> str:
-        """The full prompt of one judgment (what a server without prefix sharing receives)."""
+        """Return the full prompt of one judgment (what a server without prefix sharing gets)."""
         return self.prefix + "".join(self.history[: probe.step + 1]) + probe.text
 
 
 def get_rubric(language: str) -> Rubric:
-    """The rubric of ``language`` ("en" or "pl").
+    """Return the rubric of ``language`` ("en" or "pl").
 
     Raises
     ------
@@ -191,7 +191,7 @@ def get_rubric(language: str) -> Rubric:
 def build_prompt(question: str, premises: Sequence[str], steps: Sequence[str], *,
                  rubric: Rubric, frame: ChatFrame,
                  criteria: Sequence[str] = CRITERIA) -> JudgePrompt:
-    """Lay out every judgment of one trace (see the module docstring).
+    r"""Lay out every judgment of one trace (see the module docstring).
 
     Parameters
     ----------
@@ -216,7 +216,7 @@ def build_prompt(question: str, premises: Sequence[str], steps: Sequence[str], *
     Examples
     --------
     >>> p = build_prompt("2+2?", [], ["2+2=4"], rubric=RUBRICS["en"], frame=ChatFrame())
-    >>> p.text(p.probes[1]).endswith("[Step 1] POSITIVE or NEGATIVE for VALIDITY?\\nAnswer:\\n")
+    >>> p.text(p.probes[1]).endswith("[Step 1] POSITIVE or NEGATIVE for VALIDITY?\nAnswer:\n")
     True
     """
     step_word = "Krok" if rubric.language == "pl" else "Step"

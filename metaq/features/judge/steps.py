@@ -11,7 +11,8 @@ Rules, applied in order:
 3. A line is cut into sentences (after ``.``, ``!`` or ``?`` followed by whitespace, and
    between adjacent ``<<...>>`` calculator annotations). Every sentence that contains a
    calculation (an operator between numbers, ``=``, or ``<<...>>``) becomes its own step;
-   runs of consecutive non-calculation sentences stay together as one step.
+   runs of consecutive non-calculation sentences stay together as one step. A list marker
+   ("1.", "a)") is not a sentence: it stays with the sentence after it.
 4. A piece without any letter or digit (a lone ``**`` or ``---``) is merged into the step
    before it (or after it, when it comes first).
 
@@ -57,7 +58,7 @@ class Step:
 
 
 def split_steps(trace: str) -> list[Step]:
-    """Split a reasoning trace into verbatim steps (rules in the module docstring).
+    r"""Split a reasoning trace into verbatim steps (rules in the module docstring).
 
     Parameters
     ----------
@@ -71,7 +72,7 @@ def split_steps(trace: str) -> list[Step]:
 
     Examples
     --------
-    >>> [s.text for s in split_steps("We need the total. 2 + 3 = 5.\\nSo the answer is 5.")]
+    >>> [s.text for s in split_steps("We need the total. 2 + 3 = 5.\nSo the answer is 5.")]
     ['We need the total.', '2 + 3 = 5.', 'So the answer is 5.']
     """
     pieces: list[Step] = []
@@ -85,7 +86,7 @@ def split_steps(trace: str) -> list[Step]:
 
 
 def extract_premises(question: str) -> list[str]:
-    """The question's statements (its sentences that are not questions), verbatim.
+    """Return the question's statements (its sentences that are not questions), verbatim.
 
     The study keeps "the question's data as premises"; here a premise is every sentence of
     the question that does not end with ``?``. A question with no such sentence gives an
@@ -141,7 +142,7 @@ def _stripped(text: str, start: int, end: int):
 
 
 def _group_sentences(text: str, spans: list[tuple[int, int]]) -> list[Step]:
-    """Calculation sentences alone; runs of prose sentences joined into one step."""
+    """Put calculation sentences alone and join runs of prose sentences into one step."""
     steps: list[Step] = []
     run_start: int | None = None
     run_end = 0

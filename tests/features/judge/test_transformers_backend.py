@@ -117,3 +117,13 @@ def test_identical_label_tokens_are_refused(judge_path):
     tok = AutoTokenizer.from_pretrained(judge_path)
     with pytest.raises(MetaqError, match="first tokens differ"):
         label_token_ids(tok, ChatFrame(), labels=("POSITIVE", "POSSIBLE"))
+
+
+def test_eager_attention_takes_the_additive_mask(judge_path, judge_backend):
+    from transformers import AutoModelForCausalLM
+
+    eager = AutoModelForCausalLM.from_pretrained(judge_path, attn_implementation="eager").eval()
+    backend = TransformersJudgeBackend.from_loaded("eager", eager, judge_backend.tokenizer)
+    prompts = _prompts(backend, read_samples("gsm8k_train.jsonl")[:2])
+    for a, b in zip(backend.score(prompts), judge_backend.score(prompts), strict=True):
+        np.testing.assert_allclose(a.p_positive, b.p_positive, atol=1e-5, rtol=0)

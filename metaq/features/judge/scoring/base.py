@@ -64,7 +64,7 @@ class JudgeBackend(ABC):
 
     @abstractmethod
     def chat_frame(self) -> ChatFrame:
-        """The chat-template text around the user message, for :func:`build_prompt`."""
+        """Return the chat-template text around the user message (see :func:`build_prompt`)."""
 
     @abstractmethod
     def score(self, prompts: Sequence[JudgePrompt]) -> list[ProbeScores]:
@@ -76,7 +76,7 @@ class JudgeBackend(ABC):
 
     @abstractmethod
     def describe(self) -> dict[str, str]:
-        """What judged: engine, model id and settings, recorded as provenance."""
+        """Return what judged (engine, model id, settings), recorded as provenance."""
 
 
 def make_backend(engine: str, model: str, **options: Any) -> JudgeBackend:
@@ -151,7 +151,7 @@ def label_token_ids(tokenizer: Any, frame: ChatFrame,
 
 
 def chat_frame_of(tokenizer: Any) -> ChatFrame:
-    """The frame of a tokenizer's chat template (plain ``"\\nAnswer:\\n"`` cue without one).
+    r"""Return the frame of a tokenizer's chat template (plain ``"\nAnswer:\n"`` cue without one).
 
     The template is rendered around a placeholder user message with the generation prompt
     (thinking disabled where the template supports it), and split at the placeholder.

@@ -51,7 +51,7 @@ class TokenizedPrompt:
                                                            strict=True)], dtype=int)
 
     def full_prompt(self, probe: int) -> list[int]:
-        """The separate prompt of one probe (the naive path)."""
+        """Return the separate prompt of one probe (the naive path)."""
         k = self.probe_steps[probe]
         return (self.prefix + [t for h in self.history[: k + 1] for t in h]
                 + self.probes[probe])

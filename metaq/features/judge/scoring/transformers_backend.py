@@ -10,8 +10,8 @@ products per probe instead of a full-vocabulary projection).
 
 The custom mask is passed to the model as a 4-D mask (boolean for ``sdpa``, additive for
 ``eager``) with explicit ``position_ids``; this needs one of those two attention
-implementations (not flash-attention, which takes no arbitrary mask) and a model without sliding-window
-attention. Probes whose separate prompt exceeds ``max_length`` are not judged (status
+implementations (not flash-attention, which takes no arbitrary mask) and a model without
+sliding-window attention. Probes whose separate prompt exceeds ``max_length`` are not judged (status
 ``"truncated"``).
 """
 
@@ -108,7 +108,7 @@ class TransformersJudgeBackend(JudgeBackend):
         self.last_tokens = 0
 
     def chat_frame(self) -> ChatFrame:
-        """The chat template's frame (plain ``"Answer:"`` cue for a base model)."""
+        """Return the chat template's frame (a plain ``"Answer:"`` cue for a base model)."""
         return self._frame
 
     def describe(self) -> dict[str, str]:

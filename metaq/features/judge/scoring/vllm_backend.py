@@ -79,7 +79,7 @@ class VLLMJudgeBackend(JudgeBackend):
                           "quantization": str(quantization)}
 
     def chat_frame(self) -> ChatFrame:
-        """The chat template's frame."""
+        """Return the chat template's frame."""
         return self._frame
 
     def describe(self) -> dict[str, str]:
