@@ -72,14 +72,14 @@ def reference_study_report(out_dir: str | Path, *, runs: str | Path = STUDY_RUNS
     summary = summarize_correlations(table, alpha=FDR_ALPHA)
     paths = {
         "correlations": write_table(table, out_dir / "correlations.csv"),
-        "table7": write_table(table7_layout(table, comparison), out_dir / "table7_reproduced.csv"),
-        "table8": write_table(table8_layout(table, comparison), out_dir / "table8_reproduced.csv"),
+        "table7": write_table(_table7_layout(table, comparison), out_dir / "table7_reproduced.csv"),
+        "table8": write_table(_table8_layout(table, comparison), out_dir / "table8_reproduced.csv"),
         "comparison": write_table(comparison, out_dir / "comparison_with_paper.csv"),
     }
     for path in save_heatmaps(table, out_dir, alpha=FDR_ALPHA):
         paths[path.stem] = path
     paths["summary"] = out_dir / "summary.md"
-    paths["summary"].write_text(summary_markdown(table, comparison, summary), encoding="utf-8")
+    paths["summary"].write_text(_summary_markdown(table, comparison, summary), encoding="utf-8")
     logger.info("reference study report: %d files in %s", len(paths), out_dir)
     return paths
 
@@ -96,7 +96,19 @@ def paper_metric_name(name: str) -> str:
 
 
 def published_rho(paper_dir: str | Path = PAPER_DIR) -> pd.DataFrame:
-    """The published rho of Tables 7 and 8 as a tidy table (``rho_paper`` per KEY)."""
+    """The published rho of Tables 7 and 8 as a tidy table.
+
+    Parameters
+    ----------
+    paper_dir : str or Path
+        Folder with ``table7_spearman_general.csv`` and ``table8_spearman_domains.csv``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``base_model, benchmark, domain, metric`` (snake_case) and ``rho_paper``; Table 7's
+        Avg. column is benchmark ``"avg"``, Table 8's cells are ``mot_pl_eval`` domains.
+    """
     paper_dir = Path(paper_dir)
     general = pd.read_csv(paper_dir / "table7_spearman_general.csv", comment="#").melt(
         id_vars=["model", "metric_group", "metric"], var_name="benchmark",
@@ -114,6 +126,13 @@ def published_rho(paper_dir: str | Path = PAPER_DIR) -> pd.DataFrame:
 def compare_with_paper(table: pd.DataFrame, paper_dir: str | Path = PAPER_DIR) -> pd.DataFrame:
     """Published vs reproduced rho for every cell of Tables 7 and 8.
 
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The output of :func:`metaq.stats.correlate` on the study's tables.
+    paper_dir : str or Path
+        Folder with the published tables (see :func:`published_rho`).
+
     Returns
     -------
     pandas.DataFrame
@@ -127,7 +146,7 @@ def compare_with_paper(table: pd.DataFrame, paper_dir: str | Path = PAPER_DIR) -
     return merged
 
 
-def table7_layout(table: pd.DataFrame, comparison: pd.DataFrame) -> pd.DataFrame:
+def _table7_layout(table: pd.DataFrame, comparison: pd.DataFrame) -> pd.DataFrame:
     """Table 7's layout: one row per (model, metric), the six benchmarks and ``avg``.
 
     Every metric of the features table appears; ``in_paper`` marks those the study reported.
@@ -136,7 +155,7 @@ def table7_layout(table: pd.DataFrame, comparison: pd.DataFrame) -> pd.DataFrame
     return _mark_reported(wide, comparison[comparison["domain"] == ""])
 
 
-def table8_layout(table: pd.DataFrame, comparison: pd.DataFrame) -> pd.DataFrame:
+def _table8_layout(table: pd.DataFrame, comparison: pd.DataFrame) -> pd.DataFrame:
     """Table 8's content: one row per (model, metric), one column per MoT-PL-eval domain."""
     wide = _wide(table[table["domain"] != ""], "domain", PAPER_DOMAINS)
     return _mark_reported(wide, comparison[comparison["domain"] != ""])
@@ -164,7 +183,7 @@ def _mark_reported(wide: pd.DataFrame, comparison: pd.DataFrame) -> pd.DataFrame
     return wide.assign(in_paper=in_paper).reset_index()
 
 
-def summary_markdown(table: pd.DataFrame, comparison: pd.DataFrame,
+def _summary_markdown(table: pd.DataFrame, comparison: pd.DataFrame,
                      summary: CorrelationSummary) -> str:
     """The markdown summary of the reproduction and of what survives FDR correction."""
     tests = table[table["p_value"].notna()]
