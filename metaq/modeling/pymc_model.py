@@ -98,16 +98,21 @@ def build_pymc_model(data: TrainingData, features: list[str], tasks: list[str], 
     return model, tensors
 
 
-def _pooled(name: str, sd_scale: float, dims: tuple[str, ...], *, sd_name: str | None = None):
-    """Non-centred partially pooled offsets ``sd * z``, ``sd ~ HalfNormal(sd_scale)``.
+def _pooled(name: str, sd_scale: float, dims: tuple[str, ...], *, sd_name: str | None = None,
+            centred: bool = False):
+    """Partially pooled offsets with spread ``sd ~ HalfNormal(sd_scale)``.
 
-    ``z`` is zero-sum over the group axis (the first of `dims`): the offsets are deviations
+    The offsets are zero-sum over the group axis (the first of `dims`): they are deviations
     from the population term, so the intercept/slope and the mean offset cannot trade off
     along a ridge the sampler would crawl along. A new group draws ``sd * Normal(0, 1)``.
+    Non-centred (``sd * z``) by default; `centred` for offsets the data pin down tightly
+    (untuned levels measured on hundreds of items), where non-centring makes a banana.
     """
     import pymc as pm
 
     sd = pm.HalfNormal(sd_name or f"{name}_sd", sd_scale)
+    if centred:
+        return pm.ZeroSumNormal(name, sigma=sd, dims=dims)
     # ZeroSumNormal sums to zero over its last axis: put the group axis last
     raw = pm.ZeroSumNormal(f"{name}_z", sigma=1.0, dims=(*dims[1:], dims[0]))
     if len(dims) > 1:
@@ -120,8 +125,8 @@ def _untuned_level(data: TrainingData, priors: dict[str, float]):
     import pymc as pm
 
     base_mean = pm.Normal("base_mean", 0.0, priors["base_mean"])
-    base_model = _pooled("base_model", priors["base_model_sd"], ("model",))
-    base_task = _pooled("base_task", priors["base_task_sd"], ("task",))
+    base_model = _pooled("base_model", priors["base_model_sd"], ("model",), centred=True)
+    base_task = _pooled("base_task", priors["base_task_sd"], ("task",), centred=True)
     # centred: every observed cell carries hundreds of items, which a non-centred cell term
     # turns into a funnel
     cell_sd = pm.HalfNormal("base_cell_sd", priors["base_cell_sd"])

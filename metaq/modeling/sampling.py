@@ -12,10 +12,10 @@ from metaq.exceptions import InvalidParameterError
 logger = logging.getLogger(__name__)
 
 DEFAULT_SAMPLER: dict[str, Any] = {
-    "draws": 1000,
+    "draws": 1500,
     "tune": 1000,
     "chains": 4,
-    "target_accept": 0.95,
+    "target_accept": 0.98,
     "backend": "auto",
 }
 BACKENDS = ("auto", "nutpie", "pymc")
