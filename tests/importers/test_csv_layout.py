@@ -42,7 +42,8 @@ def test_wide_layout_pairs_base_rows_per_model_and_benchmark():
 
 
 def test_a_percentage_left_as_is_is_caught_by_the_runs_contract():
-    with pytest.raises(SchemaError, match=r"row 1, column 'score_base': .*14.6.* is an accuracy.*divide by 100"):
+    with pytest.raises(SchemaError,
+                       match=r"row 1, column 'score_base': .*14.6.* is an accuracy.*divide by 100"):
         import_csv(LONG, columns=LONG_MAP, constants={"family": "llama"})
 
 
@@ -64,6 +65,7 @@ def test_mapping_errors_say_what_to_fix(kwargs, message):
 
 def test_base_rows_value_that_matches_nothing():
     columns = {k: v for k, v in LONG_MAP.items() if k != "score_base"}
-    with pytest.raises(SchemaError, match=r"no row has data='Vanilla'.*values include \['A', 'B'\]"):
+    with pytest.raises(SchemaError,
+                       match=r"no row has data='Vanilla'.*values include \['A', 'B'\]"):
         import_csv(LONG, columns=columns, constants={"family": "x"},
                    base_rows=("data", "Vanilla"))
