@@ -17,6 +17,8 @@ Options (``ray_options`` of :func:`metaq.features.runner.extract_features`):
     Actors per extractor (default 1).
 ``num_gpus``
     GPUs per actor (default 0).
+``progress``
+    Show Ray Data's progress bars (default: as the runner's ``progress``).
 ``chunk_size``
     Examples per Ray dataset (default 100,000); bounds driver memory. Each chunk starts a
     fresh actor pool, so keep it large when models are slow to load.
@@ -116,8 +118,8 @@ def _connect(options: Mapping[str, Any]) -> None:
     if not ray.is_initialized():
         ray.init(address=options.get("address"), num_cpus=options.get("num_cpus"),
                  include_dashboard=False, logging_level=logging.WARNING)
-    require("ray.data", extra="ray", purpose="--engine ray").DataContext.get_current() \
-        .enable_progress_bars = bool(options.get("progress", False))
+    context = require("ray.data", extra="ray", purpose="--engine ray").DataContext
+    context.get_current().enable_progress_bars = bool(options.get("progress", False))
 
 
 def _run_chunk(jobs: list[_Job], pending: dict[str, dict[str, str]], store: ScoreStore,

@@ -158,7 +158,8 @@ def extract_features(paths: str | Path | Sequence[str | Path],
             if engine == "ray":
                 from metaq.features.ray_runner import fill_cache_on_ray
 
-                fill_cache_on_ray(path, jobs, store, ray_options or {}, **read)
+                fill_cache_on_ray(path, jobs, store, {"progress": progress, **(ray_options or {})},
+                                  **read)
             stats = ReadStats()
             for job in (j for j in jobs if j.active):
                 job.collector = ScoreCollector(job.extractor, job.metrics)
