@@ -9,7 +9,9 @@ How a call to :meth:`TransformersEngine.score` runs:
 2. Sequences longer than ``max_length`` are cut into windows (:mod:`metaq.engines.windows`,
    sliding by default, or truncation).
 3. Windows are sorted by length and grouped into batches of at most ``batch_tokens`` padded
-   token slots (:mod:`metaq.engines.batching`), right-padded.
+   token slots (:mod:`metaq.engines.batching`), right-padded. Under causal attention right
+   padding needs no attention mask (real tokens never see the padding after them), so none
+   is passed and the fast causal attention kernels stay in use.
 4. Each batch runs through the model *body* only; the final hidden states of the scored
    positions are gathered and projected through the output head in chunks of rows, each
    chunk giving ``logit[target] - logsumexp(logits)``. The full ``positions x vocabulary``
@@ -194,15 +196,17 @@ class TransformersEngine:
         import torch
 
         pad_id = self.tokenizer.pad_token_id
-        ids, mask = pad_right([s.ids for s in segments], pad_id if pad_id is not None else 0)
+        ids, _ = pad_right([s.ids for s in segments], pad_id if pad_id is not None else 0)
         row_index = np.concatenate([np.full(s.n_targets, row)
                                     for row, s in enumerate(segments)])
         target_pos = np.concatenate([np.arange(s.first, len(s.ids)) for s in segments])
         with torch.inference_mode():
             ids_t = torch.from_numpy(ids).to(self.device)
-            hidden = self.model.base_model(input_ids=ids_t,
-                                           attention_mask=torch.from_numpy(mask).to(self.device),
-                                           use_cache=False).last_hidden_state
+            # No padding mask: with right padding and causal attention a real token at t
+            # attends only to positions <= t, all real, at its unpadded position id; padded
+            # positions are computed but never read. Without a mask SDPA keeps its causal
+            # (flash) kernel instead of a masked one.
+            hidden = self.model.base_model(input_ids=ids_t, use_cache=False).last_hidden_state
             rows = torch.from_numpy(row_index).to(self.device)
             positions = torch.from_numpy(target_pos).to(self.device)
             logprobs = target_logprobs(hidden[rows, positions - 1], ids_t[rows, positions],

@@ -133,7 +133,7 @@ class WordLlamaEngine:
     (1, 256)
     """
 
-    def __init__(self, *, batch_size: int = 256) -> None:
+    def __init__(self, *, batch_size: int = 64) -> None:
         wordllama = require("wordllama", extra="embed", purpose="wordllama embeddings")
         self.name = WORDLLAMA
         self.batch_size = batch_size
@@ -147,11 +147,18 @@ class WordLlamaEngine:
         return {"model": EMBEDDED_MODELS[WORDLLAMA], "backend": "wordllama"}
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """L2-normalised embeddings, shape ``(len(texts), 256)``, float32."""
+        """L2-normalised embeddings, shape ``(len(texts), 256)``, float32.
+
+        wordllama pads each call to its longest text, so texts go in sorted by length.
+        """
         if not texts:
             return np.empty((0, self.model.embedding.shape[1]), dtype=np.float32)
-        vectors = self.model.embed(list(texts), norm=False, batch_size=self.batch_size)
-        return l2_normalise(vectors)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        vectors = self.model.embed([texts[i] for i in order], norm=False,
+                                   batch_size=self.batch_size)
+        out = np.empty_like(vectors, dtype=np.float32)
+        out[order] = l2_normalise(vectors)
+        return out
 
 
 def load_embedding_engine(model: str | Path = DEFAULT_EMBEDDING_MODEL, *,
