@@ -9,6 +9,7 @@ from metaq._paths import STUDY_FEATURES, STUDY_RUNS
 EPILOG = """\
 examples:
   # the reference study's analysis (Tables 7 and 8 plus p-values, q-values, Perplexity)
+  metaq correlate                                  # -> outputs/correlations.csv
   metaq correlate --out rho.csv --figures figures/
 
   # your own tables, Pearson on the logit change, Parquet output
@@ -47,8 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "(default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of permutations and bootstrap (default: %(default)s)")
-    parser.add_argument("--out", required=True,
-                        help="output table, .csv or .parquet")
+    parser.add_argument("--out", default="outputs/correlations.csv",
+                        help="output table, .csv or .parquet (default outputs/correlations.csv)")
     parser.add_argument("--figures", metavar="DIR", help="also save one heatmap PNG per model")
     parser.set_defaults(func=run)
 

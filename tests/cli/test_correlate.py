@@ -88,8 +88,10 @@ def test_help_shows_a_worked_example(capsys):
     assert "--method {spearman,pearson}" in text and "--target {rel,abs,logit}" in text
 
 
-def test_out_is_required(capsys):
-    with pytest.raises(SystemExit) as exit_:
-        main(["correlate"])
-    assert exit_.value.code == 2
-    assert "--out" in capsys.readouterr().err
+def test_runs_with_no_arguments(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["correlate"]) == 0
+    table = pd.read_csv(tmp_path / "outputs" / "correlations.csv", keep_default_na=False)
+    assert {"base_model", "benchmark", "domain", "metric", "rho", "p_value", "q_value"} <= set(
+        table.columns)
+    assert "0 with q < 0.05" in capsys.readouterr().out
