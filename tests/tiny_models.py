@@ -9,6 +9,7 @@ loading code as real models. Tokenizers are trained on the fly on a small corpus
 - :func:`build_tiny_encoder`: a BERT-style encoder (2 layers, width 64, WordPiece tokenizer
   adding ``[CLS]``/``[SEP]``); ``sentence_transformers=True`` also writes the
   sentence-transformers files (mean pooling) so ``SentenceTransformer(path)`` loads it.
+- :func:`build_topic_lm`: the causal LM trained briefly on :func:`topic_corpus`.
 - :func:`topic_corpus`: synthetic "question + reasoning" texts over two disjoint topic
   vocabularies: the question predicts the words of the reasoning, which a briefly trained
   tiny LM learns.
@@ -19,8 +20,6 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from pathlib import Path
-
-import pytest
 
 TOPICS: dict[str, tuple[str, ...]] = {
     "animals": ("cat", "dog", "horse", "mouse", "bird", "fish", "sheep", "goat", "cow",
@@ -157,6 +156,13 @@ def _train_causal_lm(model, tokenizer, corpus: Sequence[str], steps: int, seed: 
         torch.set_num_threads(threads)
 
 
+def build_topic_lm(path: str | Path) -> Path:
+    """A tiny GPT-2 trained for 30 steps on :func:`topic_corpus` (about a second on a free
+    CPU): a question's topic then predicts the words of its reasoning, so conditioning on
+    the right question lowers the reasoning's perplexity."""
+    return build_tiny_causal_lm(path, topic_corpus(200), train_steps=30)
+
+
 def build_tiny_encoder(path: str | Path, corpus: Sequence[str] | None = None, *,
                        vocab_size: int = 512, sentence_transformers: bool = False,
                        seed: int = 0) -> Path:
@@ -202,26 +208,3 @@ def build_tiny_encoder(path: str | Path, corpus: Sequence[str] | None = None, *,
         SentenceTransformer(modules=[word, pooling], device="cpu").save(str(path))
     return path
 
-
-# Pytest fixtures (session-scoped: each model is built once per test module namespace that
-# imports it). Use them with ``from tiny_models import tiny_lm`` in a test module or conftest.
-
-@pytest.fixture(scope="session")
-def tiny_lm(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Random-weight tiny GPT-2 (BPE tokenizer with BOS/EOS, no chat template)."""
-    return build_tiny_causal_lm(tmp_path_factory.mktemp("tiny_lm"))
-
-
-@pytest.fixture(scope="session")
-def trained_lm(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Tiny GPT-2 trained for 30 steps on :func:`topic_corpus`: a question's topic predicts
-    the words of its reasoning."""
-    return build_tiny_causal_lm(tmp_path_factory.mktemp("trained_lm"), topic_corpus(200),
-                                train_steps=30)
-
-
-@pytest.fixture(scope="session")
-def tiny_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Random-weight tiny BERT saved as a sentence-transformers folder (mean pooling)."""
-    return build_tiny_encoder(tmp_path_factory.mktemp("tiny_encoder"),
-                              sentence_transformers=True)

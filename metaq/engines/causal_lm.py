@@ -30,8 +30,15 @@ import numpy as np
 from metaq.engines.base import BatchStats, TokenLogprobs
 from metaq.engines.batching import pad_right, padded_size, token_budget_batches
 from metaq.engines.loading import Dtype, load_causal_lm, max_positions
-from metaq.engines.windows import (Segment, WindowPolicy, describe_policy, gather_by_owner,
-                                  plan_segments, plan_windows, prefix_ids)
+from metaq.engines.windows import (
+    Segment,
+    WindowPolicy,
+    describe_policy,
+    gather_by_owner,
+    plan_segments,
+    plan_windows,
+    prefix_ids,
+)
 
 logger = logging.getLogger(__name__)
 

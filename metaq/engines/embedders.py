@@ -164,7 +164,7 @@ class WordLlamaEngine:
 def load_embedding_engine(model: str | Path = DEFAULT_EMBEDDING_MODEL, *,
                           device: str = "auto", batch_tokens: int = 16384
                           ) -> EmbeddingEngine:
-    """The local embedding engine for a model name, id or path.
+    """Build the local embedding engine for a model name, id or path.
 
     Parameters
     ----------

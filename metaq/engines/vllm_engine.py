@@ -27,8 +27,14 @@ from typing import Any, Literal
 import numpy as np
 
 from metaq.engines.base import BatchStats, TokenLogprobs, l2_normalise
-from metaq.engines.windows import (WindowPolicy, describe_policy, gather_by_owner, plan_segments,
-                                  plan_windows, prefix_ids)
+from metaq.engines.windows import (
+    WindowPolicy,
+    describe_policy,
+    gather_by_owner,
+    plan_segments,
+    plan_windows,
+    prefix_ids,
+)
 from metaq.exceptions import MissingDependencyError
 
 logger = logging.getLogger(__name__)

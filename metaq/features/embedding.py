@@ -41,7 +41,7 @@ ENGINES = ("transformers", "vllm")
 
 
 def split_sentences(text: str) -> list[str]:
-    """Split a reasoning trace into sentences for semantic flow.
+    r"""Split a reasoning trace into sentences for semantic flow.
 
     A sentence boundary is a line break (reasoning steps are often one per line) or
     sentence-final punctuation ``.``, ``!``, ``?`` followed by whitespace. Pieces are
@@ -128,7 +128,7 @@ class EmbeddingExtractor(Extractor):
         self.engine_: EmbeddingEngine | None = None
 
     def config(self) -> dict[str, Any]:
-        """The embedding model, the engine and the sentence splitter."""
+        """Return the embedding model, the engine and the sentence splitter (the cache key)."""
         return {"embedding_model": EMBEDDED_MODELS.get(self.embedding_model,
                                                        self.embedding_model),
                 "engine": self.engine, "sentence_splitter": SPLITTER_VERSION}

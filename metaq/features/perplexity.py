@@ -1,4 +1,4 @@
-"""Perplexity metrics of a reasoning trace under a causal LM.
+r"""Perplexity metrics of a reasoning trace under a causal LM.
 
 - ``perplexity``: ``exp`` of the mean per-token negative log-likelihood of the reasoning
   (the study's definition, under Qwen3-4B there). Every reasoning token is scored, the first
@@ -38,7 +38,7 @@ ENGINES = ("transformers", "vllm")
 
 
 def question_context(tokenizer: Any, question: str) -> str:
-    """The text placed before the reasoning when scoring it given the question.
+    r"""Render the text placed before the reasoning when scoring it given the question.
 
     Parameters
     ----------
@@ -123,8 +123,11 @@ class PerplexityExtractor(Extractor):
                 "max_length": self.max_length, "window": self.window, "stride": self.stride}
 
     def provenance(self) -> dict[str, str]:
-        """Version and config, then what the loaded engine reports (model, resolved dtype and
-        long-text policy), which wins where both name the same thing."""
+        """Version and config, then what the loaded engine reports.
+
+        The engine's strings (model, resolved dtype, long-text policy) win where both name
+        the same thing.
+        """
         described = self.engine_.describe() if self.engine_ is not None else {}
         return {**super().provenance(), **described}
 

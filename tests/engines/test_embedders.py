@@ -5,8 +5,11 @@ import pytest
 
 from metaq._paths import SAMPLES_DIR
 from metaq.engines.base import EmbeddingEngine
-from metaq.engines.embedders import (DEFAULT_EMBEDDING_MODEL, SentenceTransformerEngine,
-                                     load_embedding_engine)
+from metaq.engines.embedders import (
+    DEFAULT_EMBEDDING_MODEL,
+    SentenceTransformerEngine,
+    load_embedding_engine,
+)
 from metaq.exceptions import ModelNotFoundError
 
 

@@ -1,8 +1,14 @@
 import numpy as np
 import pytest
 
-from metaq.engines.windows import (Segment, describe_policy, gather_by_owner, plan_segments,
-                                   plan_windows, prefix_ids)
+from metaq.engines.windows import (
+    Segment,
+    describe_policy,
+    gather_by_owner,
+    plan_segments,
+    plan_windows,
+    prefix_ids,
+)
 
 
 @pytest.mark.parametrize(("n", "score_from", "max_length", "stride"),

@@ -3,11 +3,21 @@ import random
 
 import numpy as np
 import pytest
-from tiny_models import TOPICS, tiny_lm, topic_pair, trained_lm  # noqa: F401
+from tiny_models import TOPICS, build_tiny_causal_lm, build_topic_lm, topic_pair
 
 from metaq.exceptions import MetaqError
 from metaq.features.base import Example
 from metaq.features.perplexity import PerplexityExtractor, question_context
+
+
+@pytest.fixture(scope="module")
+def tiny_lm(tmp_path_factory):
+    return build_tiny_causal_lm(tmp_path_factory.mktemp("tiny_lm"))
+
+
+@pytest.fixture(scope="module")
+def trained_lm(tmp_path_factory):
+    return build_topic_lm(tmp_path_factory.mktemp("topic_lm"))
 
 
 def topic_examples(n=12, seed=7):
