@@ -142,12 +142,14 @@ class Forecast:
         """
         prob = check_prob(prob)
         tails = [(1 - prob) / 2, (1 + prob) / 2]
-        lo, hi = np.quantile(self.values, tails, axis=0)
+        # quantiles along a contiguous axis: several times faster than down the columns
+        lo, hi = np.quantile(np.ascontiguousarray(self.values.T), tails, axis=1)
         has_score = np.isfinite(self.scores).all(axis=0)
         score_q = np.full((3, self.values.shape[1]), np.nan)
         if has_score.any():
             kept = self.scores[:, has_score]
-            score_q[:, has_score] = [kept.mean(axis=0), *np.quantile(kept, tails, axis=0)]
+            score_q[:, has_score] = [kept.mean(axis=0), *np.quantile(
+                np.ascontiguousarray(kept.T), tails, axis=1)]
         out = self.rows.copy()
         out["target"] = self.target
         out["mean"] = self.values.mean(axis=0)
