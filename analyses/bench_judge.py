@@ -167,18 +167,19 @@ def model_flops(model, tokens: int, attended: int) -> float:
 
 
 def attended_keys(backend, prompts) -> int:
-    """Keys each query token of the packed sequences sees, summed (causal + tree mask)."""
-    from metaq.features.judge.scoring.packing import pack, plan_chunks
+    """Keys each query token sees, summed: causal history pass plus tree-masked probes."""
+    from metaq.features.judge.scoring.packing import probe_groups
 
     total = 0
     for p in prompts:
         tp = tokenize_prompt(backend.tokenizer, p)
-        groups, _ = plan_chunks(tp, max_length=backend.max_length,
-                                max_chunk_tokens=backend.batch_tokens)
-        for g in groups:
-            c = pack(tp, g)
-            own = np.arange(len(c)) - c.own_start + 1
-            total += int((np.minimum(c.context_end, c.own_start) + own).sum())
+        keep = np.flatnonzero(tp.prompt_lengths() <= backend.max_length)
+        if not keep.size:
+            continue
+        history = len(tp.history_ids(max(tp.probe_steps[i] for i in keep)))
+        total += history * (history + 1) // 2
+        for g in probe_groups(tp, keep, max_tokens=backend.probe_tokens):
+            total += int((g.context_end + np.arange(len(g)) - g.own_start + 1).sum())
     return total
 
 

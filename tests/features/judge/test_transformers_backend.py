@@ -7,13 +7,11 @@ from conftest import read_samples
 
 from metaq.features.judge.rubric import RUBRICS, ChatFrame, build_prompt
 from metaq.features.judge.scoring.base import chat_frame_of, label_token_ids
-from metaq.features.judge.scoring.packing import (
-    TokenizedPrompt,
-    pack,
-    plan_chunks,
-    tokenize_prompt,
+from metaq.features.judge.scoring.packing import TokenizedPrompt, probe_groups, tokenize_prompt
+from metaq.features.judge.scoring.transformers_backend import (
+    TransformersJudgeBackend,
+    tree_attention_mask,
 )
-from metaq.features.judge.scoring.transformers_backend import TransformersJudgeBackend
 from metaq.features.judge.steps import extract_premises, split_steps
 
 
@@ -56,7 +54,7 @@ def test_polish_rubric_and_small_batches_give_the_same_probabilities(judge_path)
     rows = read_samples("gsm8k_model_solutions.jsonl")[:2]
     prompts = _prompts(backend, rows, language="pl")
     big = backend.score(prompts)
-    backend.batch_tokens = 700  # one packed chunk per few probes, many batches
+    backend.batch_tokens, backend.probe_tokens = 700, 30  # one trace a batch, many rounds
     small = backend.score(prompts)
     for a, b, prompt in zip(big, small, prompts, strict=True):
         np.testing.assert_allclose(a.p_positive, b.p_positive, atol=1e-5, rtol=0)
@@ -79,21 +77,22 @@ def test_probes_beyond_the_context_are_truncated_not_judged(judge_path):
     assert np.isfinite(result.p_positive[~too_long]).all()
 
 
-def test_pack_layout_and_chunk_plan():
+def test_probe_groups_and_tree_mask_by_hand():
     tp = TokenizedPrompt([1, 2], [[3], [4, 5], [6]], [[9], [8, 8], [7]], [0, 1, 2])
-    chunk = pack(tp, [1, 2])
-    # history: prefix + all three steps; probe 1 follows step 2 (ends at 5), probe 2 step 3
-    assert chunk.input_ids.tolist() == [1, 2, 3, 4, 5, 6, 8, 8, 7]
-    assert chunk.position_ids.tolist() == [0, 1, 2, 3, 4, 5, 5, 6, 6]
-    assert chunk.context_end.tolist()[6:] == [5, 5, 6]
-    assert chunk.own_start.tolist()[6:] == [6, 6, 8]
-    assert chunk.readout.tolist() == [7, 8]
-    groups, truncated = plan_chunks(tp, max_length=6, max_chunk_tokens=7)
-    assert truncated.tolist() == [False, True, True]  # prompts of 4, 7 and 7 tokens
-    assert [g.tolist() for g in groups] == [[0]]
-    # chunk [0, 1] packs 5 history + 3 probe tokens; adding probe 2 would make 10
-    groups, _ = plan_chunks(tp, max_length=100, max_chunk_tokens=8)
-    assert [g.tolist() for g in groups] == [[0, 1], [2]]
+    (g1, g2) = probe_groups(tp, np.array([0, 1, 2]), max_tokens=3)
+    assert g1.probes.tolist() == [0, 1] and g2.probes.tolist() == [2]
+    # probe 0 follows step 1 (history ends at 3), probe 1 follows step 2 (ends at 5)
+    assert g1.position_ids.tolist() == [3, 5, 6]
+    context_end, own_start = torch.tensor(g1.context_end[None]), torch.tensor(g1.own_start[None])
+    mask = tree_attention_mask(context_end, own_start, 6, None)[0, 0].int().tolist()
+    assert mask == [
+        # history 0..5        probes 6..8
+        [1, 1, 1, 0, 0, 0,    1, 0, 0],   # probe 0: history through step 1, itself
+        [1, 1, 1, 1, 1, 0,    0, 1, 0],   # probe 1, token 1: through step 2, itself
+        [1, 1, 1, 1, 1, 0,    0, 1, 1],   # probe 1, token 2: and its first token
+    ]
+    additive = tree_attention_mask(context_end, own_start, 6, torch.float32)
+    assert ((additive[0, 0] == 0).int().tolist()) == mask
 
 
 def test_chat_template_frame_and_label_ids(judge_path):

@@ -1,20 +1,24 @@
-"""All judgments of a trace in one forward pass: a packed sequence with a tree attention mask.
+"""Every judgment of a trace from one prefill of the trace: a shared cache and packed probes.
 
 A trace's prompts share everything up to the current step (see
 :mod:`metaq.features.judge.rubric`). Instead of prefilling one prompt per judgment, the
-judge prefills one packed sequence::
+judge prefills the *history* once, as ordinary causal text::
 
-    [prefix][step 1][step 2] ... [step K][probe a][probe b] ...
+    [prefix][step 1][step 2] ... [step K]          -> key/value cache
 
-where the part before the probes (the *history*) is ordinary causal text, and each probe
-attends to the history up to and including its own step, plus its own earlier tokens, and
-to nothing else. Each probe's tokens get the positions they would have in their own prompt
-(continuing right after their step). For a causal transformer whose attention depends only on
+and then runs the probes (the short closing questions) packed side by side in a few
+sequences of at most ``max_tokens`` tokens that read that cache. Each probe token attends
+to the cached history up to and including its own step, plus its own earlier tokens, and to
+nothing else (a tree attention mask), and gets the positions it would have in its own prompt
+(continuing right after its step). For a causal transformer whose attention depends only on
 token content, the mask and the positions (absolute or rotary embeddings, no sliding window),
 the hidden state at a probe's last token is then exactly that of its separate prompt: every
-query sees the same keys and values at the same positions. The cost is one pass over the trace
-plus the short probes, instead of one pass per judgment; the test suite checks equality with
-separately prefilled prompts.
+query sees the same keys and values at the same positions. The test suite checks equality
+with separately prefilled prompts.
+
+Cost for history ``H`` and probe tokens ``P`` in all: one causal pass over ``H`` plus ``P``
+probe tokens attending to at most ``H + max_tokens`` keys, instead of one pass over
+``H_k + q`` tokens for each of the ``P / q`` probes.
 
 Token ids are those of each segment tokenized on its own (no merges across segment
 boundaries); every back-end defines the prompt this way.
@@ -22,7 +26,6 @@ boundaries); every back-end defines the prompt this way.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,11 +53,13 @@ class TokenizedPrompt:
         return np.array([ends[k] + len(q) for k, q in zip(self.probe_steps, self.probes,
                                                            strict=True)], dtype=int)
 
+    def history_ids(self, through_step: int) -> list[int]:
+        """Prefix and steps ``0 .. through_step``: what the probes of those steps read."""
+        return self.prefix + [t for h in self.history[: through_step + 1] for t in h]
+
     def full_prompt(self, probe: int) -> list[int]:
         """Return the separate prompt of one probe (the naive path)."""
-        k = self.probe_steps[probe]
-        return (self.prefix + [t for h in self.history[: k + 1] for t in h]
-                + self.probes[probe])
+        return self.history_ids(self.probe_steps[probe]) + self.probes[probe]
 
 
 def tokenize_prompt(tokenizer: Any, prompt: JudgePrompt) -> TokenizedPrompt:
@@ -79,26 +84,23 @@ def tokenize_prompt(tokenizer: Any, prompt: JudgePrompt) -> TokenizedPrompt:
 
 
 @dataclass(frozen=True)
-class PackedChunk:
-    """One packed sequence: a trace's history and some of its probes.
+class ProbeGroup:
+    """Probes of one trace packed into one sequence that reads the trace's cached history.
 
     Attributes
     ----------
-    prompt : int
-        Index of the trace in the scored batch.
     probes : numpy.ndarray
-        Indices of the probes (of that trace) read out of this chunk.
+        Indices of the probes (of that trace).
     input_ids, position_ids : numpy.ndarray
-        Tokens and their positions (probe tokens continue after their step).
+        Probe tokens and their positions (continuing after each probe's step).
     context_end : numpy.ndarray
-        Per token: it sees history tokens ``[0, context_end)``.
+        Per token: it sees cached history positions ``[0, context_end)``.
     own_start : numpy.ndarray
-        Per token: it also sees tokens ``[own_start, itself]`` (its probe's earlier tokens).
+        Per token: it also sees group tokens ``[own_start, itself]`` (its probe's earlier ones).
     readout : numpy.ndarray
-        Per probe: index of its last token, where the label distribution is read.
+        Per probe: index of its last token in the group, where the label distribution is read.
     """
 
-    prompt: int
     probes: np.ndarray
     input_ids: np.ndarray
     position_ids: np.ndarray
@@ -110,80 +112,46 @@ class PackedChunk:
         return len(self.input_ids)
 
 
-def plan_chunks(prompt: TokenizedPrompt, *, max_length: int,
-                max_chunk_tokens: int) -> tuple[list[np.ndarray], np.ndarray]:
-    """Group a trace's probes into packed chunks; drop those whose prompt is too long.
+def probe_groups(prompt: TokenizedPrompt, probes: np.ndarray, *,
+                 max_tokens: int) -> list[ProbeGroup]:
+    """Pack ``probes`` (in order) into groups of at most ``max_tokens`` tokens.
 
-    Parameters
-    ----------
-    prompt : TokenizedPrompt
-        The trace.
-    max_length : int
-        The judge's context: a probe whose separate prompt is longer is not judged.
-    max_chunk_tokens : int
-        Longest packed sequence; a chunk holds at least one probe whatever its length.
-
-    Notes
-    -----
-    Attention over a packed sequence costs its length squared (the mask is applied to a
-    dense score matrix), so packing every probe of a long trace into one sequence would
-    trade the naive path's repeated prefills for quadratic attention. A chunk therefore
-    takes probes only while their tokens do not exceed its history: with history ``H`` and
-    probe tokens ``P`` in all, the attention cost is about ``4 H P`` instead of the naive
-    ``H^2 P / (3 q)`` for probes of ``q`` tokens, and the token cost about ``2 P`` instead of
-    ``H P / (2 q)``.
-
-    Returns
-    -------
-    chunks : list of numpy.ndarray
-        Probe indices of each chunk, in step order.
-    truncated : numpy.ndarray
-        Boolean per probe: True when it does not fit ``max_length``.
-    """
-    lengths = prompt.prompt_lengths()
-    truncated = lengths > max_length
-    ends = prompt.step_ends()
-    chunks: list[list[int]] = []
-    probe_tokens = 0
-    for i in np.flatnonzero(~truncated):
-        history = ends[prompt.probe_steps[i]]
-        grown = probe_tokens + len(prompt.probes[i])
-        if chunks and history + grown <= max_chunk_tokens and grown <= history:
-            chunks[-1].append(int(i))
-            probe_tokens += len(prompt.probes[i])
-        else:
-            chunks.append([int(i)])
-            probe_tokens = len(prompt.probes[i])
-    return [np.array(c, dtype=int) for c in chunks], truncated
-
-
-def pack(prompt: TokenizedPrompt, probes: Sequence[int], *, index: int = 0) -> PackedChunk:
-    """Build the packed sequence of ``probes`` (indices into ``prompt.probes``).
+    A group holds at least one probe whatever its length.
 
     Examples
     --------
-    >>> tp = TokenizedPrompt([1, 2], [[3], [4, 5]], [[9], [8]], [0, 1])
-    >>> chunk = pack(tp, [0, 1])
-    >>> chunk.input_ids.tolist(), chunk.position_ids.tolist(), chunk.readout.tolist()
-    ([1, 2, 3, 4, 5, 9, 8], [0, 1, 2, 3, 4, 3, 5], [5, 6])
+    >>> tp = TokenizedPrompt([1, 2], [[3], [4, 5]], [[9], [8, 7], [6]], [0, 1, 1])
+    >>> g1, g2 = probe_groups(tp, np.arange(3), max_tokens=3)
+    >>> g1.input_ids.tolist(), g1.position_ids.tolist(), g1.context_end.tolist()
+    ([9, 8, 7], [3, 5, 6], [3, 5, 5])
+    >>> g1.own_start.tolist(), g1.readout.tolist(), g2.probes.tolist()
+    ([0, 1, 1], [0, 2], [2])
     """
     ends = prompt.step_ends()
-    last_step = max(prompt.probe_steps[p] for p in probes)
-    history = prompt.prefix + [t for h in prompt.history[: last_step + 1] for t in h]
-    n_hist = len(history)
-    ids, pos, ctx, own, readout = [history], [np.arange(n_hist)], [np.arange(1, n_hist + 1)], \
-        [np.arange(1, n_hist + 1)], []
-    cursor = n_hist
+    groups: list[list[int]] = []
+    size = 0
+    for i in probes:
+        q = len(prompt.probes[i])
+        if groups and size + q <= max_tokens:
+            groups[-1].append(int(i))
+            size += q
+        else:
+            groups.append([int(i)])
+            size = q
+    return [_pack(prompt, ends, g) for g in groups]
+
+
+def _pack(prompt: TokenizedPrompt, ends: np.ndarray, probes: list[int]) -> ProbeGroup:
+    ids, pos, ctx, own, readout = [], [], [], [], []
+    cursor = 0
     for p in probes:
         q = prompt.probes[p]
         end = int(ends[prompt.probe_steps[p]])
-        ids.append(q)
-        pos.append(end + np.arange(len(q)))
-        ctx.append(np.full(len(q), end))
-        own.append(np.full(len(q), cursor))
+        ids.extend(q)
+        pos.extend(range(end, end + len(q)))
+        ctx.extend([end] * len(q))
+        own.extend([cursor] * len(q))
         cursor += len(q)
         readout.append(cursor - 1)
-    return PackedChunk(index, np.asarray(probes, dtype=int),
-                       np.concatenate([np.asarray(x, dtype=int) for x in ids]),
-                       np.concatenate(pos).astype(int), np.concatenate(ctx).astype(int),
-                       np.concatenate(own).astype(int), np.array(readout, dtype=int))
+    as_int = [np.array(x, dtype=int) for x in (probes, ids, pos, ctx, own, readout)]
+    return ProbeGroup(*as_int)

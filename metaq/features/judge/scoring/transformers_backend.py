@@ -1,30 +1,31 @@
-"""The transformers judge back-end: every judgment of a trace in one packed forward pass.
+"""The transformers judge back-end: one prefill per trace, probes read its cached history.
 
-Each trace becomes one or more packed sequences (:mod:`.packing`): the trace is prefilled
-once and every (step, criterion) probe reads it through a tree attention mask. Packed
-sequences are sorted by length and batched by padded tokens
-(:func:`metaq.engines.batching.token_budget_batches`), right-padded; padding tokens attend
-only to themselves. Only the model body runs over the batch; the final hidden states at the
-probes' last tokens are projected onto the two label rows of the output head (two dot
-products per probe instead of a full-vocabulary projection).
+Traces are sorted by history length and batched by padded tokens
+(:func:`metaq.engines.batching.token_budget_batches`), right-padded. A batch's histories
+are prefilled once into a key/value cache (plain causal attention); then the traces' probes
+run in rounds, one packed probe group per trace per round (:mod:`.packing`), each reading
+the cache through a tree attention mask with explicit ``position_ids``; the cache is cut
+back to the histories after every round. Padding attends only to itself. Only the model body
+runs; the final hidden states at the probes' last tokens are projected onto the two label
+rows of the output head (two dot products per probe instead of the full vocabulary).
 
-The custom mask is passed to the model as a 4-D mask (boolean for ``sdpa``, additive for
-``eager``) with explicit ``position_ids``; this needs one of those two attention
-implementations (not flash-attention, which takes no arbitrary mask) and a model without
-sliding-window attention. Probes whose separate prompt exceeds ``max_length`` are not judged (status
-``"truncated"``).
+The probe mask is a 4-D mask (boolean for ``sdpa``, additive for ``eager``); this needs one
+of those two attention implementations (not flash-attention, which takes no arbitrary mask)
+and a model without sliding-window attention. Probes whose separate prompt exceeds
+``max_length`` are not judged (status ``"truncated"``).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from metaq.engines.batching import pad_right, padded_size, token_budget_batches
+from metaq.engines.batching import pad_right, token_budget_batches
 from metaq.engines.loading import Dtype, load_causal_lm, max_positions
 from metaq.features.judge.rubric import ChatFrame, JudgePrompt
 from metaq.features.judge.scoring.base import (
@@ -35,9 +36,18 @@ from metaq.features.judge.scoring.base import (
     chat_frame_of,
     label_token_ids,
 )
-from metaq.features.judge.scoring.packing import PackedChunk, pack, plan_chunks, tokenize_prompt
+from metaq.features.judge.scoring.packing import ProbeGroup, probe_groups, tokenize_prompt
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Trace:
+    """One trace to judge: its index, the history its probes read, its probe groups."""
+
+    index: int
+    history: list[int]
+    groups: list[ProbeGroup]
 
 
 class TransformersJudgeBackend(JudgeBackend):
@@ -54,12 +64,14 @@ class TransformersJudgeBackend(JudgeBackend):
     max_length : int, optional
         The judge's context in tokens; default the model's maximum positions.
     batch_tokens : int
-        Padded token slots per forward pass; also the target length of a packed sequence.
+        Padded history tokens per batch of traces.
+    probe_tokens : int
+        Most probe tokens packed into one sequence (a probe round holds one per trace).
 
     Attributes
     ----------
     last_tokens : int
-        Token slots (padding included) run through the model in the last :meth:`score`.
+        Token slots (histories and probes, padding included) run in the last :meth:`score`.
     last_padding_waste : float
         Share of padding in the token slots of the last :meth:`score` call.
     """
@@ -67,14 +79,15 @@ class TransformersJudgeBackend(JudgeBackend):
     engine = "transformers"
 
     def __init__(self, model: str | Path, *, device: str = "auto", dtype: Dtype = "auto",
-                 max_length: int | None = None, batch_tokens: int = 8192) -> None:
+                 max_length: int | None = None, batch_tokens: int = 8192,
+                 probe_tokens: int = 1024) -> None:
         loaded, tokenizer = load_causal_lm(model, device=device, dtype=dtype)
-        self._attach(str(model), loaded, tokenizer, max_length, batch_tokens)
+        self._attach(str(model), loaded, tokenizer, max_length, batch_tokens, probe_tokens)
 
     @classmethod
     def from_loaded(cls, name: str, model: Any, tokenizer: Any, *,
-                    max_length: int | None = None,
-                    batch_tokens: int = 8192) -> TransformersJudgeBackend:
+                    max_length: int | None = None, batch_tokens: int = 8192,
+                    probe_tokens: int = 1024) -> TransformersJudgeBackend:
         """Wrap a model already in memory (benchmarks, notebooks) instead of loading one.
 
         Parameters
@@ -85,7 +98,7 @@ class TransformersJudgeBackend(JudgeBackend):
             A causal LM in eval mode, on its device.
         tokenizer : transformers.PreTrainedTokenizerBase
             Its tokenizer.
-        max_length, batch_tokens
+        max_length, batch_tokens, probe_tokens
             As in the constructor.
 
         Returns
@@ -93,15 +106,22 @@ class TransformersJudgeBackend(JudgeBackend):
         TransformersJudgeBackend
         """
         backend = cls.__new__(cls)
-        backend._attach(name, model, tokenizer, max_length, batch_tokens)
+        backend._attach(name, model, tokenizer, max_length, batch_tokens, probe_tokens)
         return backend
 
     def _attach(self, name: str, model: Any, tokenizer: Any, max_length: int | None,
-                batch_tokens: int) -> None:
+                batch_tokens: int, probe_tokens: int) -> None:
+        import inspect
+
         self.model_name = name
         self.model, self.tokenizer = model, tokenizer
         self.max_length = max_length or max_positions(model, tokenizer)
         self.batch_tokens = batch_tokens
+        self.probe_tokens = probe_tokens
+        self._boolean_mask = model.config._attn_implementation == "sdpa"
+        # transformers 5 calls the cache argument `cache`, earlier versions `past_key_values`
+        forward = inspect.signature(model.base_model.forward).parameters
+        self._cache_kw = "cache" if "cache" in forward else "past_key_values"
         self._frame = chat_frame_of(tokenizer)
         self.label_ids = label_token_ids(tokenizer, self._frame)
         self.last_padding_waste = 0.0
@@ -122,57 +142,98 @@ class TransformersJudgeBackend(JudgeBackend):
         tokenized = [tokenize_prompt(self.tokenizer, p) for p in prompts]
         values = [np.full(len(t.probes), np.nan) for t in tokenized]
         status: list[list[str]] = []
-        chunks: list[PackedChunk] = []
+        traces: list[_Trace] = []
         for index, tp in enumerate(tokenized):
-            groups, truncated = plan_chunks(tp, max_length=self.max_length,
-                                            max_chunk_tokens=self.batch_tokens)
-            status.append([TRUNCATED if t else OK for t in truncated])
-            chunks.extend(pack(tp, group, index=index) for group in groups)
-        lengths = [len(c) for c in chunks]
-        batches = token_budget_batches(lengths, self.batch_tokens)
-        real, self.last_tokens = padded_size(lengths, batches)
-        self.last_padding_waste = 1.0 - real / self.last_tokens if self.last_tokens else 0.0
-        for batch in batches:
-            members = [chunks[i] for i in batch]
-            for chunk, p in zip(members, self._forward(members), strict=True):
-                values[chunk.prompt][chunk.probes] = p
+            fits = tp.prompt_lengths() <= self.max_length
+            status.append([OK if f else TRUNCATED for f in fits])
+            keep = np.flatnonzero(fits)
+            if keep.size:
+                last = max(tp.probe_steps[i] for i in keep)
+                traces.append(_Trace(index, tp.history_ids(last),
+                                     probe_groups(tp, keep, max_tokens=self.probe_tokens)))
+        lengths = [len(t.history) for t in traces]
+        self._slots = self._real = 0
+        for batch in token_budget_batches(lengths, self.batch_tokens):
+            members = [traces[i] for i in batch]
+            for trace, probabilities in zip(members, self._score_traces(members), strict=True):
+                for group, p in zip(trace.groups, probabilities, strict=True):
+                    values[trace.index][group.probes] = p
+        self.last_tokens = self._slots
+        self.last_padding_waste = 1.0 - self._real / self._slots if self._slots else 0.0
         n_trunc = sum(s.count(TRUNCATED) for s in status)
         if n_trunc:
             logger.info("%d probe(s) not judged: prompt longer than max_length=%d", n_trunc,
                         self.max_length)
         return [ProbeScores.from_values(v, s) for v, s in zip(values, status, strict=True)]
 
-    def _forward(self, chunks: Sequence[PackedChunk]) -> list[np.ndarray]:
+    def _score_traces(self, traces: Sequence[_Trace]) -> list[list[np.ndarray]]:
+        """Prefill the histories (right-padded batch) into a cache, then run probe rounds."""
+        import torch
+        from transformers import DynamicCache
+
+        filler = self.tokenizer.eos_token_id  # any id: pads are never read (see below)
+        ids, mask = pad_right([t.history for t in traces],
+                              filler if filler is not None else self._pad_id())
+        self._count(ids.size, int(mask.sum()))
+        cache = DynamicCache()
+        device = self.model.device
+        results: list[list[np.ndarray]] = [[] for _ in traces]
+        rows = list(range(len(traces)))  # the trace held by each cache row
+        with torch.inference_mode():
+            # No padding mask: with right padding and causal attention no real token sees a
+            # pad, and the pads' cache entries are never read (probes see only their own
+            # trace's history). This keeps the fast is_causal attention kernel.
+            self.model.base_model(input_ids=torch.from_numpy(ids).to(device), use_cache=True,
+                                  **{self._cache_kw: cache})
+            for r in range(max(len(t.groups) for t in traces)):
+                still = [k for k in rows if r < len(traces[k].groups)]
+                if len(still) < len(rows):  # drop finished traces' cache rows
+                    keep = torch.tensor([rows.index(k) for k in still], device=device)
+                    for layer in cache.layers:
+                        layer.batch_select_indices(keep)
+                    rows = still
+                groups = [traces[k].groups[r] for k in rows]
+                probabilities, width = self._score_round(groups, ids.shape[1], cache)
+                cache.crop(-width)
+                for k, p in zip(rows, probabilities, strict=True):
+                    results[k].append(p)
+        return results
+
+    def _score_round(self, groups: Sequence[ProbeGroup], history: int,
+                     cache: Any) -> tuple[list[np.ndarray], int]:
+        """One probe group per cache row, reading the cached history."""
         import torch
 
-        ids, _ = pad_right([c.input_ids for c in chunks], self._pad_id())
-        width = ids.shape[1]
-        filler = np.arange(width)
-        position = np.zeros_like(ids)
-        context_end = np.zeros_like(ids)
-        own_start = np.tile(filler, (len(chunks), 1))  # padding sees only itself
-        for row, c in enumerate(chunks):
-            n = len(c)
-            position[row, :n], context_end[row, :n], own_start[row, :n] = (
-                c.position_ids, c.context_end, c.own_start)
+        width = max(len(g) for g in groups)
+        shape = (len(groups), width)
+        ids = np.full(shape, self._pad_id())
+        position, context_end = np.zeros(shape, dtype=int), np.zeros(shape, dtype=int)
+        own_start = np.tile(np.arange(width), (len(groups), 1))  # padding sees only itself
+        for row, g in enumerate(groups):
+            n = len(g)
+            ids[row, :n], position[row, :n] = g.input_ids, g.position_ids
+            context_end[row, :n], own_start[row, :n] = g.context_end, g.own_start
+        self._count(ids.size, sum(len(g) for g in groups))
         device = self.model.device
-        boolean = self.model.config._attn_implementation == "sdpa"
         mask = tree_attention_mask(torch.from_numpy(context_end).to(device),
-                                   torch.from_numpy(own_start).to(device),
-                                   None if boolean else self.model.dtype)
-        with torch.inference_mode():
-            hidden = self.model.base_model(
-                input_ids=torch.from_numpy(ids).to(device),
-                position_ids=torch.from_numpy(position).to(device),
-                attention_mask=mask, use_cache=False).last_hidden_state
-            rows = np.concatenate([np.full(len(c.readout), r) for r, c in enumerate(chunks)])
-            cols = np.concatenate([c.readout for c in chunks])
-            logits = label_logits(hidden[torch.from_numpy(rows), torch.from_numpy(cols)],
-                                  self.model.get_output_embeddings(), self.label_ids,
-                                  softcap=getattr(self.model.config,
-                                                  "final_logit_softcapping", None))
-            p = torch.sigmoid(logits[:, 0] - logits[:, 1]).double().cpu().numpy()
-        return np.split(p, np.cumsum([len(c.readout) for c in chunks])[:-1])
+                                   torch.from_numpy(own_start).to(device), history,
+                                   None if self._boolean_mask else self.model.dtype)
+        hidden = self.model.base_model(
+            input_ids=torch.from_numpy(ids).to(device),
+            position_ids=torch.from_numpy(position).to(device),
+            attention_mask=mask, use_cache=True, **{self._cache_kw: cache}).last_hidden_state
+        rows = np.concatenate([np.full(len(g.readout), r) for r, g in enumerate(groups)])
+        cols = np.concatenate([g.readout for g in groups])
+        logits = label_logits(hidden[torch.from_numpy(rows), torch.from_numpy(cols)],
+                              self.model.get_output_embeddings(), self.label_ids,
+                              softcap=getattr(self.model.config, "final_logit_softcapping",
+                                              None))
+        p = torch.sigmoid(logits[:, 0] - logits[:, 1]).double().cpu().numpy()
+        return np.split(p, np.cumsum([len(g.readout) for g in groups])[:-1]), width
+
+    def _count(self, slots: int, real: int) -> None:
+        self._slots += slots
+        self._real += real
 
     def _pad_id(self) -> int:
         pad = self.tokenizer.pad_token_id
@@ -195,13 +256,18 @@ class TransformersJudgeBackend(JudgeBackend):
         return replies
 
 
-def tree_attention_mask(context_end: Any, own_start: Any, dtype: Any) -> Any:
-    """4-D mask: token ``i`` sees ``[0, context_end[i])`` and ``[own_start[i], i]``.
+def tree_attention_mask(context_end: Any, own_start: Any, history: int, dtype: Any) -> Any:
+    """4-D mask of probe tokens over ``[cached history | probe tokens]``.
+
+    Probe token ``i`` sees history positions ``[0, context_end[i])`` and probe tokens
+    ``[own_start[i], i]``.
 
     Parameters
     ----------
     context_end, own_start : torch.Tensor
-        Shape ``(batch, length)``, as in :class:`~.packing.PackedChunk`.
+        Shape ``(batch, probe_tokens)``, as in :class:`~.packing.ProbeGroup`.
+    history : int
+        Length of the cached (padded) history.
     dtype : torch.dtype or None
         ``None`` for a boolean mask (True = attend; what ``sdpa`` takes, at an eighth of the
         memory), else an additive mask in this dtype (0 or its most negative value; what
@@ -210,14 +276,15 @@ def tree_attention_mask(context_end: Any, own_start: Any, dtype: Any) -> Any:
     Returns
     -------
     torch.Tensor
-        Shape ``(batch, 1, length, length)``.
+        Shape ``(batch, 1, probe_tokens, history + probe_tokens)``.
     """
     import torch
 
-    key = torch.arange(context_end.shape[1], device=context_end.device)
-    query = key[:, None]
+    width = context_end.shape[1]
+    key = torch.arange(history + width, device=context_end.device)
+    query = torch.arange(width, device=context_end.device)[:, None] + history
     allowed = ((key < context_end[:, :, None])
-               | ((key >= own_start[:, :, None]) & (key <= query)))[:, None]
+               | ((key >= own_start[:, :, None] + history) & (key <= query)))[:, None]
     if dtype is None:
         return allowed
     return torch.zeros(allowed.shape, dtype=dtype, device=allowed.device).masked_fill_(
