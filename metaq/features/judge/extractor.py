@@ -83,7 +83,7 @@ class FVCUExtractor(Extractor):
     max_length : int, optional
         The judge's context in tokens (default: the model's).
     batch_tokens : int
-        Padded tokens per forward pass (transformers).
+        Padded history tokens per batch of traces (transformers).
     language : {"en", "pl"}
         Rubric language.
     threshold : float
