@@ -141,3 +141,11 @@ def test_from_model_wraps_a_loaded_model(engine):
     assert wrapped.describe()["model"] == "shared" and wrapped.max_length == 32
     np.testing.assert_allclose(wrapped.score(TEXTS[:2]).logprobs[1],
                                engine.score(TEXTS[:2]).logprobs[1], atol=1e-6)
+
+
+@pytest.mark.gpu
+def test_cuda_bf16_agrees_with_cpu_fp32(tiny_lm, engine):
+    gpu = TransformersEngine(tiny_lm, device="cuda")
+    assert gpu.describe()["dtype"] == "bfloat16"
+    np.testing.assert_allclose(gpu.score(TEXTS).perplexity(), engine.score(TEXTS).perplexity(),
+                               rtol=0.05)
