@@ -34,6 +34,7 @@ from metaq.engines.windows import (
     Segment,
     WindowPolicy,
     describe_policy,
+    encode_plain,
     gather_by_owner,
     plan_segments,
     plan_windows,
@@ -140,10 +141,7 @@ class TransformersEngine:
 
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids of ``texts`` without special tokens."""
-        if not texts:
-            return []
-        return [list(ids) for ids in
-                self.tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
+        return encode_plain(self.tokenizer, texts)
 
     def score(self, texts: Sequence[str],
               contexts: Sequence[str] | None = None) -> TokenLogprobs:

@@ -30,6 +30,7 @@ from metaq.engines.base import BatchStats, TokenLogprobs, l2_normalise
 from metaq.engines.windows import (
     WindowPolicy,
     describe_policy,
+    encode_plain,
     gather_by_owner,
     plan_segments,
     plan_windows,
@@ -139,7 +140,7 @@ class VLLMEngine:
 
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids of ``texts`` without special tokens."""
-        return [list(self.tokenizer.encode(text, add_special_tokens=False)) for text in texts]
+        return encode_plain(self.tokenizer, texts)
 
     def score(self, texts: Sequence[str],
               contexts: Sequence[str] | None = None) -> TokenLogprobs:

@@ -190,6 +190,23 @@ def gather_by_owner(segments: Sequence[Segment], pieces: Sequence[np.ndarray],
     return [np.concatenate(p) if p else np.empty(0) for p in per_text]
 
 
+def encode_plain(tokenizer: Any, texts: Sequence[str]) -> list[list[int]]:
+    """Token ids of each text without special tokens (one batched tokenizer call).
+
+    Parameters
+    ----------
+    tokenizer : transformers.PreTrainedTokenizerBase
+    texts : sequence of str
+
+    Returns
+    -------
+    list of list of int
+    """
+    if not texts:
+        return []
+    return [list(ids) for ids in tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
+
+
 def prefix_ids(tokenizer: Any) -> list[int]:
     """Token put before every scored sequence: BOS, else EOS (as lm-eval does), else none.
 
