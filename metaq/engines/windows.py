@@ -227,7 +227,7 @@ def prefix_ids(tokenizer: Any) -> list[int]:
     return []
 
 
-def describe_policy(policy: WindowPolicy, max_length: int, stride: int) -> str:
+def describe_policy(policy: WindowPolicy, max_length: int | str, stride: int | str) -> str:
     """Long-text policy as recorded in provenance, e.g. ``"sliding(max_length=512,stride=256)"``.
 
     Examples

@@ -133,11 +133,6 @@ class EmbeddingExtractor(Extractor):
                                                        self.embedding_model),
                 "engine": self.engine, "sentence_splitter": SPLITTER_VERSION}
 
-    def provenance(self) -> dict[str, str]:
-        """Version and config, then what the loaded engine reports (model, backend)."""
-        described = self.engine_.describe() if self.engine_ is not None else {}
-        return {**super().provenance(), **described}
-
     def setup(self) -> None:
         """Build the embedding engine (loads the model). Idempotent."""
         if self.engine_ is not None:

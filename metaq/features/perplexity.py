@@ -13,9 +13,9 @@ r"""Perplexity metrics of a reasoning trace under a causal LM.
   the question does not help predict the trace, low when the trace follows from it.
 
 Traces longer than ``max_length`` tokens are scored with a sliding window (default) or
-truncated; the policy is recorded in the provenance columns. With truncation, the
-conditional score may cover fewer tokens than the unconditional one (the question takes
-room).
+truncated; the policy is recorded in the provenance column ``meta__perplexity_long_text``.
+With truncation, the conditional score may cover fewer tokens than the unconditional one
+(the question takes room). The engine's resolved settings are logged when it loads.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from metaq.engines.base import ScoringEngine
-from metaq.engines.windows import WINDOW_POLICIES, WindowPolicy
+from metaq.engines.loading import resolve_device, resolve_dtype
+from metaq.engines.windows import WINDOW_POLICIES, WindowPolicy, describe_policy
 from metaq.exceptions import MetaqError
 from metaq.features.base import Example, Extractor
 
@@ -118,18 +119,33 @@ class PerplexityExtractor(Extractor):
         self.engine_: ScoringEngine | None = None
 
     def config(self) -> dict[str, Any]:
-        """Model, engine, dtype and the long-text policy: everything that moves the numbers."""
-        return {"lm": self.lm, "engine": self.engine, "dtype": self.dtype,
+        """Model, engine, dtype and the long-text policy: everything that moves the numbers.
+
+        ``dtype="auto"`` is resolved for the transformers engine (bf16 on a GPU, fp32 on the
+        CPU) so results computed in different precisions never share a cache key.
+        """
+        return {"lm": self.lm, "engine": self.engine, "dtype": self._resolved_dtype(),
                 "max_length": self.max_length, "window": self.window, "stride": self.stride}
 
     def provenance(self) -> dict[str, str]:
-        """Version and config, then what the loaded engine reports.
+        """Version, config and ``long_text``, the long-trace policy in words.
 
-        The engine's strings (model, resolved dtype, long-text policy) win where both name
-        the same thing.
+        Built from the options only, so a run served entirely from the cache reports the
+        same strings as a fresh one.
         """
-        described = self.engine_.describe() if self.engine_ is not None else {}
-        return {**super().provenance(), **described}
+        length = self.max_length if self.max_length is not None else "model limit"
+        stride = (self.stride if self.stride is not None
+                  else self.max_length // 2 if self.max_length is not None else "half")
+        return {**super().provenance(),
+                "long_text": describe_policy(self.window, length, stride)}
+
+    def _resolved_dtype(self) -> str:
+        if self.engine != "transformers" or self.dtype != "auto":
+            return self.dtype
+        try:
+            return str(resolve_dtype("auto", resolve_device(self.device))).removeprefix("torch.")
+        except MetaqError:  # torch missing or device unusable: setup will say so
+            return self.dtype
 
     def setup(self) -> None:
         """Load the causal LM into the chosen engine. Idempotent."""

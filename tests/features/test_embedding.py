@@ -84,5 +84,5 @@ def test_minilm_default_aligns_matched_pairs_better_than_mismatched():
     assert all(g > b for g, b in zip(good, bad, strict=True))
     assert all(0.0 < s["semantic_flow"] < 1.0 for s in scores[:6])
     provenance = extractor.provenance()
-    assert "all-MiniLM-L6-v2" in provenance["model"]
+    assert "all-MiniLM-L6-v2" in provenance["embedding_model"]
     assert provenance["version"] == "1"

@@ -79,13 +79,17 @@ def test_empty_trace_is_nan(tiny_lm):
 def test_provenance_states_model_and_long_text_policy(tiny_lm):
     extractor = PerplexityExtractor(lm=str(tiny_lm), device="cpu", max_length=32,
                                     window="truncate")
-    extractor.setup()
     provenance = extractor.provenance()
     assert provenance["lm"] == str(tiny_lm)
     assert provenance["long_text"] == "truncate(max_length=32)"
-    assert provenance["dtype"] == "float32"
+    assert provenance["dtype"] == "float32"  # "auto" resolved on this CPU-only machine
     sliding = PerplexityExtractor(lm=str(tiny_lm), max_length=32)
     assert sliding.cache_key() != extractor.cache_key()
+    assert sliding.provenance()["long_text"] == "sliding(max_length=32,stride=16)"
+    assert PerplexityExtractor(lm="m").provenance()["long_text"] == (
+        "sliding(max_length=model limit,stride=half)")
+    extractor.setup()
+    assert extractor.provenance() == provenance  # loading changes nothing recorded
 
 
 @pytest.mark.parametrize(("options", "message"), [
@@ -97,3 +101,22 @@ def test_bad_options_fail_at_setup_with_the_fix(options, message):
     extractor = PerplexityExtractor(**options)
     with pytest.raises(MetaqError, match=message):
         extractor.setup()
+
+
+def test_features_table_through_the_runner(tiny_lm, tmp_path):
+    from metaq import extract_features
+
+    path = tmp_path / "mini.jsonl"
+    examples = topic_examples(4)
+    path.write_text("".join(f'{{"question": "{ex.question}", "reasoning": "{ex.reasoning}"}}\n'
+                            for ex in examples), encoding="utf-8")
+    table = extract_features([path], "perplexity,ppl_ratio", cache_dir=tmp_path / "cache",
+                             extractor_options={"lm": str(tiny_lm), "device": "cpu",
+                                                "max_length": 64})
+    row = table.iloc[0]
+    extractor = PerplexityExtractor(lm=str(tiny_lm), device="cpu", max_length=64)
+    expected = [s["perplexity"] for s in extractor.score_batch(examples)]
+    assert row["perplexity"] == pytest.approx(np.mean(expected), rel=1e-9)
+    assert row["perplexity__se"] == pytest.approx(np.std(expected, ddof=1) / 2, rel=1e-6)
+    assert row["meta__perplexity_long_text"] == "sliding(max_length=64,stride=32)"
+    assert row["meta__perplexity_lm"] == str(tiny_lm)
