@@ -250,11 +250,11 @@ def outcome_draws(mu: np.ndarray, theta: np.ndarray | None, base_score: np.ndarr
     shape = mu.shape
     if theta is not None:
         level = np.broadcast_to(theta[:, None], shape)
-        p_ft = expit(level + mu)
+        # clipped before the beta draw too: a far extrapolation gives expit(...) == 1.0
+        p_ft = np.clip(expit(level + mu), 1e-9, 1 - 1e-9)
         if include_run_noise:
             phi = 1.0 / np.square(params["run_sd"]).reshape(-1, 1, 1, 1)
-            p_ft = rng.beta(p_ft * phi, (1.0 - p_ft) * phi)
-        p_ft = np.clip(p_ft, 1e-9, 1 - 1e-9)
+            p_ft = np.clip(rng.beta(p_ft * phi, (1.0 - p_ft) * phi), 1e-9, 1 - 1e-9)
         p_base = expit(level)
         delta = {"logit": lambda: logit(p_ft) - level, "abs": lambda: p_ft - p_base,
                  "rel": lambda: 100.0 * (p_ft - p_base) / p_base}[target]()
