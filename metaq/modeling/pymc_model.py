@@ -100,7 +100,7 @@ def build_pymc_model(data: TrainingData, features: list[str], tasks: list[str], 
 
 def _pooled(name: str, sd_scale: float, dims: tuple[str, ...], *, sd_name: str | None = None,
             centred: bool = False):
-    """Partially pooled offsets with spread ``sd ~ HalfNormal(sd_scale)``.
+    """Add partially pooled offsets with spread ``sd ~ HalfNormal(sd_scale)``.
 
     The offsets are zero-sum over the group axis (the first of `dims`): they are deviations
     from the population term, so the intercept/slope and the mean offset cannot trade off

@@ -25,8 +25,10 @@ class SimulatedRuns:
     runs, features : pandas.DataFrame
         Tables following the metaq contracts.
     truth : dict of str to numpy.ndarray
-        ``slope`` (feature,), ``size_slope`` (feature,), ``group_slope`` (model, feature),
-        ``task_slope`` (task, feature), ``intercept``, ``task_intercept``, ``model_intercept``,
+        The model's parameters (group and task offsets sum to zero over groups, as in the
+        model, so the population terms are directly comparable): ``slope`` (feature,),
+        ``size_slope`` (feature,), ``group_slope`` (model, feature), ``task_slope``
+        (task, feature), ``intercept``, ``task_intercept``, ``model_intercept``,
         ``theta_base`` (model, task), ``run_sd``, ``size_z`` (model,).
     """
 
@@ -86,10 +88,10 @@ def simulate_runs(*, n_datasets: int = 20, params_b: Sequence[float] = (1.0, 8.0
     size_z = (log_size - log_size.mean()) / (log_size.std(ddof=1) if n_models > 1 else 1.0)
     truth = {
         "slope": slope, "size_slope": size_slope, "size_z": size_z, "run_sd": run_sd,
-        "group_slope": group_slope_sd * rng.standard_normal((n_models, n_features)),
-        "task_slope": task_slope_sd * rng.standard_normal((n_tasks, n_features)),
-        "intercept": -0.1, "task_intercept": 0.2 * rng.standard_normal(n_tasks),
-        "model_intercept": 0.1 * size_z + 0.05 * rng.standard_normal(n_models),
+        "group_slope": group_slope_sd * _zero_sum(rng, (n_models, n_features)),
+        "task_slope": task_slope_sd * _zero_sum(rng, (n_tasks, n_features)),
+        "intercept": -0.1, "task_intercept": 0.2 * _zero_sum(rng, (n_tasks,)),
+        "model_intercept": 0.1 * size_z + 0.05 * _zero_sum(rng, (n_models,)),
         "theta_base": rng.normal(0.3, 0.8, size=(n_models, n_tasks)),
     }
     coef = (slope[None, None] + size_slope[None, None] * size_z[:, None, None]
@@ -118,3 +120,9 @@ def simulate_runs(*, n_datasets: int = 20, params_b: Sequence[float] = (1.0, 8.0
         if feature_se > 0:
             features[f"f{k}__se"] = feature_se
     return SimulatedRuns(runs, features, truth)
+
+
+def _zero_sum(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Draw standard normal offsets centred over the first (group) axis, as the model's."""
+    values = rng.standard_normal(shape)
+    return values - values.mean(axis=0) if shape[0] > 1 else np.zeros(shape)
