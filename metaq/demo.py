@@ -34,6 +34,11 @@ DEMO_TARGETS: tuple[dict, ...] = (
 #: a causal LM and FVCU a judge model; no such weights ship, so those features are missing
 #: and the predictor integrates over them (the report says so).
 DEMO_METRICS = "length,redundancy,symbolic,syntax,dedup,language,answer,embedding"
+#: Measured on the samples but not used for the forecast: the shipped predictor learned them
+#: from the study's embeddings (sdadas/mmlw-roberta-large, Polish), and the offline MiniLM
+#: default puts cosines on another scale. Values from another instrument would look like a
+#: far extrapolation; the predictor integrates over these features instead.
+NOT_COMPARABLE = ("semantic_alignment", "semantic_flow")
 TRACE_STYLES = "gsm8k_test_trace_styles.jsonl"
 
 
@@ -131,13 +136,20 @@ def run_demo(out_dir: str | Path = "outputs/demo", *, model: str | Path | None =
     extract_features(datasets, DEMO_METRICS, cache_dir=out / ".cache", on_error="skip",
                      progress=progress, out=features_path)
 
-    logger.info("3/4 forecasting them for %d target models", len(targets))
-    forecast = forecast_report_tables(features_path, out / "forecast", model=model,
+    logger.info("3/4 forecasting them for %d target models (not using %s: measured with "
+                "another embedding model than the predictor's training data)", len(targets),
+                ", ".join(NOT_COMPARABLE))
+    comparable = pd.read_csv(features_path).drop(
+        columns=[c for m in NOT_COMPARABLE for c in (m, f"{m}__se")], errors="ignore")
+    forecast = forecast_report_tables(comparable, out / "forecast", model=model,
                                       target_models=list(targets), prob=prob,
                                       random_seed=random_seed)
 
     logger.info("4/4 writing the report")
+    candidates = out / "forecast" / "candidates.csv"
+    comparable.to_csv(candidates, index=False)
     report = make_report(out / "report.html", model=model, forecast=forecast["forecast"],
+                         candidates=candidates,
                          pdf=pdf, prob=prob, random_seed=random_seed)
     return DemoResult(out_dir=out, reference_study=study, features=features_path,
                       forecast=forecast, report=Path(report.html),

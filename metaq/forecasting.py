@@ -300,6 +300,11 @@ class DatasetForecast:
             if missing:
                 lines.append(f"{dataset}: missing features integrated over their training "
                              f"distribution: {', '.join(missing)}")
+        far = table.drop_duplicates("dataset_id")
+        for _, row in far[far["extrapolated_features"].fillna("") != ""].iterrows():
+            lines.append(f"{row['dataset_id']}: an extrapolation, up to "
+                         f"{row['extrapolation_sd']:.1f} training sd beyond the training "
+                         f"datasets on {row['extrapolated_features'].replace(',', ', ')}")
         return "\n".join(lines)
 
 
@@ -362,6 +367,7 @@ def forecast_datasets(datasets: Sequence[str | Path] = (), *,
     ...                            )  # doctest: +SKIP
     >>> result.summary[["dataset_id", "mean", "lo", "hi"]]  # doctest: +SKIP
     """
+    from metaq.explain.extrapolation import extrapolation, extrapolation_summary
     from metaq.modeling.forecast import check_prob
 
     check_prob(prob)
@@ -371,7 +377,9 @@ def forecast_datasets(datasets: Sequence[str | Path] = (), *,
     table, not_extracted = _input_features(datasets, features, predictor.features_,
                                            cache_dir, extractor_options, on_error)
     forecast = predictor.predict(table, targets, chosen, prob=prob, random_seed=random_seed)
-    result = DatasetForecast(forecast, forecast.summary(prob), table, not_extracted, prob)
+    summary = forecast.summary(prob).merge(
+        extrapolation_summary(extrapolation(predictor, table)), on="dataset_id", how="left")
+    result = DatasetForecast(forecast, summary, table, not_extracted, prob)
     if out is not None:
         result.write(out)
     return result

@@ -31,18 +31,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the demo and print where everything went."""
+    """Run the demo and print a compact summary and where everything went."""
+    import pandas as pd
+
     from metaq.demo import run_demo
 
     result = run_demo(args.out, model=args.model, prob=args.prob, pdf=args.pdf,
                       random_seed=args.seed, progress=not args.quiet)
-    print((result.reference_study["summary"]).read_text(encoding="utf-8").strip())
-    print()
-    print("Candidate ranking (P(best) across benchmarks, expected regret):")
-    print(result.ranking.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print()
-    print(f"features:  {result.features}")
-    print(f"forecast:  {result.forecast['forecast']}")
-    print(f"report:    {result.report}")
-    print(f"all files: {result.out_dir}/")
+    summary = result.reference_study["summary"].read_text(encoding="utf-8").splitlines()
+    print("Reference study:")
+    for line in summary:
+        if line.startswith("- Table") or line.startswith("- **Nothing survives"):
+            print(" ", line.removeprefix("- ").replace("**", ""))
+    pct = f"{100 * args.prob:g}%"
+    print(f"\nCandidate ranking (mean change over benchmarks, {pct} interval, P(best), "
+          f"expected regret):")
+    ranking = result.ranking
+    for model, rows in ranking.groupby("target_model", sort=False):
+        print(f"  {model}")
+        for _, row in rows.iterrows():
+            print(f"    {row['rank']}. {row['dataset_id']:<22} {row['estimate']:+.3f} "
+                  f"[{row['lower']:+.3f}, {row['upper']:+.3f}]  P(best) {row['prob_best']:.2f}"
+                  f"  regret {row['expected_regret']:.3f}")
+    forecast = pd.read_csv(result.forecast["forecast"], keep_default_na=False)
+    far = forecast.drop_duplicates("dataset_id")
+    far = far[far["extrapolated_features"] != ""]
+    for _, row in far.iterrows():
+        print(f"  note: {row['dataset_id']} is an extrapolation (up to "
+              f"{float(row['extrapolation_sd']):.1f} training sd beyond the study's datasets on "
+              f"{row['extrapolated_features'].replace(',', ', ')})")
+    print(f"\nfeatures:  {result.features}\nforecast:  {result.forecast['forecast']}\n"
+          f"report:    {result.report}\nall files: {result.out_dir}/")
     return 0

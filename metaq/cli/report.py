@@ -32,6 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     which.add_argument("--no-model", action="store_true",
                        help="report the data only, without a predictor")
     parser.add_argument("--forecast", help="forecast table from `metaq forecast` (CSV/Parquet)")
+    parser.add_argument("--candidates", metavar="FEATURES",
+                        help="features of the forecast's datasets (the features.csv that "
+                             "`metaq forecast --out DIR` writes), for contribution breakdowns")
     parser.add_argument("--runs", help="runs table (default: the reference study's)")
     parser.add_argument("--features", help="features table (default: the reference study's)")
     parser.add_argument("--out", required=True, help="HTML file to write")
@@ -51,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
     from metaq.report.contracts import ReportConfig
 
     files = make_report(
-        args.out, model=args.model, forecast=args.forecast, runs=args.runs,
+        args.out, model=args.model, forecast=args.forecast, candidates=args.candidates,
+        runs=args.runs,
         features=args.features, use_default_model=not args.no_model, pdf=args.pdf,
         pdf_engine=args.pdf_engine, prob=args.prob, config=ReportConfig(title=args.title),
         random_seed=args.seed)

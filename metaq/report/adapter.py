@@ -117,7 +117,8 @@ def _whatif(model: Any, features: list[str], models: pd.DataFrame, *, prob: floa
 
 
 def report_data_from_model(model: Any, runs: pd.DataFrame, features: pd.DataFrame, *,
-                           forecast: pd.DataFrame | None = None, prob: float = 0.9,
+                           forecast: pd.DataFrame | None = None,
+                           candidates: pd.DataFrame | None = None, prob: float = 0.9,
                            metadata: ReportMetadata | None = None,
                            correlations: pd.DataFrame | None = None, whatif_features: int = 3,
                            random_seed: int = 0) -> ReportData:
@@ -132,6 +133,9 @@ def report_data_from_model(model: Any, runs: pd.DataFrame, features: pd.DataFram
     forecast : pandas.DataFrame, optional
         A forecast summary (``Forecast.summary``); its datasets get contribution breakdowns
         and its target models slopes and what-if curves.
+    candidates : pandas.DataFrame, optional
+        Features of the forecast's datasets when they are not training datasets; without
+        them only forecast datasets found in `features` get contribution breakdowns.
     prob : float, default 0.9
         Interval mass of every table.
     metadata : ReportMetadata, optional
@@ -161,13 +165,15 @@ def report_data_from_model(model: Any, runs: pd.DataFrame, features: pd.DataFram
                                 random_seed=random_seed)
     coefficients = slopes.assign(group=_size_label(slopes))
     importance = feature_importance(model, by="overall", prob=prob, random_seed=random_seed)
-    explained = features
+    explained = features if candidates is None else candidates
     if forecast is not None:
-        explained = features[features["dataset_id"].isin(forecast["dataset_id"])]
-    contributions = feature_contributions(model, explained, target_models=models, prob=prob,
-                                          random_seed=random_seed)
-    contributions = contributions[contributions["term"] != _ALL_FEATURES].rename(
-        columns={"term": "feature"})
+        explained = explained[explained["dataset_id"].isin(forecast["dataset_id"])]
+    contributions = None
+    if len(explained):
+        contributions = feature_contributions(model, explained, target_models=models,
+                                              prob=prob, random_seed=random_seed)
+        contributions = contributions[contributions["term"] != _ALL_FEATURES].rename(
+            columns={"term": "feature"})
     top = importance.reindex(importance["estimate"].abs().sort_values(ascending=False).index)
     whatif = _whatif(model, top["feature"].head(whatif_features).tolist(), models, prob=prob,
                      random_seed=random_seed)

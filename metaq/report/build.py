@@ -108,7 +108,8 @@ def _interval_mass(forecast: pd.DataFrame | None, prob: float | None) -> float:
 
 
 def make_report(out: str | Path, *, model: str | Path | None = None,
-                forecast: str | Path | None = None, runs: str | Path | None = None,
+                forecast: str | Path | None = None, candidates: str | Path | None = None,
+                runs: str | Path | None = None,
                 features: str | Path | None = None, use_default_model: bool = True,
                 pdf: bool | str | Path = False, pdf_engine: PdfEngine = "chromium",
                 prob: float | None = None, config: ReportConfig | None = None,
@@ -125,8 +126,12 @@ def make_report(out: str | Path, *, model: str | Path | None = None,
         and the file exists.
     forecast : str or Path, optional
         A forecast summary table (from ``metaq forecast``).
+    candidates : str or Path, optional
+        Features of the forecast's datasets (e.g. ``features.csv`` beside a ``metaq forecast``
+        output folder), for their contribution breakdowns.
     runs, features : str or Path, optional
-        The runs and features tables; the reference study's when omitted.
+        The runs and features tables the predictor learned from; the reference study's when
+        omitted.
     use_default_model : bool, default True
         Use the shipped predictor when `model` is omitted (a data-only report otherwise).
     pdf : bool or str or Path, default False
@@ -162,6 +167,8 @@ def make_report(out: str | Path, *, model: str | Path | None = None,
     runs_table = read_runs(runs_path)
     features_table = read_features(features_path, allow_missing=True)
     forecast_table = read_forecast(forecast) if forecast is not None else None
+    candidates_table = (read_features(candidates, allow_missing=True)
+                        if candidates is not None else None)
     model_path = Path(model) if model is not None else (
         DEFAULT_MODEL if use_default_model and DEFAULT_MODEL.is_file() else None)
     if model_path is None:
@@ -183,7 +190,8 @@ def make_report(out: str | Path, *, model: str | Path | None = None,
         from metaq.report.adapter import report_data_from_model
 
         data = report_data_from_model(
-            model_path, runs_table, features_table, forecast=forecast_table, prob=mass,
+            model_path, runs_table, features_table, forecast=forecast_table,
+            candidates=candidates_table, prob=mass,
             metadata=metadata, correlations=correlations, random_seed=random_seed)
     html_path = write_html(data, out, config)
     pdf_path = None

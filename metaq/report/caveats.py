@@ -70,6 +70,18 @@ def _missing_features(forecast: pd.DataFrame) -> list[str]:
     return notes
 
 
+def _extrapolated(forecast: pd.DataFrame) -> list[str]:
+    if "extrapolated_features" not in forecast.columns:
+        return []
+    per_dataset = forecast.drop_duplicates("dataset_id")
+    far = per_dataset[per_dataset["extrapolated_features"].fillna("").astype(str) != ""]
+    return [f"{row['dataset_id']} lies up to {float(row['extrapolation_sd']):.1f} training "
+            f"standard deviations beyond the datasets the model learned from (on "
+            f"{str(row['extrapolated_features']).replace(',', ', ')}): its forecast extends a "
+            f"trend fitted elsewhere, which the training data cannot check."
+            for _, row in far.iterrows()]
+
+
 def _judge_subsample(features: pd.DataFrame) -> list[str]:
     scored = next((c for c in ("n_judged", "n_scored") if c in features.columns), None)
     if scored is None or "n_examples" not in features.columns:
@@ -142,6 +154,7 @@ def compute_caveats(data: ReportData, config: ReportConfig) -> list[str]:
             caveats += _unseen_models(data.runs, data.forecast)
     if data.forecast is not None:
         caveats += _missing_features(data.forecast)
+        caveats += _extrapolated(data.forecast)
     if data.features is not None:
         caveats += _judge_subsample(data.features)
     if data.correlations is not None:
