@@ -40,9 +40,9 @@ def _gain_sentence(rows: pd.DataFrame, dataset: str, *, target: str, prob: float
     uncertain = len(mine) - likely_gain - likely_loss
     largest = mine.loc[mine["mean"].abs().idxmax()]
     return (
-        f"Fine-tuning on {dataset} is forecast to raise the score with probability at least "
-        f"{gain_threshold:.2f} on {likely_gain} of {len(mine)} benchmarks, to lower it with "
-        f"that probability on {likely_loss}, and the sign is uncertain on {uncertain}. Its "
+        f"Of {len(mine)} benchmarks, fine-tuning on {dataset} is forecast to raise the score on "
+        f"{likely_gain} and to lower it on {likely_loss} (each with probability at least "
+        f"{gain_threshold:.2f}); on {uncertain} the direction is uncertain. Its "
         f"largest expected change is {format_change(largest['mean'], target)} on "
         f"{largest['label']} ({prob:.0%} interval {format_change(largest['lo'], target)} to "
         f"{format_change(largest['hi'], target)}, P(gain) "

@@ -36,9 +36,9 @@ def test_a_higher_threshold_withdraws_the_claim():
 def test_gain_sentence_counts_benchmarks_by_p_gain():
     # Detailed: mean 0.03 -> P(gain) 0.95 on both benchmarks; largest change +3.0 points
     eight = recommendation(make_forecast(), prob=0.9)[0]
-    assert ("Fine-tuning on Detailed is forecast to raise the score with probability at least "
-            "0.80 on 2 of 2 benchmarks, to lower it with that probability on 0, and the sign is "
-            "uncertain on 0. Its largest expected change is +3.0 points on mot_pl_eval (90% "
+    assert ("Of 2 benchmarks, fine-tuning on Detailed is forecast to raise the score on 2 "
+            "and to lower it on 0 (each with probability at least 0.80); on 0 the direction is "
+            "uncertain. Its largest expected change is +3.0 points on mot_pl_eval (90% "
             "interval +1.0 points to +5.0 points, P(gain) 0.95).") in eight
 
 
@@ -48,7 +48,7 @@ def test_single_candidate_reports_gain_and_loss_without_a_choice():
         "domain": ["", "", "math"], "mean": [2.0, -4.0, 0.5], "lo": [1.0, -6.0, -1.0],
         "hi": [3.0, -2.0, 2.0], "prob_gain": [0.9, 0.05, 0.6], "target": "rel"})
     (text,) = recommendation(forecast, prob=0.5)
-    assert text == ("For m: Fine-tuning on only is forecast to raise the score with probability "
-                    "at least 0.80 on 1 of 3 benchmarks, to lower it with that probability on "
-                    "1, and the sign is uncertain on 1. Its largest expected change is -4.0 % on "
+    assert text == ("For m: Of 3 benchmarks, fine-tuning on only is forecast to raise the "
+                    "score on 1 and to lower it on 1 (each with probability at least 0.80); on 1 "
+                    "the direction is uncertain. Its largest expected change is -4.0 % on "
                     "b (50% interval -6.0 % to -2.0 %, P(gain) 0.05).")
