@@ -278,6 +278,11 @@ def build_training_data(runs: pd.DataFrame, features: pd.DataFrame, feature_name
 
 def _drop_runs_without_base(runs: pd.DataFrame) -> pd.DataFrame:
     missing = runs["score_base"].isna()
+    if missing.all():
+        raise SchemaError(
+            "no run has a score_base, so no change can be computed for a model of the change "
+            "(Student-t likelihood, point baselines). Fix: add the untuned scores, or give "
+            "n_items on every run so the binomial likelihood can treat them as unknown.")
     if missing.any():
         logger.warning("%d run(s) without score_base are dropped: the Student-t likelihood "
                        "needs the observed change (give n_items to use them)", int(missing.sum()))

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from metaq._paths import STUDY_FEATURES, STUDY_RUNS
-from metaq.exceptions import NotFittedError
+from metaq.exceptions import NotFittedError, SchemaError
 from metaq.modeling.baselines import (
     GradientBoostingBaseline,
     NoFeatureBaseline,
@@ -104,3 +104,9 @@ def test_predict_before_fit_is_refused(study):
     _, features = study
     with pytest.raises(NotFittedError, match=r"call `.fit\(\)` first"):
         RidgeBaseline().predict(features, [PLLUM])
+
+
+def test_runs_without_any_untuned_score_are_refused_clearly(study):
+    runs, features = study
+    with pytest.raises(SchemaError, match="no run has a score_base"):
+        RidgeBaseline().fit(runs.assign(score_base=np.nan), features)
