@@ -43,9 +43,13 @@ def run(args: argparse.Namespace) -> int:
     for line in summary:
         if line.startswith("- Table") or line.startswith("- **Nothing survives"):
             print(" ", line.removeprefix("- ").replace("**", ""))
+    from metaq.tables.targets import TARGETS
+
+    forecast = pd.read_csv(result.forecast["forecast"], keep_default_na=False)
+    target = TARGETS[forecast["target"].iloc[0]]
     pct = f"{100 * args.prob:g}%"
-    print(f"\nCandidate ranking (mean change over benchmarks, {pct} interval, P(best), "
-          f"expected regret):")
+    print(f"\nCandidate ranking ({target.label} averaged over benchmarks, in {target.unit}; "
+          f"{pct} interval, P(best), expected regret):")
     ranking = result.ranking
     for model, rows in ranking.groupby("target_model", sort=False):
         print(f"  {model}")
@@ -53,7 +57,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"    {row['rank']}. {row['dataset_id']:<22} {row['estimate']:+.3f} "
                   f"[{row['lower']:+.3f}, {row['upper']:+.3f}]  P(best) {row['prob_best']:.2f}"
                   f"  regret {row['expected_regret']:.3f}")
-    forecast = pd.read_csv(result.forecast["forecast"], keep_default_na=False)
     far = forecast.drop_duplicates("dataset_id")
     far = far[far["extrapolated_features"] != ""]
     for _, row in far.iterrows():
