@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from metaq.modeling.design import as_features_table
+from metaq.modeling.design import as_features_table, dataset_rows
 
 #: Distance (in training standard deviations beyond the training range) above which a
 #: forecast is called an extrapolation.
@@ -26,7 +26,8 @@ def extrapolation(model, features: pd.DataFrame | str) -> pd.DataFrame:
     model : HierarchicalDeltaModel
         A fitted predictor (its feature scaler and training feature rows are used).
     features : DataFrame or path
-        Features of the candidates (whole-dataset rows are used; missing values allowed).
+        Features of the candidates (one row per dataset, the whole-dataset row where there
+        is one; missing values allowed).
 
     Returns
     -------
@@ -43,9 +44,7 @@ def extrapolation(model, features: pd.DataFrame | str) -> pd.DataFrame:
     >>> float(table["outside_sd"].max())  # doctest: +SKIP
     0.0
     """
-    table = as_features_table(features, allow_missing=True)
-    rows = table[table["domain"] == ""] if (table["domain"] == "").any() else table
-    rows = rows.drop_duplicates("dataset_id")
+    rows = dataset_rows(as_features_table(features, allow_missing=True))
     scaler = model.feature_scaler_
     z = scaler.transform(rows)
     train = np.asarray(model.training_x_, dtype=float)
