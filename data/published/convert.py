@@ -30,6 +30,14 @@ OPEN_LLM_ITEMS = {"ARC": 1172, "HellaSwag": 10042, "MMLU": 14042, "TruthfulQA": 
 DART_ITEMS = {"MATH": 5000, "GSM8K": 1319, "CollegeMath": 2818, "DeepMind Mathematics": 1000,
               "OlympiadBench-Math": 675, "TheoremQA": 800}
 ALPACA_POOL = 52002  # Alpaca's released size (Tulu 1, Table 1)
+# Public sizes of the reasoning benchmarks, keyed by the labels the sources print (checked
+# against the sets' public copies: HuggingFaceH4/aime_2024 30; AIME 2025 I+II 30 and one
+# contest 15; math-ai/amc23 40; HuggingFaceH4/MATH-500 500; GPQA Diamond 198; LiveCodeBench
+# release_v2 511 (its README: May 2023 - May 2024); Minerva Math 272). Scores that average
+# several samples per problem are not exact multiples of 1/n: the binomial count is rounded.
+REASONING_ITEMS = {"AIME24": 30, "AIME25": 30, "AIME25 I": 15, "AMC23": 40, "MATH500": 500,
+                   "GPQA-D": 198, "LCBv2": 511, "Minerva": 272}
+ALPACA_EVAL_ITEMS = 805  # AlpacaEval's evaluation set (tatsu-lab/alpaca_eval)
 
 
 def read(name: str) -> pd.DataFrame:
@@ -105,11 +113,101 @@ def cherry_ifd_v2() -> tuple[pd.DataFrame, pd.DataFrame]:
     return runs, features
 
 
-CONVERTERS = {"tulu1_13b": tulu1_13b, "dart_math": dart_math, "cherry_ifd_v2": cherry_ifd_v2}
+def openthoughts2_7b() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """OpenThinker2 blog: Qwen2.5-7B-Instruct fine-tuned on six public reasoning datasets."""
+    table = read("openthoughts2_blog_existing_reasoning_datasets_7b.csv")
+    table = table.assign(dataset_id=table["dataset"].map(_slug), family="qwen",
+                         n_items=table["benchmark"].map(REASONING_ITEMS))
+    runs = import_csv(table, columns={**LONG_MAP, "n_items": "n_items"}, percent=True)
+    props = table.drop_duplicates("dataset_id").set_index("dataset_id")
+    n_rows = props["n_rows_as_reported"].map(_count)
+    features = pd.DataFrame({
+        "log_n_examples": n_rows.map(math.log),
+        "n_examples": n_rows,
+        "meta__n_rows_as_reported": props["n_rows_as_reported"],
+        "meta__source": "OpenThoughts blog 'Outperforming DeepSeekR1-32B with OpenThinker2' "
+                        "(arXiv:2506.04178), existing-datasets table",
+    })
+    return runs, features
+
+
+def limo_32b() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """LIMO Table 3: OpenThoughts-114k, NuminaMath-100k and LIMO on Qwen2.5-32B-Instruct."""
+    table = read("limo_table3_qwen25_32b.csv")
+    table = table[table["benchmark"].isin(REASONING_ITEMS)]  # benchmarks of known size only
+    table = table.assign(dataset_id=table["dataset"].map(_slug), family="qwen",
+                         base_model="Qwen2.5-32B-Instruct",
+                         n_items=table["benchmark"].map(REASONING_ITEMS))
+    runs = import_csv(table, columns={**LONG_MAP, "base_model": "base_model",
+                                      "n_items": "n_items"}, percent=True)
+    props = table.drop_duplicates("dataset_id").set_index("dataset_id")
+    features = pd.DataFrame({
+        "log_n_examples": props["n_examples"].map(math.log),
+        "n_examples": props["n_examples"],
+        "meta__source": "LIMO (arXiv:2502.03387 v1) Table 3",
+    })
+    return runs, features
+
+
+def deita() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """DEITA README: 10K random vs DEITA-selected 6K/10K SFT data on three bases, AlpacaEval."""
+    table = read("deita_readme_full_evaluations.csv")
+    controlled = table["dataset"].isin(["random sample from DEITA pool",
+                                        "DEITA-selected (complexity+quality+diversity)"])
+    table = table[controlled & (table["alignment"] == "SFT")
+                  & (table["benchmark"] == "AlpacaEval (%)")]
+    size = table["data_size_as_reported"].str.removesuffix(" SFT")
+    selected = table["dataset"].str.startswith("DEITA")
+    table = table.assign(
+        dataset_id=selected.map({True: "deita_", False: "random_"}) + size.str.lower(),
+        family=table["model_family"].str.lower().str.split("-").str[0],  # LLaMA-1, Llama-2
+        benchmark="AlpacaEval", n_items=ALPACA_EVAL_ITEMS)
+    runs = import_csv(table, columns={**LONG_MAP, "base_model": "base_model_group",
+                                      "n_items": "n_items"}, percent=True)
+    props = table.assign(n=size.map(_count)).drop_duplicates("dataset_id").set_index("dataset_id")
+    features = pd.DataFrame({
+        "log_n_examples": props["n"].map(math.log),
+        "deita_selected": props["dataset"].str.startswith("DEITA").astype(float),
+        "n_examples": props["n"],
+        "meta__selection": props["dataset"],
+        "meta__source": "DEITA README 'Full Evaluations' table (arXiv:2312.15685)",
+    })
+    return runs, features
+
+
+def openthoughts1_verify() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """OpenThinker-32B blog: verified 114k vs unverified 173k at Qwen2.5-7B and -32B-Instruct."""
+    table = read("openthoughts1_blog_verification_7b_32b.csv")
+    table = table.assign(dataset_id=table["dataset"].map(_slug), family="qwen",
+                         n_items=table["benchmark"].map(REASONING_ITEMS))
+    runs = import_csv(table, columns={**LONG_MAP, "base_model": "base_model",
+                                      "n_items": "n_items"}, percent=True)
+    props = table.drop_duplicates("dataset_id").set_index("dataset_id")
+    n_examples = props["n_examples_as_reported"].map(_count)
+    features = pd.DataFrame({
+        "log_n_examples": n_examples.map(math.log),
+        "verified": (props["verified"] == "yes").astype(float),
+        "n_examples": n_examples,
+        "meta__source": "OpenThoughts blog 'Scaling up Open Reasoning with OpenThinker-32B' "
+                        "(arXiv:2506.04178), verification table",
+    })
+    return runs, features
+
+
+CONVERTERS = {"tulu1_13b": tulu1_13b, "dart_math": dart_math, "cherry_ifd_v2": cherry_ifd_v2,
+              "openthoughts2_7b": openthoughts2_7b, "limo_32b": limo_32b, "deita": deita,
+              "openthoughts1_verify": openthoughts1_verify}
 
 
 def _slug(label: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in label.lower()).strip("_")
+
+
+def _count(label: str) -> int:
+    """A size as printed ("114k", "484K", "1M", "10K") as a number of examples."""
+    scale = {"k": 1_000, "m": 1_000_000}
+    label = label.strip().lower()
+    return round(float(label[:-1]) * scale[label[-1]]) if label[-1] in scale else int(label)
 
 
 def main() -> None:
