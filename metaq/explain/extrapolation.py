@@ -13,8 +13,9 @@ import pandas as pd
 
 from metaq.modeling.design import as_features_table, dataset_rows
 
-#: Distance (in training standard deviations beyond the training range) above which a
-#: forecast is called an extrapolation.
+#: Distance (in standardised units beyond the training range: training sds, floored at 10 %
+#: of the feature's typical magnitude, see :class:`metaq.modeling.design.FeatureScaler`)
+#: above which a forecast is called an extrapolation.
 EXTRAPOLATION_SD = 1.0
 
 

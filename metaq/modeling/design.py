@@ -51,19 +51,30 @@ def as_features_table(features: pd.DataFrame | str | Path, *,
     return validate_features(features, allow_missing=allow_missing)
 
 
+#: Smallest feature scale, as a fraction of the feature's mean absolute training value.
+MIN_RELATIVE_SCALE = 0.1
+#: Smallest scale of log parameter count (1 = a factor e in size per standardised unit).
+MIN_LOG_SIZE_SD = 1.0
+
+
 @dataclass
 class FeatureScaler:
-    """Standardisation of the metric columns: ``z = (raw - mean) / sd``.
+    """Standardisation of the metric columns: ``z = (raw - mean) / scale``.
 
-    Means and standard deviations are taken over the distinct feature rows used in training
-    (one per dataset, or per dataset and domain), not weighted by the number of runs.
+    Means and scales are taken over the distinct feature rows used in training (one per
+    dataset, or per dataset and domain), not weighted by the number of runs. The scale is the
+    sample standard deviation, floored at :data:`MIN_RELATIVE_SCALE` times the feature's mean
+    absolute value: a few nearly identical training datasets (three variants of one corpus)
+    have a tiny sd, which would put any other dataset tens of "sds" away and make the
+    slopes' prior, set per standardised unit, license absurd extrapolations. With the floor a
+    unit is at least a 10 % change of the feature's typical magnitude.
 
     Attributes
     ----------
     features : list of str
         Metric names, in model order.
     means, sds : numpy.ndarray
-        Per-feature mean and sample standard deviation (ddof=1).
+        Per-feature mean and scale (sample sd with ddof=1, floored as above).
     """
 
     features: list[str]
@@ -71,11 +82,14 @@ class FeatureScaler:
     sds: np.ndarray
 
     @classmethod
-    def fit(cls, table: pd.DataFrame, features: Sequence[str]) -> FeatureScaler:
-        """Learn means and standard deviations of `features` from the rows of `table`."""
+    def fit(cls, table: pd.DataFrame, features: Sequence[str], *,
+            min_relative_scale: float = MIN_RELATIVE_SCALE) -> FeatureScaler:
+        """Learn means and (floored) scales of `features` from the rows of `table`."""
         values = table[list(features)].to_numpy(dtype=float)
         sds = values.std(axis=0, ddof=1) if len(values) > 1 else np.ones(len(features))
-        return cls(list(features), values.mean(axis=0), sds)
+        floor = min_relative_scale * np.abs(values).mean(axis=0)
+        sds = np.maximum(sds, floor)
+        return cls(list(features), values.mean(axis=0), np.where(sds > 0, sds, 1.0))
 
     def transform(self, table: pd.DataFrame) -> np.ndarray:
         """Standardise the feature columns of `table` (NaN for absent columns or cells)."""
@@ -125,7 +139,9 @@ class Encoding:
     tasks : pandas.DataFrame
         One row per training (benchmark, domain): ``benchmark``, ``domain``, ``label``.
     log_size_mean, log_size_sd : float
-        Standardisation of ``log(params_b)`` over the training models.
+        Standardisation of ``log(params_b)`` over the training models; the sd is floored at
+        :data:`MIN_LOG_SIZE_SD`, so two training sizes 1 B apart do not turn a 70 B model
+        into a 25-sd extrapolation of the size moderator.
     feature_level : {"dataset", "domain"}
         Whether runs were matched to whole-dataset or per-domain feature rows.
     base_scores : numpy.ndarray
@@ -188,6 +204,8 @@ class TrainingData:
     run_model: np.ndarray      # (run,) model index
     run_task: np.ndarray       # (run,) task index
     size_z: np.ndarray         # (model,) standardised log size
+    run_dataset: np.ndarray    # (run,) index into `datasets`
+    datasets: list[str]        # training dataset ids
     k_ft: np.ndarray | None = None      # binomial likelihood: fine-tuned successes
     n_ft: np.ndarray | None = None
     base_cells: np.ndarray | None = None  # (cell, 2) model, task of observed untuned scores
@@ -260,12 +278,16 @@ def build_training_data(runs: pd.DataFrame, features: pd.DataFrame, feature_name
     encoding, run_model, run_task = _encode(runs, level)
     keys = zip(table["dataset_id"], table["domain"], strict=True)
     lookup = {key: i for i, key in enumerate(keys)}
+    datasets = list(pd.unique(runs["dataset_id"]))
+    dataset_index = {name: i for i, name in enumerate(datasets)}
     data = TrainingData(
         x_obs=scaler.transform(table), x_se=scaler.transform_se(table),
         feature_rows=table[["dataset_id", "domain"]].reset_index(drop=True),
         run_row=np.array([lookup[k] for k in frow_keys], dtype=int),
         run_model=run_model, run_task=run_task,
-        size_z=encoding.size_z(encoding.models["params_b"]))
+        size_z=encoding.size_z(encoding.models["params_b"]),
+        run_dataset=np.array([dataset_index[d] for d in runs["dataset_id"]], dtype=int),
+        datasets=[str(d) for d in datasets])
     if likelihood == "binomial":
         _add_binomial_counts(data, runs, encoding, run_model, run_task)
     else:
@@ -350,7 +372,7 @@ def _encode(runs: pd.DataFrame, level: str) -> tuple[Encoding, np.ndarray, np.nd
                       for b, d in zip(tasks["benchmark"], tasks["domain"], strict=True)]
     log_size = np.log(models["params_b"].to_numpy(dtype=float))
     sd = float(np.std(log_size, ddof=1)) if len(log_size) > 1 else 0.0
-    encoding = Encoding(models, tasks, float(log_size.mean()), sd if sd > 0 else 1.0, level,
+    encoding = Encoding(models, tasks, float(log_size.mean()), max(sd, MIN_LOG_SIZE_SD), level,
                         np.full((len(models), len(tasks)), np.nan))
     run_model = encoding.model_index(runs["base_model"].tolist())
     run_task = encoding.task_index(runs["benchmark"].tolist(), runs["domain"].tolist())

@@ -65,13 +65,16 @@ class HierarchicalDeltaModel:
 
     .. math::
 
-        \delta_i = \alpha + a_t + a_m + \sum_k x_{dk}\,(\beta_k + \gamma_k z_m + u_{mk}
-        + v_{tk}),\qquad a_m = \gamma_0 z_m + \tilde a_m
+        \delta_i = \alpha + a_t + a_m + c_{mt} + e_d + \sum_k x_{dk}\,(\beta_k + \gamma_k z_m
+        + u_{mk} + v_{tk}),\qquad a_m = \gamma_0 z_m + \tilde a_m
 
     with :math:`x` the standardised features (latent :math:`x \sim N(x^{obs}, se)` where the
     features table has ``<metric>__se``), :math:`z_m` the standardised log parameter count,
-    and :math:`a_t, \tilde a_m, u, v` non-centred, partially pooled offsets. An unseen model
-    or task draws its offsets from their population, so its interval widens honestly.
+    :math:`a_t, \tilde a_m, c_{mt}, u, v` non-centred, partially pooled offsets (task, model,
+    model x task, slopes per model and task) and :math:`e_d \sim N(0, \sigma_d)` the dataset
+    effect the features leave unexplained. An unseen model or task draws its offsets from
+    their population, and every forecast dataset draws a new :math:`e_d`, so intervals widen
+    honestly.
     Priors and their reasons are in :mod:`metaq.modeling.priors` and docs/predictor.md.
 
     Parameters
@@ -217,7 +220,8 @@ class HierarchicalDeltaModel:
         x = (predictive.flatten_posterior(posterior, ["x_true"])["x_true"]
              if "x_true" in posterior else np.broadcast_to(data.x_obs, (n, *data.x_obs.shape)))
         mu = predictive.training_linear_predictor(params, terms, x, data.run_row,
-                                                  data.run_model, data.run_task)
+                                                  data.run_model, data.run_task,
+                                                  data.run_dataset)
         log_lik, observed, replicated = _pointwise(data, params, terms, mu, rng)
         shape = (posterior.sizes["chain"], posterior.sizes["draw"], -1)
         summary.update(loo_summary(log_lik.reshape(shape)))
@@ -271,7 +275,8 @@ class HierarchicalDeltaModel:
         target = self._forecast_target(target)
         terms, table, x, rng, models, tasks, params = self._prepare(features, target_models,
                                                                     benchmarks, random_seed)
-        mu = predictive.linear_predictor(terms, x)
+        offsets = predictive.new_dataset_offsets(params, len(table), rng)
+        mu = predictive.linear_predictor(terms, x, offsets)
         delta, score = predictive.outcome_draws(
             mu, terms.theta_base, terms.base_score, params, target=target,
             y_scale=self.y_scale_, include_run_noise=include_run_noise, rng=rng)

@@ -103,6 +103,7 @@ def group_terms(params: dict[str, np.ndarray], encoding: Encoding, models: pd.Da
         return np.where((index >= 0).reshape(1, -1, *([1] * len(tail))), known, fresh)
 
     model_int = pooled("model_offset", "model_intercept_sd", m_idx, ())
+    cell_int = _cell_intercept(params, m_idx, t_idx, rng)
     if "size_intercept" in params:
         model_int = model_int + params["size_intercept"][:, None] * size_z[None, :]
     group_slope = pooled("group_slope", "group_slope_sd", m_idx, (n_features,))
@@ -110,7 +111,7 @@ def group_terms(params: dict[str, np.ndarray], encoding: Encoding, models: pd.Da
     task_int = pooled("task_intercept", "task_intercept_sd", t_idx, ())
     task_slope = pooled("task_slope", "task_slope_sd", t_idx, (n_features,))
     intercept = (params["intercept"][:, None, None] + model_int[:, :, None]
-                 + task_int[:, None, :])
+                 + task_int[:, None, :] + cell_int)
     slope = (params["slope"][:, None, None, :]
              + size_slope[:, None, None, :] * size_z[None, :, None, None]
              + group_slope[:, :, None, :] + task_slope[:, None, :, :])
@@ -119,6 +120,37 @@ def group_terms(params: dict[str, np.ndarray], encoding: Encoding, models: pd.Da
     seen = np.ix_(m_idx >= 0, t_idx >= 0)
     base[seen] = encoding.base_scores[np.ix_(m_idx[m_idx >= 0], t_idx[t_idx >= 0])]
     return GroupTerms(intercept, slope, theta, base, m_idx >= 0, t_idx >= 0)
+
+
+def _cell_intercept(params: dict[str, np.ndarray], m_idx: np.ndarray, t_idx: np.ndarray,
+                    rng: np.random.Generator) -> np.ndarray:
+    """(sample, model, task) model x task offsets; a cell with an unseen model or task is new."""
+    n = len(params["intercept"])
+    if "cell_intercept" not in params:  # term switched off (pooled model)
+        return np.zeros((n, len(m_idx), len(t_idx)))
+    fresh = rng.standard_normal((n, len(m_idx), len(t_idx)))
+    fresh *= params["cell_intercept_sd"][:, None, None]
+    known = params["cell_intercept"][:, np.clip(m_idx, 0, None)][:, :, np.clip(t_idx, 0, None)]
+    seen = (m_idx[:, None] >= 0) & (t_idx[None, :] >= 0)
+    return np.where(seen[None], known, fresh)
+
+
+def new_dataset_offsets(params: dict[str, np.ndarray], n_datasets: int,
+                        rng: np.random.Generator) -> np.ndarray:
+    """Draws of the unexplained dataset effect of `n_datasets` new datasets.
+
+    Every forecast dataset is treated as new (its features, not its name, carry what is
+    known about it), so it draws ``Normal(0, dataset_sd)`` per posterior draw.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(sample, dataset)``; zeros for a model saved without the term.
+    """
+    n = len(params["intercept"])
+    if "dataset_sd" not in params:
+        return np.zeros((n, n_datasets))
+    return rng.standard_normal((n, n_datasets)) * params["dataset_sd"][:, None]
 
 
 def _untuned_level(params: dict[str, np.ndarray], m_idx: np.ndarray, t_idx: np.ndarray,
@@ -172,7 +204,8 @@ def feature_draws(x: np.ndarray, se: np.ndarray, training_x: np.ndarray, n_sampl
     return draws
 
 
-def linear_predictor(terms: GroupTerms, x: np.ndarray) -> np.ndarray:
+def linear_predictor(terms: GroupTerms, x: np.ndarray,
+                     dataset_offset: np.ndarray | None = None) -> np.ndarray:
     """Change on the linear-predictor scale for every (dataset, model, task).
 
     Parameters
@@ -182,6 +215,9 @@ def linear_predictor(terms: GroupTerms, x: np.ndarray) -> np.ndarray:
     x : numpy.ndarray
         ``(sample, dataset, feature)`` feature draws, or ``(sample, dataset, task, feature)``
         when features are per domain.
+    dataset_offset : numpy.ndarray, optional
+        ``(sample, dataset)`` unexplained dataset effects (:func:`new_dataset_offsets`);
+        omitted, the expected linear predictor of a dataset with these features.
 
     Returns
     -------
@@ -189,7 +225,10 @@ def linear_predictor(terms: GroupTerms, x: np.ndarray) -> np.ndarray:
         ``(sample, dataset, model, task)``.
     """
     spec = "sdk,smtk->sdmt" if x.ndim == 3 else "sdtk,smtk->sdmt"
-    return terms.intercept[:, None] + np.einsum(spec, x, terms.slope)
+    mu = terms.intercept[:, None] + np.einsum(spec, x, terms.slope)
+    if dataset_offset is not None:
+        mu = mu + dataset_offset[:, :, None, None]
+    return mu
 
 
 def contributions(terms: GroupTerms, x: np.ndarray) -> np.ndarray:
@@ -200,12 +239,13 @@ def contributions(terms: GroupTerms, x: np.ndarray) -> np.ndarray:
 
 def training_linear_predictor(params: dict[str, np.ndarray], terms: GroupTerms,
                               x: np.ndarray, run_row: np.ndarray, run_model: np.ndarray,
-                              run_task: np.ndarray) -> np.ndarray:
+                              run_task: np.ndarray, run_dataset: np.ndarray) -> np.ndarray:
     """Linear predictor of the training runs, ``(sample, run)``, in chunks of runs.
 
     `terms` must be built for the training models and tasks in encoding order; `x` is
     ``(sample, feature_row, feature)`` (the posterior of the true features when the fit had
-    measurement error, else the observed features broadcast).
+    measurement error, else the observed features broadcast); the training datasets keep
+    their fitted ``dataset_offset``.
     """
     mu = np.empty((x.shape[0], len(run_row)))
     for start in range(0, len(run_row), CHUNK):
@@ -213,6 +253,8 @@ def training_linear_predictor(params: dict[str, np.ndarray], terms: GroupTerms,
         m, t = run_model[part], run_task[part]
         mu[:, part] = terms.intercept[:, m, t] + np.einsum(
             "srk,srk->sr", x[:, run_row[part]], terms.slope[:, m, t])
+    if "dataset_offset" in params:
+        mu += params["dataset_offset"][:, run_dataset]
     return mu
 
 

@@ -19,6 +19,10 @@ DEFAULT_PRIORS: dict[str, float] = {
     "task_intercept_sd": 0.5,
     "model_intercept_sd": 0.5,
     "size_intercept": 0.5,
+    # base model x task interaction of the change (a model gains on one benchmark, loses on
+    # another) and the dataset effect the features leave unexplained (a new dataset draws it)
+    "cell_intercept_sd": 0.3,
+    "dataset_sd": 0.3,
     # feature slopes: population, size moderator, scale-group and task deviations (totals)
     "slope": 0.5,
     "size_slope": 0.3,

@@ -16,7 +16,8 @@ from metaq.modeling.design import TrainingData
 # posterior variables a forecast needs (saved with the model)
 PREDICTIVE_VARS: tuple[str, ...] = (
     "intercept", "task_intercept", "task_intercept_sd", "model_offset", "model_intercept_sd",
-    "size_intercept", "slope", "size_slope", "group_slope", "group_slope_sd", "task_slope",
+    "size_intercept", "cell_intercept", "cell_intercept_sd", "dataset_offset", "dataset_sd",
+    "slope", "size_slope", "group_slope", "group_slope_sd", "task_slope",
     "task_slope_sd", "theta_base", "base_mean", "base_model", "base_task", "base_model_sd",
     "base_task_sd", "base_cell_sd", "run_sd", "nu", "residual_sd",
 )
@@ -47,13 +48,14 @@ def build_pymc_model(data: TrainingData, features: list[str], tasks: list[str], 
 
     n_features = max(len(features), 1)
     root_k = float(np.sqrt(n_features))
-    coords = {"feature": features, "task": tasks, "model": models,
+    coords = {"feature": features, "task": tasks, "model": models, "dataset": data.datasets,
               "run": np.arange(len(data.run_row)), "feature_row": np.arange(len(data.x_obs))}
     with pm.Model(coords=coords) as model:
         x_obs = pm.Data("x_obs", data.x_obs, dims=("feature_row", "feature"))
         run_row = pm.Data("run_row", data.run_row, dims="run")
         run_model = pm.Data("run_model", data.run_model, dims="run")
         run_task = pm.Data("run_task", data.run_task, dims="run")
+        run_dataset = pm.Data("run_dataset", data.run_dataset, dims="run")
         size_z = pm.Data("size_z", data.size_z, dims="model")
         x = x_obs
         if data.has_measurement_error:
@@ -66,19 +68,23 @@ def build_pymc_model(data: TrainingData, features: list[str], tasks: list[str], 
         slope = pm.Normal("slope", 0.0, priors["slope"] / root_k, dims="feature")
         task_slope = _pooled("task_slope", priors["task_slope_sd"] / root_k, ("task", "feature"))
         coef = slope[None, :] + task_slope[run_task]
-        mu = intercept + task_intercept[run_task]
+        dataset_offset = _pooled("dataset_offset", priors["dataset_sd"], ("dataset",),
+                                 sd_name="dataset_sd")
+        mu = intercept + task_intercept[run_task] + dataset_offset[run_dataset]
         if scale_effects:
             size_intercept = pm.Normal("size_intercept", 0.0, priors["size_intercept"])
             model_offset = _pooled("model_offset", priors["model_intercept_sd"], ("model",),
                                    sd_name="model_intercept_sd")
             model_intercept = pm.Deterministic(
                 "model_intercept", size_intercept * size_z + model_offset, dims="model")
+            cell_intercept = _pooled("cell_intercept", priors["cell_intercept_sd"],
+                                     ("model", "task"), group_axes=2)
             size_slope = pm.Normal("size_slope", 0.0, priors["size_slope"] / root_k,
                                    dims="feature")
             group_slope = _pooled("group_slope", priors["group_slope_sd"] / root_k,
                                   ("model", "feature"))
             coef = coef + size_slope[None, :] * size_z[run_model][:, None] + group_slope[run_model]
-            mu = mu + model_intercept[run_model]
+            mu = mu + model_intercept[run_model] + cell_intercept[run_model, run_task]
         mu = mu + (x[run_row] * coef).sum(axis=-1)
         tensors = {"mu": mu, "x": x}
         if data.y is not None:
@@ -99,12 +105,13 @@ def build_pymc_model(data: TrainingData, features: list[str], tasks: list[str], 
 
 
 def _pooled(name: str, sd_scale: float, dims: tuple[str, ...], *, sd_name: str | None = None,
-            centred: bool = False):
+            centred: bool = False, group_axes: int = 1):
     """Add partially pooled offsets with spread ``sd ~ HalfNormal(sd_scale)``.
 
-    The offsets are zero-sum over the group axis (the first of `dims`): they are deviations
-    from the population term, so the intercept/slope and the mean offset cannot trade off
-    along a ridge the sampler would crawl along. A new group draws ``sd * Normal(0, 1)``.
+    The offsets are zero-sum over the group axes (the first `group_axes` of `dims`; two for
+    an interaction such as model x task): they are deviations from the population and main
+    terms, so those and the mean offset cannot trade off along a ridge the sampler would
+    crawl along. A new group draws ``sd * Normal(0, 1)``.
     Non-centred (``sd * z``) by default; `centred` for offsets the data pin down tightly
     (untuned levels measured on hundreds of items), where non-centring makes a banana.
     """
@@ -113,9 +120,10 @@ def _pooled(name: str, sd_scale: float, dims: tuple[str, ...], *, sd_name: str |
     sd = pm.HalfNormal(sd_name or f"{name}_sd", sd_scale)
     if centred:
         return pm.ZeroSumNormal(name, sigma=sd, dims=dims)
-    # ZeroSumNormal sums to zero over its last axis: put the group axis last
-    raw = pm.ZeroSumNormal(f"{name}_z", sigma=1.0, dims=(*dims[1:], dims[0]))
-    if len(dims) > 1:
+    # ZeroSumNormal sums to zero over its last axes: put the group axes last
+    order = (*dims[group_axes:], *dims[:group_axes])
+    raw = pm.ZeroSumNormal(f"{name}_z", sigma=1.0, dims=order, n_zerosum_axes=group_axes)
+    if order != dims:
         raw = raw.T
     return pm.Deterministic(name, sd * raw, dims=dims)
 

@@ -2,7 +2,7 @@
 
 Used by the parameter-recovery tests, the fit benchmark and the validation harness. The
 simulated features are standardised with the same statistics the fit uses (sample mean and
-sd over datasets, sd of log sizes over models), so the true coefficients are directly
+sd over datasets, floored sd of log sizes over models), so the true coefficients are directly
 comparable with the posterior.
 """
 
@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy.special import expit
+
+from metaq.modeling.design import MIN_LOG_SIZE_SD
 
 
 @dataclass
@@ -85,7 +87,8 @@ def simulate_runs(*, n_datasets: int = 20, params_b: Sequence[float] = (1.0, 8.0
     x = rng.standard_normal((n_datasets, n_features))
     x = (x - x.mean(axis=0)) / x.std(axis=0, ddof=1)
     log_size = np.log(np.asarray(params_b, float))
-    size_z = (log_size - log_size.mean()) / (log_size.std(ddof=1) if n_models > 1 else 1.0)
+    log_size_sd = log_size.std(ddof=1) if n_models > 1 else 0.0
+    size_z = (log_size - log_size.mean()) / max(log_size_sd, MIN_LOG_SIZE_SD)
     truth = {
         "slope": slope, "size_slope": size_slope, "size_z": size_z, "run_sd": run_sd,
         "group_slope": group_slope_sd * _zero_sum(rng, (n_models, n_features)),

@@ -6,7 +6,10 @@ their datasets, base models (unseen sizes as ``(name, params_b, family)``) and b
 Each held-out run is scored from its predictive draws (:mod:`metaq.validation.scores`).
 
 The outcome is the change on the ``target`` scale when every run has an untuned score, else
-the fine-tuned score itself (published tables often print no untuned score).
+the fine-tuned score itself (published tables often print no untuned score). The Bayesian
+models forecast the score from their latent untuned level; the point baselines, which model
+an observed change, then learn the fine-tuned score as the change from an untuned score of 0
+(so ``no_feature`` is the mean score of the other datasets for that model and benchmark).
 """
 
 from __future__ import annotations
@@ -44,8 +47,8 @@ MODELS: dict[str, str] = {
     "gradient_boosting": "metaq.modeling.baselines:GradientBoostingBaseline",
 }
 BAYESIAN = frozenset({"hierarchical", "pooled"})
-#: Models of the observed change: they need training runs with an untuned score.
-NEEDS_BASE_SCORE = frozenset(MODELS) - BAYESIAN
+#: Models of an observed change: without untuned scores they learn the fine-tuned score.
+CHANGE_MODELS = frozenset(MODELS) - BAYESIAN
 #: Small sampler settings: enough for intervals, fast enough for many folds on 2 cores.
 VALIDATION_SAMPLER: dict[str, Any] = {"draws": 300, "tune": 500, "chains": 2}
 INTERVALS = (0.5, 0.9)
@@ -230,9 +233,9 @@ def _run_fold(name: str, fold: Fold, runs: pd.DataFrame, features: pd.DataFrame,
     train, test = runs.iloc[fold.train], runs.iloc[fold.test].reset_index(drop=True)
     status: dict[str, Any] = {"model": name, "fold": fold.name, "n_train": len(train),
                               "n_test": len(test), "error": ""}
-    if name in NEEDS_BASE_SCORE and train["score_base"].isna().all():
-        return None, {**status, "error": "skipped: it models the observed change, and no "
-                                         "training run has score_base"}
+    score_as_change = outcome == "score_ft" and name in CHANGE_MODELS
+    if score_as_change:  # the fine-tuned score is the change from an untuned score of 0
+        train, target = train.assign(score_base=0.0), "abs"
     try:
         model = build_model(name, target=target, sampler=sampler)
         model.fit(train, _features_of(features, train), random_seed=random_seed)
@@ -242,7 +245,8 @@ def _run_fold(name: str, fold: Fold, runs: pd.DataFrame, features: pd.DataFrame,
         logger.warning("%s failed on %s: %s", name, fold.name, err)
         return None, {**status, "error": str(err)}
     status.update(_diagnostics(model))
-    draws = _held_out_draws(forecast, test, outcome)
+    use_scores = outcome == "score_ft" and not score_as_change
+    draws = _held_out_draws(forecast, test, use_scores=use_scores)
     observed = (derive_target(test, target) if outcome != "score_ft" else test["score_ft"])
     return _score_rows(name, fold, test, draws, observed.to_numpy(dtype=float)), status
 
@@ -261,8 +265,8 @@ def _benchmarks(runs: pd.DataFrame) -> list[tuple[str, str]]:
                                                                              name=None))
 
 
-def _held_out_draws(forecast: Any, test: pd.DataFrame, outcome: str) -> np.ndarray:
-    """Columns of the forecast's draws that belong to the held-out runs, in `test` order."""
+def _held_out_draws(forecast: Any, test: pd.DataFrame, *, use_scores: bool) -> np.ndarray:
+    """Draws of the held-out runs, in `test` order: fine-tuned scores or changes."""
     rows = forecast.rows.rename(columns={"target_model": "base_model"})
     position = pd.Series(np.arange(len(rows)), index=pd.MultiIndex.from_frame(
         rows[_RUN_KEY].astype(str)))
@@ -270,7 +274,7 @@ def _held_out_draws(forecast: Any, test: pd.DataFrame, outcome: str) -> np.ndarr
     if index.isna().any():
         raise MetaqError(f"the forecast lacks {int(index.isna().sum())} held-out run(s); it "
                          f"must cover every (dataset, model, benchmark) asked for")
-    values = forecast.scores if outcome == "score_ft" else forecast.values
+    values = forecast.scores if use_scores else forecast.values
     return values[:, index.to_numpy(dtype=int)]
 
 

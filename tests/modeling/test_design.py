@@ -5,6 +5,8 @@ import pytest
 from metaq._paths import STUDY_FEATURES, STUDY_RUNS
 from metaq.exceptions import SchemaError
 from metaq.modeling.design import (
+    MIN_LOG_SIZE_SD,
+    MIN_RELATIVE_SCALE,
     Encoding,
     FeatureScaler,
     as_features_table,
@@ -32,6 +34,21 @@ def test_scaler_standardises_over_datasets_and_round_trips(study):
     assert scaler.inverse_transform(z[:, None])[:, 0] == pytest.approx(raw)
     again = FeatureScaler.from_dict(scaler.to_dict())
     assert again.transform(features) == pytest.approx(scaler.transform(features))
+
+
+def test_scaler_floors_the_scale_of_nearly_identical_training_datasets(study):
+    _, features = study
+    # leave Summarized out: the other three variants' redundancy ratios differ by 0.007
+    train = features[features["dataset_id"] != "Summarized"]
+    scaler = FeatureScaler.fit(train, ["redundancy_ratio"])
+    raw = np.array([0.623, 0.622, 0.629])
+    assert raw.std(ddof=1) < MIN_RELATIVE_SCALE * raw.mean()
+    assert scaler.sds[0] == pytest.approx(MIN_RELATIVE_SCALE * raw.mean())
+    # Summarized (0.441) is 3 scale units below the mean, not the 50 sds of the raw sd
+    summarized = features[features["dataset_id"] == "Summarized"]
+    assert scaler.transform(summarized)[0, 0] == pytest.approx(
+        (0.441 - raw.mean()) / (MIN_RELATIVE_SCALE * raw.mean()))
+    assert abs((0.441 - raw.mean()) / raw.std(ddof=1)) > 45
 
 
 def test_scaler_marks_absent_columns_missing_and_scales_standard_errors():
@@ -63,7 +80,12 @@ def test_study_training_arrays_match_the_tables(study):
     code = encoding.task_index(["mot_pl_eval"], ["code"])[0]
     cell = np.flatnonzero((data.base_cells[:, 0] == bielik) & (data.base_cells[:, 1] == code))
     assert data.k_base[cell].item() == round(0.175 * 153)
-    assert encoding.size_z([8.0, 11.0]) == pytest.approx(np.array([-1, 1]) / np.sqrt(2))
+    # two sizes span 0.32 log units, less than the floor of 1: a unit is a factor e in size
+    assert encoding.log_size_sd == MIN_LOG_SIZE_SD
+    assert encoding.size_z([8.0, 11.0]) == pytest.approx(np.array([-1, 1]) * np.log(11 / 8) / 2)
+    # every run knows its dataset (the unexplained dataset effect is indexed by it)
+    assert sorted(data.datasets) == ["BabyThink", "Detailed", "Lengthy", "Summarized"]
+    assert (np.asarray(data.datasets)[data.run_dataset] == runs["dataset_id"]).all()
 
 
 def test_student_t_arrays_are_the_scaled_target(study):

@@ -69,7 +69,7 @@ def test_numpy_predictor_reproduces_the_pymc_graph(prior_draws, rng):
     params = {k: np.asarray(v, dtype=float) for k, v in params.items()}
     terms = group_terms(params, encoding, encoding.models, encoding.tasks, rng)
     mu = training_linear_predictor(params, terms, params["x_true"], data.run_row,
-                                   data.run_model, data.run_task)
+                                   data.run_model, data.run_task, data.run_dataset)
     assert mu == pytest.approx(mu_pymc, rel=1e-6, abs=1e-9)
 
 

@@ -70,10 +70,19 @@ def test_loo_size_forecasts_an_unseen_size(simulated):
 
 def test_tables_without_untuned_scores_score_the_fine_tuned_score(tmp_path):
     folder = DATA_DIR / "published" / "cherry_ifd_v2"
-    result = validate_tables(folder / "runs.csv", folder / "features.csv",
-                             models=["ridge"], scheme="loo-dataset", out=tmp_path)
-    assert result.outcome == "score_ft" and result.predictions.empty
-    assert result.folds["error"].str.startswith("skipped: it models the observed change").all()
+    runs = read_runs(folder / "runs.csv")
+    result = validate_tables(runs, folder / "features.csv", models=["no_feature", "ridge"],
+                             scheme="loo-dataset", out=tmp_path)
+    assert result.outcome == "score_ft" and result.folds["error"].eq("").all()
+    # no_feature forecasts the mean fine-tuned score of the other datasets, per model x task
+    held = result.predictions.query("model == 'no_feature' and dataset_id == 'alpaca_full'")
+    others = runs[runs["dataset_id"] != "alpaca_full"]
+    expected = others.groupby(["base_model", "benchmark"])["score_ft"].mean()
+    got = held.set_index(["base_model", "benchmark"])["mean"]
+    assert got.to_numpy() == pytest.approx(expected.loc[got.index].to_numpy(), abs=0.01)
+    assert held["observed"].to_numpy() == pytest.approx(
+        runs.set_index(["dataset_id", "base_model", "benchmark"]).loc["alpaca_full"]
+        .loc[got.index, "score_ft"].to_numpy())
     assert {p.name for p in tmp_path.iterdir()} >= {"scores.csv", "folds.csv"}
 
 
