@@ -43,7 +43,11 @@ def data_sets() -> dict[str, tuple[pd.DataFrame, pd.DataFrame, tuple[str, ...]]]
     }
     for name, schemes in [("dart_math", ("loo-dataset", "loo-size")),
                           ("cherry_ifd_v2", ("loo-dataset", "loo-size")),
-                          ("tulu1_13b", ("loo-dataset",))]:
+                          ("tulu1_13b", ("loo-dataset",)),
+                          ("limo_32b", ("loo-dataset",)),
+                          ("openthoughts2_7b", ("loo-dataset",)),
+                          ("deita", ("loo-dataset", "loo-size")),
+                          ("openthoughts1_verify", ("loo-size",))]:
         sets[name] = (read_runs(PUBLISHED / name / "runs.csv"),
                       read_features(PUBLISHED / name / "features.csv"), schemes)
     return sets

@@ -20,12 +20,16 @@ DEFAULT_PRIORS: dict[str, float] = {
     "model_intercept_sd": 0.5,
     "size_intercept": 0.5,
     # base model x task interaction of the change (a model gains on one benchmark, loses on
-    # another) and the dataset effect the features leave unexplained (a new dataset draws it)
+    # another)
     "cell_intercept_sd": 0.3,
-    "dataset_sd": 0.3,
-    # feature slopes: population, size moderator, scale-group and task deviations (totals)
-    "slope": 0.5,
-    "size_slope": 0.3,
+    # total spread of the change across datasets, split between the features and an
+    # unexplained dataset effect (a new dataset draws it)
+    "between_dataset_sd": 0.5,
+    # feature slopes (totals over the K features): population and size moderator in units of
+    # the feature scale (the features' part of between_dataset_sd); scale-group and task
+    # deviations on the logit scale
+    "slope": 1.0,
+    "size_slope": 0.6,
     "group_slope_sd": 0.2,
     "task_slope_sd": 0.2,
     # run-to-run spread of the fine-tuned score beyond binomial noise (sd of p / sqrt(p(1-p)))

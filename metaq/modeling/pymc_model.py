@@ -17,7 +17,7 @@ from metaq.modeling.design import TrainingData
 PREDICTIVE_VARS: tuple[str, ...] = (
     "intercept", "task_intercept", "task_intercept_sd", "model_offset", "model_intercept_sd",
     "size_intercept", "cell_intercept", "cell_intercept_sd", "dataset_offset", "dataset_sd",
-    "slope", "size_slope", "group_slope", "group_slope_sd", "task_slope",
+    "feature_scale", "slope", "size_slope", "group_slope", "group_slope_sd", "task_slope",
     "task_slope_sd", "theta_base", "base_mean", "base_model", "base_task", "base_model_sd",
     "base_task_sd", "base_cell_sd", "run_sd", "nu", "residual_sd",
 )
@@ -65,24 +65,27 @@ def build_pymc_model(data: TrainingData, features: list[str], tasks: list[str], 
 
         intercept = pm.Normal("intercept", 0.0, priors["intercept"])
         task_intercept = _pooled("task_intercept", priors["task_intercept_sd"], ("task",))
-        slope = pm.Normal("slope", 0.0, priors["slope"] / root_k, dims="feature")
+        feature_scale, dataset_sd = _between_dataset_split(priors)
+        # centred: population slopes are what the data inform best
+        slope = pm.Normal("slope", 0.0, feature_scale * priors["slope"] / root_k,
+                          dims="feature")
         task_slope = _pooled("task_slope", priors["task_slope_sd"] / root_k, ("task", "feature"))
         coef = slope[None, :] + task_slope[run_task]
-        dataset_offset = _pooled("dataset_offset", priors["dataset_sd"], ("dataset",),
-                                 sd_name="dataset_sd")
+        dataset_offset = dataset_sd * pm.ZeroSumNormal("dataset_offset_z", 1.0, dims="dataset")
+        dataset_offset = pm.Deterministic("dataset_offset", dataset_offset, dims="dataset")
         mu = intercept + task_intercept[run_task] + dataset_offset[run_dataset]
         if scale_effects:
             size_intercept = pm.Normal("size_intercept", 0.0, priors["size_intercept"])
-            model_offset = _pooled("model_offset", priors["model_intercept_sd"], ("model",),
-                                   sd_name="model_intercept_sd")
+            model_offset = _size_deviation("model_offset", priors["model_intercept_sd"],
+                                           data.size_z, (), sd_name="model_intercept_sd")
             model_intercept = pm.Deterministic(
                 "model_intercept", size_intercept * size_z + model_offset, dims="model")
             cell_intercept = _pooled("cell_intercept", priors["cell_intercept_sd"],
                                      ("model", "task"), group_axes=2)
-            size_slope = pm.Normal("size_slope", 0.0, priors["size_slope"] / root_k,
-                                   dims="feature")
-            group_slope = _pooled("group_slope", priors["group_slope_sd"] / root_k,
-                                  ("model", "feature"))
+            size_slope = pm.Normal("size_slope", 0.0,
+                                   feature_scale * priors["size_slope"] / root_k, dims="feature")
+            group_slope = _size_deviation("group_slope", priors["group_slope_sd"] / root_k,
+                                          data.size_z, ("feature",))
             coef = coef + size_slope[None, :] * size_z[run_model][:, None] + group_slope[run_model]
             mu = mu + model_intercept[run_model] + cell_intercept[run_model, run_task]
         mu = mu + (x[run_row] * coef).sum(axis=-1)
@@ -102,6 +105,31 @@ def build_pymc_model(data: TrainingData, features: list[str], tasks: list[str], 
                             shape=mu.shape)
             tensors["p_ft"] = p_ft
     return model, tensors
+
+
+def _between_dataset_split(priors: dict[str, float]):
+    """Split the spread of dataset effects between the features and an unexplained part.
+
+    ``tau ~ HalfNormal(between_dataset_sd)`` is the total spread of the change across
+    datasets and ``share ~ Beta(1, 1)`` the part the features carry (R2-D2-style): the
+    feature scale ``tau * sqrt(share)`` multiplies the population and size slopes' prior
+    sds (the smaller per-model and per-task deviations keep fixed priors) and the unexplained
+    dataset effect has sd ``tau * sqrt(1 - share)``. The data pin ``tau`` down from the
+    observed spread of the training datasets even when they cannot tell features apart, so
+    the slopes' prior, and the spread of a forecast for a dataset outside the training range,
+    is bounded by the spread datasets actually showed rather than set a priori.
+
+    Returns
+    -------
+    feature_scale, dataset_sd : pytensor variables
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    tau = pm.HalfNormal("between_dataset_sd", priors["between_dataset_sd"])
+    share = pm.Beta("feature_share", 1.0, 1.0)
+    feature_scale = pm.Deterministic("feature_scale", tau * pt.sqrt(share))
+    return feature_scale, pm.Deterministic("dataset_sd", tau * pt.sqrt(1.0 - share))
 
 
 def _pooled(name: str, sd_scale: float, dims: tuple[str, ...], *, sd_name: str | None = None,
@@ -126,6 +154,38 @@ def _pooled(name: str, sd_scale: float, dims: tuple[str, ...], *, sd_name: str |
     if order != dims:
         raw = raw.T
     return pm.Deterministic(name, sd * raw, dims=dims)
+
+
+def _size_deviation(name: str, sd_scale: float, size_z: np.ndarray, tail: tuple[str, ...], *,
+                    sd_name: str | None = None):
+    """Scale-group offsets: per-model deviations from the size trend, ``(model, *tail)``.
+
+    The offsets of the M training models are ``sd * B @ z`` with ``B`` an orthonormal basis
+    of the model contrasts orthogonal to both the constant and the log size: the size trend
+    (``size_intercept``, ``size_slope``) owns the direction along log size, the offsets the
+    rest. Zero-sum offsets alone would duplicate that direction, a ridge the sampler crawls
+    along (R-hat 1.02 on three sizes). With two sizes there is nothing left (the offsets are
+    0: two models cannot separate a size trend from a model effect); ``sd`` then keeps its
+    prior and is what an unseen model draws its offset from.
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    basis = _deviation_basis(size_z)
+    sd = pm.HalfNormal(sd_name or f"{name}_sd", sd_scale)
+    shape = (len(size_z), *(len(pm.modelcontext(None).coords[d]) for d in tail))
+    if basis.shape[1] == 0:
+        return pm.Deterministic(name, pt.zeros(shape), dims=("model", *tail))
+    raw = pm.Normal(f"{name}_z", 0.0, 1.0, shape=(basis.shape[1], *shape[1:]))
+    return pm.Deterministic(name, sd * pt.tensordot(basis, raw, axes=1), dims=("model", *tail))
+
+
+def _deviation_basis(size_z: np.ndarray) -> np.ndarray:
+    """Orthonormal ``(model, M - rank)`` basis of contrasts orthogonal to 1 and `size_z`."""
+    span = np.column_stack([np.ones(len(size_z)), np.asarray(size_z, float)])
+    left, singular, _ = np.linalg.svd(span, full_matrices=True)
+    rank = int((singular > 1e-8 * singular.max()).sum())
+    return left[:, rank:]
 
 
 def _untuned_level(data: TrainingData, priors: dict[str, float]):
