@@ -3,7 +3,9 @@
 Every prior is a zero-centred Normal or HalfNormal; a prior is set by its scale alone, so a
 spec is a flat mapping ``name -> positive float`` that round-trips through JSON. Slope scales
 are *totals*: each of the K per-feature coefficients gets ``scale / sqrt(K)``, so the summed
-feature effect keeps the same prior spread whatever the number of (correlated) metrics.
+feature effect keeps the same prior spread whatever the number of (correlated) metrics; the
+population and size slopes' scales are further multiplied by the feature scale, the features'
+share (``Beta(1, 1)``) of ``between_dataset_sd`` (see :mod:`metaq.modeling.pymc_model`).
 See docs/predictor.md for the reasoning behind each value.
 """
 

@@ -66,9 +66,11 @@ def build_pymc_model(data: TrainingData, features: list[str], tasks: list[str], 
         intercept = pm.Normal("intercept", 0.0, priors["intercept"])
         task_intercept = _pooled("task_intercept", priors["task_intercept_sd"], ("task",))
         feature_scale, dataset_sd = _between_dataset_split(priors)
-        # centred: population slopes are what the data inform best
-        slope = pm.Normal("slope", 0.0, feature_scale * priors["slope"] / root_k,
-                          dims="feature")
+        # non-centred: with few datasets the slopes are weakly identified and a centred
+        # slope funnels with the feature scale (R-hat 2 on the study's leave-one-out folds)
+        slope = pm.Deterministic("slope", feature_scale * priors["slope"] / root_k
+                                 * pm.Normal("slope_z", 0.0, 1.0, dims="feature"),
+                                 dims="feature")
         task_slope = _pooled("task_slope", priors["task_slope_sd"] / root_k, ("task", "feature"))
         coef = slope[None, :] + task_slope[run_task]
         dataset_offset = dataset_sd * pm.ZeroSumNormal("dataset_offset_z", 1.0, dims="dataset")
@@ -76,14 +78,17 @@ def build_pymc_model(data: TrainingData, features: list[str], tasks: list[str], 
         mu = intercept + task_intercept[run_task] + dataset_offset[run_dataset]
         if scale_effects:
             size_intercept = pm.Normal("size_intercept", 0.0, priors["size_intercept"])
+            # centred: each base model's mean change is pinned down by a grid of runs
             model_offset = _size_deviation("model_offset", priors["model_intercept_sd"],
-                                           data.size_z, (), sd_name="model_intercept_sd")
+                                           data.size_z, (), sd_name="model_intercept_sd",
+                                           centred=True)
             model_intercept = pm.Deterministic(
                 "model_intercept", size_intercept * size_z + model_offset, dims="model")
             cell_intercept = _pooled("cell_intercept", priors["cell_intercept_sd"],
                                      ("model", "task"), group_axes=2)
-            size_slope = pm.Normal("size_slope", 0.0,
-                                   feature_scale * priors["size_slope"] / root_k, dims="feature")
+            size_slope = pm.Deterministic(
+                "size_slope", feature_scale * priors["size_slope"] / root_k
+                * pm.Normal("size_slope_z", 0.0, 1.0, dims="feature"), dims="feature")
             group_slope = _size_deviation("group_slope", priors["group_slope_sd"] / root_k,
                                           data.size_z, ("feature",))
             coef = coef + size_slope[None, :] * size_z[run_model][:, None] + group_slope[run_model]
@@ -127,9 +132,12 @@ def _between_dataset_split(priors: dict[str, float]):
     import pytensor.tensor as pt
 
     tau = pm.HalfNormal("between_dataset_sd", priors["between_dataset_sd"])
-    share = pm.Beta("feature_share", 1.0, 1.0)
+    # share ~ Beta(1, 1) written as the logistic of a Logistic(0, 1) variable (the same
+    # distribution): PyTensor's fusion rewrite fails on sqrt(1 - Beta) (KeyError at compile)
+    logit_share = pm.Logistic("feature_share_logit", 0.0, 1.0)
+    share = pm.Deterministic("feature_share", pt.sigmoid(logit_share))
     feature_scale = pm.Deterministic("feature_scale", tau * pt.sqrt(share))
-    return feature_scale, pm.Deterministic("dataset_sd", tau * pt.sqrt(1.0 - share))
+    return feature_scale, pm.Deterministic("dataset_sd", tau * pt.sqrt(pt.sigmoid(-logit_share)))
 
 
 def _pooled(name: str, sd_scale: float, dims: tuple[str, ...], *, sd_name: str | None = None,
@@ -157,7 +165,7 @@ def _pooled(name: str, sd_scale: float, dims: tuple[str, ...], *, sd_name: str |
 
 
 def _size_deviation(name: str, sd_scale: float, size_z: np.ndarray, tail: tuple[str, ...], *,
-                    sd_name: str | None = None):
+                    sd_name: str | None = None, centred: bool = False):
     """Scale-group offsets: per-model deviations from the size trend, ``(model, *tail)``.
 
     The offsets of the M training models are ``sd * B @ z`` with ``B`` an orthonormal basis
@@ -166,7 +174,8 @@ def _size_deviation(name: str, sd_scale: float, size_z: np.ndarray, tail: tuple[
     rest. Zero-sum offsets alone would duplicate that direction, a ridge the sampler crawls
     along (R-hat 1.02 on three sizes). With two sizes there is nothing left (the offsets are
     0: two models cannot separate a size trend from a model effect); ``sd`` then keeps its
-    prior and is what an unseen model draws its offset from.
+    prior and is what an unseen model draws its offset from. `centred` samples the contrasts
+    as ``Normal(0, sd)`` instead of ``sd * Normal(0, 1)``.
     """
     import pymc as pm
     import pytensor.tensor as pt
@@ -176,8 +185,14 @@ def _size_deviation(name: str, sd_scale: float, size_z: np.ndarray, tail: tuple[
     shape = (len(size_z), *(len(pm.modelcontext(None).coords[d]) for d in tail))
     if basis.shape[1] == 0:
         return pm.Deterministic(name, pt.zeros(shape), dims=("model", *tail))
-    raw = pm.Normal(f"{name}_z", 0.0, 1.0, shape=(basis.shape[1], *shape[1:]))
-    return pm.Deterministic(name, sd * pt.tensordot(basis, raw, axes=1), dims=("model", *tail))
+    contrasts = (basis.shape[1], *shape[1:])
+    if centred:
+        offsets = pt.tensordot(basis, pm.Normal(f"{name}_contrast", 0.0, sd, shape=contrasts),
+                               axes=1)
+    else:
+        offsets = sd * pt.tensordot(basis, pm.Normal(f"{name}_z", 0.0, 1.0, shape=contrasts),
+                                    axes=1)
+    return pm.Deterministic(name, offsets, dims=("model", *tail))
 
 
 def _deviation_basis(size_z: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ from metaq.exceptions import InvalidParameterError
 logger = logging.getLogger(__name__)
 
 DEFAULT_SAMPLER: dict[str, Any] = {
-    "draws": 1500,
+    "draws": 2000,
     "tune": 1000,
     "chains": 4,
     "target_accept": 0.98,
