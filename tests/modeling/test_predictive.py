@@ -8,11 +8,12 @@ from metaq.modeling.predictive import (
     flatten_posterior,
     group_terms,
     linear_predictor,
+    new_dataset_offsets,
     score_from_change,
     training_linear_predictor,
 )
 from metaq.modeling.priors import resolve_priors
-from metaq.modeling.pymc_model import PREDICTIVE_VARS, build_pymc_model
+from metaq.modeling.pymc_model import PREDICTIVE_VARS, _deviation_basis, build_pymc_model
 from metaq.modeling.simulate import simulate_runs
 
 
@@ -93,6 +94,46 @@ def test_unseen_model_and_task_draw_offsets_from_the_population(prior_draws, rng
     assert np.isnan(terms.base_score[1, 1])
 
 
+def test_cells_with_an_unseen_model_or_task_draw_a_fresh_interaction(prior_draws, rng):
+    _, encoding, params, _ = prior_draws
+    params = {k: np.asarray(v, dtype=float) for k, v in params.items()}
+    models = pd.DataFrame({"name": ["m8b", "new"], "params_b": [8.0, 8.0]})
+    tasks = pd.DataFrame({"benchmark": ["bench0", "unseen"], "domain": ["", ""]})
+    terms = group_terms(params, encoding, models, tasks, rng)
+    m, t = encoding.model_index(["m8b"])[0], encoding.task_index(["bench0"], [""])[0]
+    # seen model x seen task: intercept, model, task and the cell's own interaction
+    expected = (params["intercept"] + params["size_intercept"] * encoding.size_z([8.0])[0]
+                + params["model_offset"][:, m] + params["task_intercept"][:, t]
+                + params["cell_intercept"][:, m, t])
+    assert terms.intercept[:, 0, 0] == pytest.approx(expected)
+    # a new model on a seen task: the model and cell offsets are fresh population draws
+    fresh = terms.intercept[:, 1, 0] - (params["intercept"] + params["size_intercept"]
+                                        * encoding.size_z([8.0])[0] + params["task_intercept"][:, t])
+    spread = np.sqrt(params["model_intercept_sd"] ** 2 + params["cell_intercept_sd"] ** 2)
+    assert 0.6 < (fresh / spread).std() < 1.4
+
+
+def test_new_datasets_draw_their_unexplained_effect(rng):
+    params = {"intercept": np.zeros(4000), "dataset_sd": np.full(4000, 0.3)}
+    offsets = new_dataset_offsets(params, 3, rng)
+    assert offsets.shape == (4000, 3)
+    assert offsets.std(axis=0) == pytest.approx([0.3] * 3, rel=0.05)
+    assert abs(np.corrcoef(offsets[:, 0], offsets[:, 1])[0, 1]) < 0.05  # independent datasets
+    # a model saved before the term existed forecasts without it
+    assert not new_dataset_offsets({"intercept": np.zeros(5)}, 2, rng).any()
+
+
+@pytest.mark.parametrize("params_b, free", [((1.0, 8.0, 70.0), 1), ((8.0, 11.0), 0),
+                                            ((7.0, 7.0, 8.0, 70.0), 2), ((13.0, 13.0), 1)])
+def test_scale_group_contrasts_are_orthogonal_to_the_size_trend(params_b, free):
+    size_z = np.log(params_b) - np.log(params_b).mean()
+    basis = _deviation_basis(size_z)
+    assert basis.shape == (len(params_b), free)
+    assert basis.T @ basis == pytest.approx(np.eye(free))
+    assert basis.T @ np.ones(len(params_b)) == pytest.approx(np.zeros(free), abs=1e-12)
+    assert basis.T @ size_z == pytest.approx(np.zeros(free), abs=1e-12)
+
+
 def test_flatten_posterior_puts_chain_and_draw_first():
     import xarray as xr
 
@@ -115,6 +156,9 @@ def test_linear_predictor_is_intercept_plus_features_times_slopes(rng):
     assert mu.shape == (5, 6, 2, 3)
     assert mu[2, 4, 1, 0] == pytest.approx(terms.intercept[2, 1, 0]
                                            + x[2, 4] @ terms.slope[2, 1, 0])
+    offsets = rng.normal(size=(5, 6))
+    shifted = linear_predictor(terms, x, offsets)
+    assert shifted[2, 4] - mu[2, 4] == pytest.approx(np.full((2, 3), offsets[2, 4]))
 
 
 def test_per_domain_features_enter_their_own_task(rng):
