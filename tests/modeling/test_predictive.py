@@ -74,13 +74,20 @@ def test_numpy_predictor_reproduces_the_pymc_graph(prior_draws, rng):
     assert mu == pytest.approx(mu_pymc, rel=1e-6, abs=1e-9)
 
 
-def test_unseen_model_and_task_draw_offsets_from_the_population(prior_draws, rng):
+@pytest.fixture
+def seen_and_new(prior_draws, rng):
+    """Group terms of a seen (m8b, bench0) and a new model and task, with the indices."""
     _, encoding, params, _ = prior_draws
     params = {k: np.asarray(v, dtype=float) for k, v in params.items()}
     models = pd.DataFrame({"name": ["m8b", "new"], "params_b": [8.0, 8.0]})
     tasks = pd.DataFrame({"benchmark": ["bench0", "unseen"], "domain": ["", ""]})
     terms = group_terms(params, encoding, models, tasks, rng)
     m, t = encoding.model_index(["m8b"])[0], encoding.task_index(["bench0"], [""])[0]
+    return encoding, params, terms, m, t
+
+
+def test_unseen_model_and_task_draw_offsets_from_the_population(seen_and_new):
+    encoding, params, terms, m, t = seen_and_new
     shared = (params["slope"][:, 0] + params["size_slope"][:, 0] * encoding.size_z([8.0])[0]
               + params["task_slope"][:, t, 0])
     # a seen model uses its own posterior offset ...
@@ -94,13 +101,8 @@ def test_unseen_model_and_task_draw_offsets_from_the_population(prior_draws, rng
     assert np.isnan(terms.base_score[1, 1])
 
 
-def test_cells_with_an_unseen_model_or_task_draw_a_fresh_interaction(prior_draws, rng):
-    _, encoding, params, _ = prior_draws
-    params = {k: np.asarray(v, dtype=float) for k, v in params.items()}
-    models = pd.DataFrame({"name": ["m8b", "new"], "params_b": [8.0, 8.0]})
-    tasks = pd.DataFrame({"benchmark": ["bench0", "unseen"], "domain": ["", ""]})
-    terms = group_terms(params, encoding, models, tasks, rng)
-    m, t = encoding.model_index(["m8b"])[0], encoding.task_index(["bench0"], [""])[0]
+def test_cells_with_an_unseen_model_or_task_draw_a_fresh_interaction(seen_and_new):
+    encoding, params, terms, m, t = seen_and_new
     # seen model x seen task: intercept, model, task and the cell's own interaction
     expected = (params["intercept"] + params["size_intercept"] * encoding.size_z([8.0])[0]
                 + params["model_offset"][:, m] + params["task_intercept"][:, t]
