@@ -44,7 +44,7 @@ def convergence_summary(idata, var_names: list[str]) -> dict[str, Any]:
 
     # a variable fixed by design (offsets with no free direction, e.g. scale-group offsets
     # of two sizes) has no R-hat: leave it out rather than report NaN
-    names = [n for n in var_names if n in idata.posterior
+    names = [n for n in var_names if n in idata.posterior and idata.posterior[n].size
              and np.ptp(idata.posterior[n].to_numpy()) > 0]
     rhat = az.rhat(idata, var_names=names)
     ess_bulk = az.ess(idata, var_names=names, method="bulk")

@@ -18,8 +18,10 @@ def test_variables_fixed_by_design_are_left_out_of_r_hat():
     # two chains that disagree (R-hat >> 1), and offsets that are 0 by construction (the
     # scale-group offsets of two sizes): the latter must not turn max_rhat into NaN
     stuck = np.stack([rng.normal(0, 1, 500), rng.normal(3, 1, 500)])
-    idata = _idata(slope=stuck, model_offset=np.zeros((2, 500, 2)))
-    summary = convergence_summary(idata, ["slope", "model_offset", "absent"])
+    # and a variable with no elements (zero-sum offsets of a single training model)
+    idata = _idata(slope=stuck, model_offset=np.zeros((2, 500, 2)),
+                   cell_z=np.zeros((2, 500, 0, 3)))
+    summary = convergence_summary(idata, ["slope", "model_offset", "cell_z", "absent"])
     assert summary["worst_rhat_var"] == "slope"
     assert summary["max_rhat"] > 1.5
     assert np.isfinite(summary["min_ess_bulk"])
