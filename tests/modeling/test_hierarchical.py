@@ -180,3 +180,19 @@ def test_any_target_from_a_binomial_fit(fitted, sim):
     np.testing.assert_allclose(on_logit.values, logit(on_abs.scores) - logit(base), atol=1e-8)
     np.testing.assert_allclose(on_rel.values, 100 * on_abs.values / base, rtol=1e-8)
     assert expit(logit(base)) == pytest.approx(base)
+
+
+def test_a_single_base_model_fits_and_forecasts_a_new_size():
+    # one training model (as Tulu 1's 13B table): no model contrast, no free cell offsets
+    one = simulate_runs(n_datasets=5, params_b=(8.0,), n_tasks=2, random_seed=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = HierarchicalDeltaModel(target="abs", sampler=QUICK).fit(
+            one.runs, one.features, random_seed=1)
+    assert np.isfinite(model.diagnostics_["max_rhat"])
+    assert not model.idata_.posterior["model_offset"].any()
+    summary = model.predict(one.features.head(2), ["m8b", ("m70b", 70.0, "sim")],
+                            random_seed=0).summary()
+    assert summary[["mean", "lo", "hi"]].notna().all().all()
+    sd = summary.groupby("target_model")["sd"].mean()
+    assert sd["m70b"] > sd["m8b"]
