@@ -6,9 +6,10 @@ forecasts and writes the report folder (predictions, scores, folds, calibration 
 ``analyses/out/03_validate/<data set>__<scheme>/``, plus ``summary.md`` with one table per
 data set. The numbers are copied into docs/validation.md.
 
-Data sets: the reference study (leave one variant out = loo-dataset; loo-size), a simulated
-table from the predictor's own generative process (known structure), and the published tables
-of data/published/ (see data/README.md).
+Data sets: the reference study (leave one variant out = loo-dataset; loo-size), two simulated
+tables with known structure (datasets fully described by their features, and the same design
+with an unexplained dataset effect), and the published tables of data/published/ (see
+data/README.md).
 """
 
 from __future__ import annotations
@@ -36,10 +37,15 @@ SHOWN = ["model", "n_runs", "crps", "log_density", "mae", "coverage_50", "covera
 def data_sets() -> dict[str, tuple[pd.DataFrame, pd.DataFrame, tuple[str, ...]]]:
     """Name -> (runs, features, schemes), cheapest first."""
     sim = simulate_runs(n_datasets=6, params_b=(1.0, 8.0, 70.0), n_tasks=3, random_seed=11)
+    # the same design with an effect of each dataset its features do not explain
+    sim_effects = simulate_runs(n_datasets=6, params_b=(1.0, 8.0, 70.0), n_tasks=3,
+                                dataset_sd=0.3, random_seed=11)
     sets = {
         "study": (read_runs(STUDY_RUNS), read_features(STUDY_FEATURES),
                   ("loo-dataset", "loo-size")),
         "simulated": (sim.runs, sim.features, ("loo-dataset", "loo-size")),
+        "simulated_dataset_effects": (sim_effects.runs, sim_effects.features,
+                                      ("loo-dataset",)),
     }
     for name, schemes in [("dart_math", ("loo-dataset", "loo-size")),
                           ("cherry_ifd_v2", ("loo-dataset", "loo-size")),

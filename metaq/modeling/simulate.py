@@ -31,7 +31,8 @@ class SimulatedRuns:
         model, so the population terms are directly comparable): ``slope`` (feature,),
         ``size_slope`` (feature,), ``group_slope`` (model, feature), ``task_slope``
         (task, feature), ``intercept``, ``task_intercept``, ``model_intercept``,
-        ``theta_base`` (model, task), ``run_sd``, ``size_z`` (model,).
+        ``dataset_offset`` (dataset,), ``theta_base`` (model, task), ``run_sd``,
+        ``size_z`` (model,).
     """
 
     runs: pd.DataFrame
@@ -43,7 +44,8 @@ def simulate_runs(*, n_datasets: int = 20, params_b: Sequence[float] = (1.0, 8.0
                   n_tasks: int = 4, slope: Sequence[float] = (0.3, 0.0, -0.2),
                   size_slope: Sequence[float] = (0.0, 0.4, 0.0), group_slope_sd: float = 0.05,
                   task_slope_sd: float = 0.05, run_sd: float = 0.1, n_items: int = 900,
-                  feature_se: float = 0.0, random_seed: int | None = None) -> SimulatedRuns:
+                  feature_se: float = 0.0, dataset_sd: float = 0.0,
+                  random_seed: int | None = None) -> SimulatedRuns:
     """Simulate past fine-tuning runs with known (scale-dependent) feature effects.
 
     Parameters
@@ -67,6 +69,10 @@ def simulate_runs(*, n_datasets: int = 20, params_b: Sequence[float] = (1.0, 8.0
     feature_se : float, default 0.0
         Standard error attached to every feature (in raw units; the raw features have sd 1
         across datasets), drawn into the observed values.
+    dataset_sd : float, default 0.0
+        Spread of an effect of each dataset that its features do not explain (shared by all
+        models and tasks, zero-sum over datasets); 0 gives datasets fully described by
+        their features.
     random_seed : int, optional
         Seed.
 
@@ -94,12 +100,16 @@ def simulate_runs(*, n_datasets: int = 20, params_b: Sequence[float] = (1.0, 8.0
         "group_slope": group_slope_sd * _zero_sum(rng, (n_models, n_features)),
         "task_slope": task_slope_sd * _zero_sum(rng, (n_tasks, n_features)),
         "intercept": -0.1, "task_intercept": 0.2 * _zero_sum(rng, (n_tasks,)),
+        # drawn only when asked for, so the default keeps the random stream of earlier tables
+        "dataset_offset": (dataset_sd * _zero_sum(rng, (n_datasets,)) if dataset_sd > 0
+                           else np.zeros(n_datasets)),
         "model_intercept": 0.1 * size_z + 0.05 * _zero_sum(rng, (n_models,)),
         "theta_base": rng.normal(0.3, 0.8, size=(n_models, n_tasks)),
     }
     coef = (slope[None, None] + size_slope[None, None] * size_z[:, None, None]
             + truth["group_slope"][:, None] + truth["task_slope"][None])  # (model, task, feature)
-    mu = (truth["intercept"] + truth["task_intercept"][None, None]
+    mu = (truth["intercept"] + truth["dataset_offset"][:, None, None]
+          + truth["task_intercept"][None, None]
           + truth["model_intercept"][None, :, None] + np.einsum("dk,mtk->dmt", x, coef))
     p = expit(truth["theta_base"][None] + mu)
     phi = 1.0 / run_sd**2

@@ -174,3 +174,13 @@ def test_per_domain_features_enter_their_own_task(rng):
     assert mu[1, 3, 0, 1] == pytest.approx(x[1, 3, 1] @ terms.slope[1, 0, 1])
     parts = contributions(terms, x)
     assert parts.sum(axis=-1) == pytest.approx(mu)
+
+
+def test_simulated_dataset_effects_are_zero_sum_with_the_requested_spread():
+    plain = simulate_runs(n_datasets=40, params_b=(8.0,), n_tasks=2, random_seed=4)
+    shifted = simulate_runs(n_datasets=40, params_b=(8.0,), n_tasks=2, dataset_sd=0.3,
+                            random_seed=4)
+    assert not plain.truth["dataset_offset"].any()
+    offsets = shifted.truth["dataset_offset"]
+    assert offsets.sum() == pytest.approx(0.0, abs=1e-12)  # zero-sum, as the model's
+    assert offsets.std(ddof=1) == pytest.approx(0.3, rel=0.35)
