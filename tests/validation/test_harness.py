@@ -86,6 +86,16 @@ def test_tables_without_untuned_scores_score_the_fine_tuned_score(tmp_path):
     assert {p.name for p in tmp_path.iterdir()} >= {"scores.csv", "folds.csv"}
 
 
+def test_point_baselines_run_on_the_smallest_published_table():
+    # DEITA: 7 runs; a leave-one-dataset-out refit inside a fold can hold one or two runs
+    folder = DATA_DIR / "published" / "deita"
+    every = ["no_feature", "study_rank", "ridge", "gradient_boosting"]
+    result = validate_tables(folder / "runs.csv", folder / "features.csv", models=every,
+                             scheme="loo-dataset")
+    assert result.folds["error"].eq("").all()
+    assert result.scores["n_runs"].eq(7).all()
+
+
 def test_save_writes_the_report_files(loo_dataset, tmp_path):
     loo_dataset.save(tmp_path / "report")
     written = {p.name for p in (tmp_path / "report").iterdir()}
