@@ -17,7 +17,7 @@ from metaq.modeling.design import TrainingData
 PREDICTIVE_VARS: tuple[str, ...] = (
     "intercept", "task_intercept", "task_intercept_sd", "model_offset", "model_intercept_sd",
     "size_intercept", "cell_intercept", "cell_intercept_sd", "dataset_offset", "dataset_sd",
-    "feature_scale", "slope", "size_slope", "group_slope", "group_slope_sd", "task_slope",
+    "slope", "size_slope", "group_slope", "group_slope_sd", "task_slope",
     "task_slope_sd", "theta_base", "base_mean", "base_model", "base_task", "base_model_sd",
     "base_task_sd", "base_cell_sd", "run_sd", "nu", "residual_sd",
 )
