@@ -275,7 +275,9 @@ class HierarchicalDeltaModel:
         target = self._forecast_target(target)
         terms, table, x, rng, models, tasks, params = self._prepare(features, target_models,
                                                                     benchmarks, random_seed)
-        offsets = predictive.new_dataset_offsets(params, len(table), rng)
+        trained = self.idata_.posterior.coords.get("dataset")
+        trained = [] if trained is None else trained.values.tolist()
+        offsets = predictive.dataset_offsets(params, trained, table["dataset_id"], rng)
         mu = predictive.linear_predictor(terms, x, offsets)
         delta, score = predictive.outcome_draws(
             mu, terms.theta_base, terms.base_score, params, target=target,

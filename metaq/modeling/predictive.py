@@ -9,6 +9,7 @@ missing, from the training datasets.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +19,10 @@ from scipy.special import expit, logit
 from metaq.modeling.design import Encoding
 
 CHUNK = 256
+# sd of a base model's deviation from its family's mean, relative to the spread of models:
+# Llama 2 13B sits 0.1-0.3 logit off the 7B-70B trend on MMLU and GSM8K, where base models
+# of different families and similar size differ by about 1 logit
+WITHIN_FAMILY = 0.25
 
 
 def flatten_posterior(posterior, names: tuple[str, ...] | list[str]) -> dict[str, np.ndarray]:
@@ -80,7 +85,7 @@ def group_terms(params: dict[str, np.ndarray], encoding: Encoding, models: pd.Da
     encoding : Encoding
         The fitted model's encoding.
     models : pandas.DataFrame
-        Columns ``name`` and ``params_b``.
+        Columns ``name``, ``params_b`` and optionally ``family``.
     tasks : pandas.DataFrame
         Columns ``benchmark`` and ``domain``.
     rng : numpy.random.Generator
@@ -93,54 +98,107 @@ def group_terms(params: dict[str, np.ndarray], encoding: Encoding, models: pd.Da
     trained_z = encoding.size_z(encoding.models["params_b"].to_numpy(dtype=float))
     size_z = np.where(m_idx >= 0, trained_z[np.clip(m_idx, 0, None)],
                       encoding.size_z(models["params_b"].to_numpy(dtype=float)))
+    # scale groups nest in families: only the model with scale effects uses them
+    siblings = (family_weights(encoding.models, models, m_idx) if "size_intercept" in params
+                else None)
 
-    def pooled(name: str, sd_name: str, index: np.ndarray, tail: tuple[int, ...]) -> np.ndarray:
+    def effect(name: str, sd_name: str, index: np.ndarray, tail: tuple[int, ...],
+               weights: np.ndarray | None = None) -> np.ndarray:
         if name not in params:  # term switched off (pooled model)
             return np.zeros((n_samples, len(index), *tail))
-        fresh = rng.standard_normal((n_samples, len(index), *tail))
-        fresh *= params[sd_name].reshape(n_samples, *([1] * (1 + len(tail))))
-        known = params[name][:, np.clip(index, 0, None)]
-        return np.where((index >= 0).reshape(1, -1, *([1] * len(tail))), known, fresh)
+        return _group_effect(params[name], params[sd_name], index, rng, weights)
 
-    model_int = pooled("model_offset", "model_intercept_sd", m_idx, ())
-    cell_int = _cell_intercept(params, m_idx, t_idx, rng)
+    model_int = effect("model_offset", "model_intercept_sd", m_idx, (), siblings)
+    cell_int = (_interaction(params["cell_intercept"], params["cell_intercept_sd"], m_idx,
+                             t_idx, rng, siblings) if "cell_intercept" in params
+                else np.zeros((n_samples, len(m_idx), len(t_idx))))
     if "size_intercept" in params:
         model_int = model_int + params["size_intercept"][:, None] * size_z[None, :]
-    group_slope = pooled("group_slope", "group_slope_sd", m_idx, (n_features,))
+    group_slope = effect("group_slope", "group_slope_sd", m_idx, (n_features,), siblings)
     size_slope = params.get("size_slope", np.zeros((n_samples, n_features)))
-    task_int = pooled("task_intercept", "task_intercept_sd", t_idx, ())
-    task_slope = pooled("task_slope", "task_slope_sd", t_idx, (n_features,))
+    task_int = effect("task_intercept", "task_intercept_sd", t_idx, ())
+    task_slope = effect("task_slope", "task_slope_sd", t_idx, (n_features,))
     intercept = (params["intercept"][:, None, None] + model_int[:, :, None]
                  + task_int[:, None, :] + cell_int)
     slope = (params["slope"][:, None, None, :]
              + size_slope[:, None, None, :] * size_z[None, :, None, None]
              + group_slope[:, :, None, :] + task_slope[:, None, :, :])
-    theta = _untuned_level(params, m_idx, t_idx, rng) if "theta_base" in params else None
+    theta = (_untuned_level(params, encoding, m_idx, t_idx, size_z, rng, siblings)
+             if "theta_base" in params else None)
     base = np.full((len(m_idx), len(t_idx)), np.nan)
     seen = np.ix_(m_idx >= 0, t_idx >= 0)
     base[seen] = encoding.base_scores[np.ix_(m_idx[m_idx >= 0], t_idx[t_idx >= 0])]
     return GroupTerms(intercept, slope, theta, base, m_idx >= 0, t_idx >= 0)
 
 
-def _cell_intercept(params: dict[str, np.ndarray], m_idx: np.ndarray, t_idx: np.ndarray,
-                    rng: np.random.Generator) -> np.ndarray:
-    """(sample, model, task) model x task offsets; a cell with an unseen model or task is new."""
-    n = len(params["intercept"])
-    if "cell_intercept" not in params:  # term switched off (pooled model)
-        return np.zeros((n, len(m_idx), len(t_idx)))
-    fresh = rng.standard_normal((n, len(m_idx), len(t_idx)))
-    fresh *= params["cell_intercept_sd"][:, None, None]
-    known = params["cell_intercept"][:, np.clip(m_idx, 0, None)][:, :, np.clip(t_idx, 0, None)]
-    seen = (m_idx[:, None] >= 0) & (t_idx[None, :] >= 0)
-    return np.where(seen[None], known, fresh)
+def family_weights(trained: pd.DataFrame, models: pd.DataFrame, m_idx: np.ndarray) -> np.ndarray:
+    """``(model, trained model)`` weights of each unseen model's training siblings.
+
+    A row averages the training models of the unseen model's family (same non-empty
+    ``family``); it is zero for a seen model and for a family not in training.
+
+    Examples
+    --------
+    >>> trained = pd.DataFrame({"name": ["a-7b", "b-8b", "a-70b"], "family": ["a", "b", "a"]})
+    >>> new = pd.DataFrame({"name": ["a-13b", "c-9b"], "family": ["a", "c"]})
+    >>> family_weights(trained, new, np.array([-1, -1])).tolist()
+    [[0.5, 0.0, 0.5], [0.0, 0.0, 0.0]]
+    """
+    known = trained["family"].fillna("").astype(str).to_numpy()
+    wanted = models.get("family", pd.Series([""] * len(models))).fillna("").astype(str)
+    same = (wanted.to_numpy()[:, None] == known[None, :]) & (known[None, :] != "")
+    same &= (m_idx < 0)[:, None]
+    counts = same.sum(axis=1, keepdims=True)
+    return np.divide(same, counts, out=np.zeros(same.shape), where=counts > 0)
 
 
-def new_dataset_offsets(params: dict[str, np.ndarray], n_datasets: int,
-                        rng: np.random.Generator) -> np.ndarray:
-    """Draws of the unexplained dataset effect of `n_datasets` new datasets.
+def _group_effect(values: np.ndarray, sd: np.ndarray, index: np.ndarray,
+                  rng: np.random.Generator, siblings: np.ndarray | None = None) -> np.ndarray:
+    """Offsets ``(sample, requested, *tail)`` of groups: fitted for a seen group, else new.
 
-    Every forecast dataset is treated as new (its features, not its name, carry what is
-    known about it), so it draws ``Normal(0, dataset_sd)`` per posterior draw.
+    A new group draws ``sd * Normal(0, 1)`` (bambi's ``sample_new_groups``); a new base model
+    with training siblings (`siblings`, :func:`family_weights`) starts from their mean offset
+    and draws only a within-family deviation, ``WITHIN_FAMILY * sd * Normal(0, 1)``.
+    """
+    tail = values.shape[2:]
+    expand = (1, -1, *([1] * len(tail)))
+    fresh = rng.standard_normal((len(values), len(index), *tail))
+    fresh *= sd.reshape(len(values), *([1] * (1 + len(tail))))
+    if siblings is not None:
+        has_family = siblings.sum(axis=1) > 0
+        fresh *= np.where(has_family, WITHIN_FAMILY, 1.0).reshape(expand)
+        fresh += np.einsum("rg,sg...->sr...", siblings, values)
+    return np.where((index >= 0).reshape(expand), values[:, np.clip(index, 0, None)], fresh)
+
+
+def _interaction(values: np.ndarray, sd: np.ndarray, m_idx: np.ndarray, t_idx: np.ndarray,
+                 rng: np.random.Generator, siblings: np.ndarray | None) -> np.ndarray:
+    """(sample, model, task) model x task offsets; a cell with an unseen task is new, one with
+    an unseen model new or its family's (:func:`_group_effect`)."""
+    by_model = _group_effect(values[:, :, np.clip(t_idx, 0, None)], sd, m_idx, rng, siblings)
+    fresh = rng.standard_normal(by_model.shape) * sd[:, None, None]
+    return np.where((t_idx >= 0)[None, None, :], by_model, fresh)
+
+
+def dataset_offsets(params: dict[str, np.ndarray], trained: Sequence[str],
+                    dataset_ids: Sequence[str], rng: np.random.Generator) -> np.ndarray:
+    """Draws of the unexplained dataset effect of each forecast dataset.
+
+    A dataset the model was trained on (same ``dataset_id``) keeps its fitted effect (a
+    forecast for another base model, or a what-if on its features); any other is new and
+    draws ``Normal(0, dataset_sd)`` per posterior draw: its features, not its name, carry
+    what is known about it.
+
+    Parameters
+    ----------
+    params : dict
+        Flattened posterior (``dataset_offset``, ``dataset_sd``).
+    trained : sequence of str
+        Training dataset ids, in the order of ``dataset_offset``.
+    dataset_ids : sequence of str
+        The forecast's datasets.
+    rng : numpy.random.Generator
+        Source of the new datasets' effects.
 
     Returns
     -------
@@ -149,24 +207,29 @@ def new_dataset_offsets(params: dict[str, np.ndarray], n_datasets: int,
     """
     n = len(params["intercept"])
     if "dataset_sd" not in params:
-        return np.zeros((n, n_datasets))
-    return rng.standard_normal((n, n_datasets)) * params["dataset_sd"][:, None]
+        return np.zeros((n, len(dataset_ids)))
+    index = np.array([{str(d): i for i, d in enumerate(trained)}.get(str(d), -1)
+                      for d in dataset_ids], dtype=int)
+    return _group_effect(params["dataset_offset"], params["dataset_sd"], index, rng)
 
 
-def _untuned_level(params: dict[str, np.ndarray], m_idx: np.ndarray, t_idx: np.ndarray,
-                   rng: np.random.Generator) -> np.ndarray:
+def _untuned_level(params: dict[str, np.ndarray], encoding: Encoding, m_idx: np.ndarray,
+                   t_idx: np.ndarray, size_z: np.ndarray, rng: np.random.Generator,
+                   siblings: np.ndarray | None) -> np.ndarray:
+    """(sample, model, task) untuned logit level: the fitted one where the cell was trained,
+    else the size trend plus the model's, task's and cell's effects (new ones when unseen)."""
     n = len(params["base_mean"])
-
-    def effect(name: str, index: np.ndarray) -> np.ndarray:
-        fresh = rng.standard_normal((n, len(index))) * params[f"{name}_sd"][:, None]
-        return np.where(index[None, :] >= 0, params[name][:, np.clip(index, 0, None)], fresh)
-
-    level = (params["base_mean"][:, None, None] + effect("base_model", m_idx)[:, :, None]
-             + effect("base_task", t_idx)[:, None, :])
-    fresh_cell = rng.standard_normal(level.shape) * params["base_cell_sd"][:, None, None]
-    known = params["theta_base"][:, np.clip(m_idx, 0, None)][:, :, np.clip(t_idx, 0, None)]
-    seen = (m_idx[:, None] >= 0) & (t_idx[None, :] >= 0)
-    return np.where(seen[None], known, level + fresh_cell)
+    trend = params.get("base_size", np.zeros(n))[:, None]
+    trained_z = encoding.size_z(encoding.models["params_b"].to_numpy(dtype=float))
+    # each trained cell's deviation from its model and task effects
+    cell = (params["theta_base"] - params["base_mean"][:, None, None]
+            - (trend * trained_z[None, :] + params["base_model"])[:, :, None]
+            - params["base_task"][:, None, :])
+    model = _group_effect(params["base_model"], params["base_model_sd"], m_idx, rng, siblings)
+    task = _group_effect(params["base_task"], params["base_task_sd"], t_idx, rng)
+    return (params["base_mean"][:, None, None] + (trend * size_z[None, :] + model)[:, :, None]
+            + task[:, None, :]
+            + _interaction(cell, params["base_cell_sd"], m_idx, t_idx, rng, siblings))
 
 
 def feature_draws(x: np.ndarray, se: np.ndarray, training_x: np.ndarray, n_samples: int,
@@ -216,7 +279,7 @@ def linear_predictor(terms: GroupTerms, x: np.ndarray,
         ``(sample, dataset, feature)`` feature draws, or ``(sample, dataset, task, feature)``
         when features are per domain.
     dataset_offset : numpy.ndarray, optional
-        ``(sample, dataset)`` unexplained dataset effects (:func:`new_dataset_offsets`);
+        ``(sample, dataset)`` unexplained dataset effects (:func:`dataset_offsets`);
         omitted, the expected linear predictor of a dataset with these features.
 
     Returns

@@ -16,6 +16,7 @@ from metaq.modeling.design import TrainingData
 # posterior variables a forecast needs (saved with the model)
 PREDICTIVE_VARS: tuple[str, ...] = (
     "intercept", "task_intercept", "task_intercept_sd", "model_offset", "model_intercept_sd",
+    "base_size",
     "size_intercept", "cell_intercept", "cell_intercept_sd", "dataset_offset", "dataset_sd",
     "slope", "size_slope", "group_slope", "group_slope_sd", "task_slope",
     "task_slope_sd", "theta_base", "base_mean", "base_model", "base_task", "base_model_sd",
@@ -71,26 +72,29 @@ def build_pymc_model(data: TrainingData, features: list[str], tasks: list[str], 
         slope = pm.Deterministic("slope", feature_scale * priors["slope"] / root_k
                                  * pm.Normal("slope_z", 0.0, 1.0, dims="feature"),
                                  dims="feature")
-        task_slope = _pooled("task_slope", priors["task_slope_sd"] / root_k, ("task", "feature"))
+        # the slopes' task and model deviations are shares of the feature scale too: a
+        # deviation of fixed size would let a dataset the features barely separate move far
+        task_slope = _pooled("task_slope", priors["task_slope_sd"] / root_k, ("task", "feature"),
+                             relative_to=feature_scale)
         coef = slope[None, :] + task_slope[run_task]
         dataset_offset = dataset_sd * pm.ZeroSumNormal("dataset_offset_z", 1.0, dims="dataset")
         dataset_offset = pm.Deterministic("dataset_offset", dataset_offset, dims="dataset")
         mu = intercept + task_intercept[run_task] + dataset_offset[run_dataset]
         if scale_effects:
-            size_intercept = pm.Normal("size_intercept", 0.0, priors["size_intercept"])
-            # centred: each base model's mean change is pinned down by a grid of runs
-            model_offset = _size_deviation("model_offset", priors["model_intercept_sd"],
-                                           data.size_z, (), sd_name="model_intercept_sd",
-                                           centred=True)
+            size_intercept, model_offset = _size_trend(
+                "model_offset", "size_intercept", data.size_z, (),
+                trend_sd=priors["size_intercept"],
+                offset_sd=pm.HalfNormal("model_intercept_sd", priors["model_intercept_sd"]),
+                centred=True)  # centred: each model's mean change is pinned by a grid of runs
             model_intercept = pm.Deterministic(
                 "model_intercept", size_intercept * size_z + model_offset, dims="model")
             cell_intercept = _pooled("cell_intercept", priors["cell_intercept_sd"],
                                      ("model", "task"), group_axes=2)
-            size_slope = pm.Deterministic(
-                "size_slope", feature_scale * priors["size_slope"] / root_k
-                * pm.Normal("size_slope_z", 0.0, 1.0, dims="feature"), dims="feature")
-            group_slope = _size_deviation("group_slope", priors["group_slope_sd"] / root_k,
-                                          data.size_z, ("feature",))
+            size_slope, group_slope = _size_trend(
+                "group_slope", "size_slope", data.size_z, ("feature",),
+                trend_sd=feature_scale * priors["size_slope"] / root_k,
+                offset_sd=_relative_sd("group_slope_sd", priors["group_slope_sd"] / root_k,
+                                       feature_scale))
             coef = coef + size_slope[None, :] * size_z[run_model][:, None] + group_slope[run_model]
             mu = mu + model_intercept[run_model] + cell_intercept[run_model, run_task]
         mu = mu + (x[run_row] * coef).sum(axis=-1)
@@ -101,7 +105,7 @@ def build_pymc_model(data: TrainingData, features: list[str], tasks: list[str], 
             pm.StudentT("y", nu=nu, mu=mu, sigma=sigma, observed=pm.Data("y_obs", data.y),
                         shape=mu.shape)
         else:
-            theta = _untuned_level(data, priors)
+            theta = _untuned_level(data, priors, scale_effects=scale_effects)
             p_ft = pm.math.invlogit(theta[run_model, run_task] + mu)
             run_sd = pm.HalfNormal("run_sd", priors["run_sd"])
             phi = 1.0 / pt.square(run_sd)
@@ -117,8 +121,8 @@ def _between_dataset_split(priors: dict[str, float]):
 
     ``tau ~ HalfNormal(between_dataset_sd)`` is the total spread of the change across
     datasets and ``share ~ Beta(1, 1)`` the part the features carry (R2-D2-style): the
-    feature scale ``tau * sqrt(share)`` multiplies the population and size slopes' prior
-    sds (the smaller per-model and per-task deviations keep fixed priors) and the unexplained
+    feature scale ``tau * sqrt(share)`` multiplies every slope's prior sd (population, size
+    moderator, and the spreads of the per-model and per-task deviations) and the unexplained
     dataset effect has sd ``tau * sqrt(1 - share)``. The data pin ``tau`` down from the
     observed spread of the training datasets even when they cannot tell features apart, so
     the slopes' prior, and the spread of a forecast for a dataset outside the training range,
@@ -140,20 +144,30 @@ def _between_dataset_split(priors: dict[str, float]):
     return feature_scale, pm.Deterministic("dataset_sd", tau * pt.sqrt(pt.sigmoid(-logit_share)))
 
 
+def _relative_sd(name: str, sd_scale: float, scale):
+    """``scale * HalfNormal(sd_scale)``, registered as `name` (the share as ``name_rel``)."""
+    import pymc as pm
+
+    return pm.Deterministic(name, scale * pm.HalfNormal(f"{name}_rel", sd_scale))
+
+
 def _pooled(name: str, sd_scale: float, dims: tuple[str, ...], *, sd_name: str | None = None,
-            centred: bool = False, group_axes: int = 1):
+            centred: bool = False, group_axes: int = 1, relative_to=None):
     """Add partially pooled offsets with spread ``sd ~ HalfNormal(sd_scale)``.
 
     The offsets are zero-sum over the group axes (the first `group_axes` of `dims`; two for
     an interaction such as model x task): they are deviations from the population and main
     terms, so those and the mean offset cannot trade off along a ridge the sampler would
-    crawl along. A new group draws ``sd * Normal(0, 1)``.
+    crawl along. A new group draws ``sd * Normal(0, 1)``. With `relative_to` the spread is
+    ``relative_to * HalfNormal(sd_scale)`` (:func:`_relative_sd`).
     Non-centred (``sd * z``) by default; `centred` for offsets the data pin down tightly
     (untuned levels measured on hundreds of items), where non-centring makes a banana.
     """
     import pymc as pm
 
-    sd = pm.HalfNormal(sd_name or f"{name}_sd", sd_scale)
+    sd_name = sd_name or f"{name}_sd"
+    sd = (pm.HalfNormal(sd_name, sd_scale) if relative_to is None
+          else _relative_sd(sd_name, sd_scale, relative_to))
     if centred:
         return pm.ZeroSumNormal(name, sigma=sd, dims=dims)
     # ZeroSumNormal sums to zero over its last axes: put the group axes last
@@ -164,35 +178,67 @@ def _pooled(name: str, sd_scale: float, dims: tuple[str, ...], *, sd_name: str |
     return pm.Deterministic(name, sd * raw, dims=dims)
 
 
-def _size_deviation(name: str, sd_scale: float, size_z: np.ndarray, tail: tuple[str, ...], *,
-                    sd_name: str | None = None, centred: bool = False):
-    """Scale-group offsets: per-model deviations from the size trend, ``(model, *tail)``.
+def _size_trend(name: str, trend_name: str, size_z: np.ndarray, tail: tuple[str, ...], *,
+                trend_sd, offset_sd, trend_mean: float = 0.0, centred: bool = False):
+    """A size trend and the base models' deviations from it, ``(tail)`` and ``(model, *tail)``.
 
-    The offsets of the M training models are ``sd * B @ z`` with ``B`` an orthonormal basis
-    of the model contrasts orthogonal to both the constant and the log size: the size trend
-    (``size_intercept``, ``size_slope``) owns the direction along log size, the offsets the
-    rest. Zero-sum offsets alone would duplicate that direction, a ridge the sampler crawls
-    along (R-hat 1.02 on three sizes). With two sizes there is nothing left (the offsets are
-    0: two models cannot separate a size trend from a model effect); ``sd`` then keeps its
-    prior and is what an unseen model draws its offset from. `centred` samples the contrasts
-    as ``Normal(0, sd)`` instead of ``sd * Normal(0, 1)``.
+    The prior is ``trend ~ Normal(trend_mean, trend_sd)`` per tail element and deviations
+    ``d ~ ZeroSumNormal(offset_sd)`` over the M training models, so the models' values are
+    ``v_m = trend * z_m + d_m``. Sampled as written, the trend and the deviations trade off
+    along ``z`` (a ridge the sampler crawls along); with two models the deviations could only
+    be dropped, which forced every difference between them into the trend and extrapolated it
+    to an unseen size. Instead the same prior is sampled exactly and without a ridge:
+
+    * ``v``'s component along ``z / |z|`` is ``trend_mean |z| + c w`` with
+      ``c = sqrt(trend_sd^2 |z|^2 + offset_sd^2)``, its components orthogonal to the constant
+      and to ``z`` are ``offset_sd * B r`` (``B`` from :func:`_deviation_basis`);
+    * the trend is drawn from its conditional given that component,
+      ``trend = trend_mean + (trend_sd^2 |z| / c) w + (trend_sd offset_sd / c) e``, with
+      ``w, e, r ~ Normal(0, 1)`` independent,
+
+    and the deviations are ``d = v - trend * z`` (a deterministic). The prior splits a
+    difference between two models into trend and deviation by their prior sds, and an unseen
+    model gets ``trend * z_new`` plus a fresh deviation. `centred` samples ``c w`` and
+    ``offset_sd r`` as ``Normal(0, c)`` and ``Normal(0, offset_sd)``.
+
+    Returns
+    -------
+    trend, deviations : pytensor variables
+        Registered as `trend_name` and `name`.
     """
     import pymc as pm
     import pytensor.tensor as pt
 
-    basis = _deviation_basis(size_z)
-    sd = pm.HalfNormal(sd_name or f"{name}_sd", sd_scale)
-    shape = (len(size_z), *(len(pm.modelcontext(None).coords[d]) for d in tail))
-    if basis.shape[1] == 0:
-        return pm.Deterministic(name, pt.zeros(shape), dims=("model", *tail))
-    contrasts = (basis.shape[1], *shape[1:])
-    if centred:
-        offsets = pt.tensordot(basis, pm.Normal(f"{name}_contrast", 0.0, sd, shape=contrasts),
-                               axes=1)
-    else:
-        offsets = sd * pt.tensordot(basis, pm.Normal(f"{name}_z", 0.0, 1.0, shape=contrasts),
-                                    axes=1)
-    return pm.Deterministic(name, offsets, dims=("model", *tail))
+    context = pm.modelcontext(None)
+    shape = (len(size_z), *(len(context.coords[d]) for d in tail))
+    z = np.asarray(size_z, float)
+    norm = float(np.linalg.norm(z))
+    spare = pm.Normal(f"{trend_name}_z", 0.0, 1.0, shape=shape[1:])
+    values = pt.zeros(shape)
+    if norm > 1e-12:
+        spread = pt.sqrt(pt.square(trend_sd) * norm**2 + pt.square(offset_sd))
+        if centred:
+            along = pm.Normal(f"{name}_along", 0.0, spread, shape=shape[1:])
+            w = along / spread
+        else:
+            w = pm.Normal(f"{name}_along_z", 0.0, 1.0, shape=shape[1:])
+            along = spread * w
+        trend = (trend_mean + pt.square(trend_sd) * norm / spread * w
+                 + trend_sd * offset_sd / spread * spare)
+        values = values + pt.tensordot(z / norm, trend_mean * norm + along, axes=0)
+    else:  # one training size: nothing to learn the trend from
+        trend = trend_mean + trend_sd * spare
+    basis = _deviation_basis(z)
+    if basis.shape[1]:
+        contrasts = (basis.shape[1], *shape[1:])
+        if centred:
+            raw = pm.Normal(f"{name}_contrast", 0.0, offset_sd, shape=contrasts)
+        else:
+            raw = offset_sd * pm.Normal(f"{name}_z", 0.0, 1.0, shape=contrasts)
+        values = values + pt.tensordot(basis, raw, axes=1)
+    trend = pm.Deterministic(trend_name, trend, dims=tail)
+    deviations = values - pt.tensordot(z, trend, axes=0)
+    return trend, pm.Deterministic(name, deviations, dims=("model", *tail))
 
 
 def _deviation_basis(size_z: np.ndarray) -> np.ndarray:
@@ -203,12 +249,26 @@ def _deviation_basis(size_z: np.ndarray) -> np.ndarray:
     return left[:, rank:]
 
 
-def _untuned_level(data: TrainingData, priors: dict[str, float]):
-    """theta_base[m, t] = base_mean + base_model[m] + base_task[t] + cell, with observed cells."""
+def _untuned_level(data: TrainingData, priors: dict[str, float], *, scale_effects: bool):
+    """theta_base[m, t] = base_mean + base_model[m] + base_task[t] + cell, with observed cells.
+
+    With `scale_effects` the models' level is a size trend (``base_size``, per unit of
+    standardised log size, prior mean ``base_size_mean`` > 0: within a family a larger base
+    model scores higher) plus each model's deviation from it (:func:`_size_trend`).
+    """
     import pymc as pm
 
     base_mean = pm.Normal("base_mean", 0.0, priors["base_mean"])
-    base_model = _pooled("base_model", priors["base_model_sd"], ("model",), centred=True)
+    if scale_effects:
+        # non-centred: the cells, not the few models, carry the items; centred deviations
+        # funnelled at a small base_model_sd (23 divergences on the recovery simulation, 6)
+        base_size, deviation = _size_trend(
+            "base_model", "base_size", data.size_z, (), trend_mean=priors["base_size_mean"],
+            trend_sd=priors["base_size"],
+            offset_sd=pm.HalfNormal("base_model_sd", priors["base_model_sd"]))
+        base_model = base_size * data.size_z + deviation
+    else:
+        base_model = _pooled("base_model", priors["base_model_sd"], ("model",), centred=True)
     base_task = _pooled("base_task", priors["base_task_sd"], ("task",), centred=True)
     # centred: every observed cell carries hundreds of items, which a non-centred cell term
     # turns into a funnel

@@ -4,16 +4,21 @@ import pytest
 
 from metaq.modeling.design import build_training_data
 from metaq.modeling.predictive import (
+    dataset_offsets,
     feature_draws,
     flatten_posterior,
     group_terms,
     linear_predictor,
-    new_dataset_offsets,
     score_from_change,
     training_linear_predictor,
 )
 from metaq.modeling.priors import resolve_priors
-from metaq.modeling.pymc_model import PREDICTIVE_VARS, _deviation_basis, build_pymc_model
+from metaq.modeling.pymc_model import (
+    PREDICTIVE_VARS,
+    _deviation_basis,
+    _size_trend,
+    build_pymc_model,
+)
 from metaq.modeling.simulate import simulate_runs
 
 
@@ -115,14 +120,79 @@ def test_cells_with_an_unseen_model_or_task_draw_a_fresh_interaction(seen_and_ne
     assert 0.6 < (fresh / spread).std() < 1.4
 
 
-def test_new_datasets_draw_their_unexplained_effect(rng):
-    params = {"intercept": np.zeros(4000), "dataset_sd": np.full(4000, 0.3)}
-    offsets = new_dataset_offsets(params, 3, rng)
+def test_an_unseen_model_s_untuned_level_follows_the_size_trend(seen_and_new):
+    encoding, params, terms, m, t = seen_and_new
+    z_new = encoding.size_z([8.0])[0]
+    fresh = terms.theta_base[:, 1, 0] - (params["base_mean"] + params["base_size"] * z_new
+                                         + params["base_task"][:, t])
+    spread = np.sqrt(params["base_model_sd"] ** 2 + params["base_cell_sd"] ** 2)
+    assert abs((fresh / spread).mean()) < 0.3 and 0.6 < (fresh / spread).std() < 1.4
+    # a seen model on an unseen task keeps its own level: trend plus its deviation
+    seen = terms.theta_base[:, 0, 1] - (params["base_mean"] + params["base_size"] * z_new
+                                        + params["base_model"][:, m])
+    assert 0.6 < (seen / np.sqrt(params["base_task_sd"] ** 2
+                                 + params["base_cell_sd"] ** 2)).std() < 1.4
+
+
+def test_a_new_model_of_a_trained_family_starts_from_its_siblings(prior_draws, rng):
+    _, encoding, params, _ = prior_draws
+    params = {k: np.asarray(v, dtype=float) for k, v in params.items()}
+    models = pd.DataFrame({"name": ["kin", "stranger"], "params_b": [8.0, 8.0],
+                           "family": ["sim", "other"]})
+    tasks = pd.DataFrame({"benchmark": ["bench0"], "domain": [""]})
+    t = encoding.task_index(["bench0"], [""])[0]
+    terms = group_terms(params, encoding, models, tasks, rng)
+    shared = (params["slope"][:, 0] + params["size_slope"][:, 0] * encoding.size_z([8.0])[0]
+              + params["task_slope"][:, t, 0])
+    family_mean = params["group_slope"][:, :, 0].mean(axis=1)
+    kin = (terms.slope[:, 0, 0, 0] - shared - family_mean) / params["group_slope_sd"]
+    stranger = (terms.slope[:, 1, 0, 0] - shared) / params["group_slope_sd"]
+    assert 0.2 < kin.std() < 0.3 and 0.8 < stranger.std() < 1.2  # WITHIN_FAMILY = 0.25
+    # the untuned level of a sibling: the family's mean cell, shifted along the size trend
+    z = encoding.size_z(encoding.models["params_b"].to_numpy(float))
+    family_level = (params["theta_base"][:, :, t]
+                    + params["base_size"][:, None] * (encoding.size_z([8.0])[0] - z)).mean(axis=1)
+    level_sd = np.sqrt(params["base_model_sd"] ** 2 + params["base_cell_sd"] ** 2)
+    assert ((terms.theta_base[:, 0, 0] - family_level) / level_sd).std() < 0.35
+    # the pooled model has no scale groups and ignores the family
+    pooled = {k: v for k, v in params.items()
+              if k not in {"size_intercept", "size_slope", "group_slope", "base_size"}}
+    pooled_terms = group_terms(pooled, encoding, models, tasks, rng)
+    fresh = (pooled_terms.theta_base[:, 0, 0] - params["base_mean"] - params["base_task"][:, t])
+    assert 0.8 < (fresh / level_sd).std() < 1.2
+
+
+@pytest.mark.parametrize("params_b", [(8.0,), (8.0, 11.0), (1.0, 8.0, 70.0), (7.0, 7.0, 8.0, 70.0)])
+def test_size_trend_and_deviations_sample_their_prior_exactly(params_b):
+    import pymc as pm
+
+    size_z = np.log(params_b) - np.log(params_b).mean()
+    n = len(params_b)
+    with pm.Model(coords={"model": [f"m{i}" for i in range(n)]}):
+        trend, deviations = _size_trend("offset", "trend", size_z, (), trend_mean=0.5,
+                                        trend_sd=0.4, offset_sd=0.3, centred=n % 2 == 0)
+        trend_draws, dev_draws = pm.draw([trend, deviations], draws=20000, random_seed=4)
+    # trend ~ Normal(0.5, 0.4), deviations ~ ZeroSumNormal(0.3), independent of each other
+    assert trend_draws.mean() == pytest.approx(0.5, abs=0.01)
+    assert trend_draws.std() == pytest.approx(0.4, rel=0.03)
+    assert dev_draws.sum(axis=1) == pytest.approx(np.zeros(20000), abs=1e-9)
+    assert dev_draws.std(axis=0) == pytest.approx(np.full(n, 0.3 * np.sqrt((n - 1) / n)),
+                                                  rel=0.03, abs=1e-9)
+    if n > 1:
+        assert max(abs(np.corrcoef(trend_draws, d)[0, 1]) for d in dev_draws.T) < 0.03
+
+
+def test_new_datasets_draw_their_unexplained_effect_trained_ones_keep_theirs(rng):
+    fitted = rng.standard_normal((4000, 2))
+    params = {"intercept": np.zeros(4000), "dataset_sd": np.full(4000, 0.3),
+              "dataset_offset": fitted}
+    offsets = dataset_offsets(params, ["a", "b"], ["new1", "b", "new2"], rng)
     assert offsets.shape == (4000, 3)
-    assert offsets.std(axis=0) == pytest.approx([0.3] * 3, rel=0.05)
-    assert abs(np.corrcoef(offsets[:, 0], offsets[:, 1])[0, 1]) < 0.05  # independent datasets
+    assert offsets[:, 1] == pytest.approx(fitted[:, 1])
+    assert offsets[:, [0, 2]].std(axis=0) == pytest.approx([0.3] * 2, rel=0.05)
+    assert abs(np.corrcoef(offsets[:, 0], offsets[:, 2])[0, 1]) < 0.05  # independent datasets
     # a model saved before the term existed forecasts without it
-    assert not new_dataset_offsets({"intercept": np.zeros(5)}, 2, rng).any()
+    assert not dataset_offsets({"intercept": np.zeros(5)}, [], ["x", "y"], rng).any()
 
 
 @pytest.mark.parametrize("params_b, free", [((1.0, 8.0, 70.0), 1), ((8.0, 11.0), 0),

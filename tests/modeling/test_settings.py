@@ -15,10 +15,15 @@ def test_prior_overrides_merge_over_defaults():
     ({"slopes": 1.0}, r"unknown prior 'slopes'; valid names: \['base_cell_sd'"),
     ({"slope": -1.0}, r"prior 'slope' = -1.0 must be a positive"),
     ({"slope": "wide"}, r"prior 'slope' = 'wide' must be a positive"),
+    ({"base_size_mean": float("inf")}, r"prior 'base_size_mean' = inf must be finite"),
 ])
 def test_bad_priors_are_refused(overrides, message):
     with pytest.raises(InvalidParameterError, match=message):
         resolve_priors(overrides)
+
+
+def test_a_location_prior_may_be_negative():
+    assert resolve_priors({"base_size_mean": -0.2})["base_size_mean"] == -0.2
 
 
 def test_sampler_settings_merge_in_order():

@@ -68,11 +68,7 @@ class FakeServer:
                     server.requests[prompt] += 1
                     server.in_flight += 1
                     server.most_in_flight = max(server.most_in_flight, server.in_flight)
-                try:
-                    self._answer(server.behaviour(prompt), body)
-                finally:
-                    with server.lock:
-                        server.in_flight -= 1
+                self._answer(server.behaviour(prompt), body)
 
             def _answer(self, behaviour, body):
                 time.sleep(0.01)
@@ -86,6 +82,10 @@ class FakeServer:
                 elif behaviour == "nolabel":
                     payload = json.dumps({"choices": [{"logprobs": {"content": [
                         {"top_logprobs": [{"token": "The", "logprob": -0.1}]}]}}]}).encode()
+                # out of flight before the reply leaves: once the client has it, it may send
+                # its next request before this thread would get to count this one done
+                with server.lock:
+                    server.in_flight -= 1
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")
