@@ -173,8 +173,11 @@ def _group_effect(values: np.ndarray, sd: np.ndarray, index: np.ndarray,
 
 def _interaction(values: np.ndarray, sd: np.ndarray, m_idx: np.ndarray, t_idx: np.ndarray,
                  rng: np.random.Generator, siblings: np.ndarray | None) -> np.ndarray:
-    """(sample, model, task) model x task offsets; a cell with an unseen task is new, one with
-    an unseen model new or its family's (:func:`_group_effect`)."""
+    """Model x task offsets ``(sample, model, task)``, fitted where both were trained.
+
+    A cell with an unseen task is new; one with an unseen model is new or its family's
+    (:func:`_group_effect`).
+    """
     by_model = _group_effect(values[:, :, np.clip(t_idx, 0, None)], sd, m_idx, rng, siblings)
     fresh = rng.standard_normal(by_model.shape) * sd[:, None, None]
     return np.where((t_idx >= 0)[None, None, :], by_model, fresh)
@@ -216,8 +219,11 @@ def dataset_offsets(params: dict[str, np.ndarray], trained: Sequence[str],
 def _untuned_level(params: dict[str, np.ndarray], encoding: Encoding, m_idx: np.ndarray,
                    t_idx: np.ndarray, size_z: np.ndarray, rng: np.random.Generator,
                    siblings: np.ndarray | None) -> np.ndarray:
-    """(sample, model, task) untuned logit level: the fitted one where the cell was trained,
-    else the size trend plus the model's, task's and cell's effects (new ones when unseen)."""
+    """Untuned logit level ``(sample, model, task)``.
+
+    The fitted one where the cell was trained, else the size trend plus the model's, task's
+    and cell's effects (new ones when unseen).
+    """
     n = len(params["base_mean"])
     trend = params.get("base_size", np.zeros(n))[:, None]
     trained_z = encoding.size_z(encoding.models["params_b"].to_numpy(dtype=float))

@@ -2,11 +2,11 @@
 
 Every prior is a Normal or HalfNormal set by its scale, zero-centred except the size trend of
 the untuned level (its location ``base_size_mean``), so a spec is a flat mapping
-``name -> float`` (a positive scale, or any finite location) that round-trips through JSON. Slope scales
-are *totals*: each of the K per-feature coefficients gets ``scale / sqrt(K)``, so the summed
-feature effect keeps the same prior spread whatever the number of (correlated) metrics; every
-slope scale is further multiplied by the feature scale, the features' share (``Beta(1, 1)``)
-of ``between_dataset_sd`` (see :mod:`metaq.modeling.pymc_model`).
+``name -> float`` (a positive scale, or any finite location) that round-trips through JSON.
+Slope scales are *totals*: each of the K per-feature coefficients gets ``scale / sqrt(K)``, so
+the summed feature effect keeps the same prior spread whatever the number of (correlated)
+metrics; every slope scale is further multiplied by the feature scale, the features' share
+(``Beta(1, 1)``) of ``between_dataset_sd`` (see :mod:`metaq.modeling.pymc_model`).
 See docs/predictor.md for the reasoning behind each value.
 """
 

@@ -180,7 +180,7 @@ def _pooled(name: str, sd_scale: float, dims: tuple[str, ...], *, sd_name: str |
 
 def _size_trend(name: str, trend_name: str, size_z: np.ndarray, tail: tuple[str, ...], *,
                 trend_sd, offset_sd, trend_mean: float = 0.0, centred: bool = False):
-    """A size trend and the base models' deviations from it, ``(tail)`` and ``(model, *tail)``.
+    """Add a size trend ``(tail)`` and the base models' deviations from it ``(model, *tail)``.
 
     The prior is ``trend ~ Normal(trend_mean, trend_sd)`` per tail element and deviations
     ``d ~ ZeroSumNormal(offset_sd)`` over the M training models, so the models' values are

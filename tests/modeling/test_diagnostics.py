@@ -1,7 +1,6 @@
 """Convergence summaries of posteriors built by hand (no sampling)."""
 
 import numpy as np
-import pytest
 
 from metaq.modeling.diagnostics import convergence_summary
 

@@ -114,8 +114,9 @@ def test_cells_with_an_unseen_model_or_task_draw_a_fresh_interaction(seen_and_ne
                 + params["cell_intercept"][:, m, t])
     assert terms.intercept[:, 0, 0] == pytest.approx(expected)
     # a new model on a seen task: the model and cell offsets are fresh population draws
-    fresh = terms.intercept[:, 1, 0] - (params["intercept"] + params["size_intercept"]
-                                        * encoding.size_z([8.0])[0] + params["task_intercept"][:, t])
+    trend = params["size_intercept"] * encoding.size_z([8.0])[0]
+    fresh = terms.intercept[:, 1, 0] - (params["intercept"] + trend
+                                        + params["task_intercept"][:, t])
     spread = np.sqrt(params["model_intercept_sd"] ** 2 + params["cell_intercept_sd"] ** 2)
     assert 0.6 < (fresh / spread).std() < 1.4
 
