@@ -1,6 +1,7 @@
 """Out-of-sample validation of the predictor against its baselines on every shipped data set.
 
-Run from the repository root: ``python analyses/03_validate.py [--quick]``. For each data set
+Run from the repository root: ``python analyses/03_validate.py [--only ...]``; with more than
+one table selected, each table runs in its own process. For each data set
 and cross-validation scheme it fits every model on the training folds, scores the held-out
 forecasts and writes the report folder (predictions, scores, folds, calibration plot) under
 ``analyses/out/03_validate/<data set>__<scheme>/``, plus ``summary.md`` with one table per
@@ -16,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import subprocess
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -79,27 +82,44 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     warnings.filterwarnings("ignore", category=UserWarning)  # per-fold sampler warnings: folds.csv
     OUT.mkdir(parents=True, exist_ok=True)
-    for name, (runs, features, schemes) in data_sets().items():
-        for scheme in schemes:
-            if args.only and not {name, f"{name}:{scheme}"} & set(args.only.split(",")):
-                continue
-            start = time.perf_counter()
-            models = {"models": args.models.split(",")} if args.models else {}
-            result = cross_validate(runs, features, scheme=scheme, random_seed=0, **models,
-                                    sampler={"draws": args.draws, "tune": args.tune,
-                                             "chains": 2})
-            result.save(OUT / f"{name}__{scheme}")
-            failed = result.folds[result.folds["error"] != ""]
-            rhat = result.folds.get("max_rhat", pd.Series(dtype=float)).max()
-            text = (f"\n## {name}, {scheme} (outcome {result.outcome}; {len(runs)} runs; "
-                    f"{time.perf_counter() - start:.0f} s; worst fold R-hat {rhat:.3f}; "
-                    f"{len(failed)} failed fits)\n\n{markdown(result.scores)}\n")
-            for row in failed.itertuples():
-                text += f"\n- {row.model} failed on {row.fold}: {row.error[:200]}"
-            print(text, flush=True)
-            (OUT / f"{name}__{scheme}" / "scores.md").write_text(
-                f"{text}\n(draws={args.draws}, tune={args.tune}, chains=2)\n")
-            write_summary()
+    sets = data_sets()
+    wanted = set(args.only.split(",")) if args.only else None
+    selected = [(name, scheme) for name, (_, _, schemes) in sets.items() for scheme in schemes
+                if wanted is None or {name, f"{name}:{scheme}"} & wanted]
+    if len(selected) > 1:
+        # one process per table: one process compiling ~200 models in a row ran out of the
+        # JIT's memory ("LLVM ERROR: Unable to allocate section memory!")
+        passed = ["--draws", str(args.draws), "--tune", str(args.tune)]
+        passed += ["--models", args.models] if args.models else []
+        for name, scheme in selected:
+            subprocess.run([sys.executable, __file__, "--only", f"{name}:{scheme}", *passed],
+                           check=True)
+        return
+    for name, scheme in selected:
+        runs, features, _ = sets[name]
+        validate_table(name, scheme, runs, features, args)
+
+
+def validate_table(name: str, scheme: str, runs: pd.DataFrame, features: pd.DataFrame,
+                   args: argparse.Namespace) -> None:
+    """Cross-validate every model on one table and scheme; write its report folder."""
+    start = time.perf_counter()
+    models = {"models": args.models.split(",")} if args.models else {}
+    result = cross_validate(runs, features, scheme=scheme, random_seed=0, **models,
+                            sampler={"draws": args.draws, "tune": args.tune,
+                                     "chains": 2})
+    result.save(OUT / f"{name}__{scheme}")
+    failed = result.folds[result.folds["error"] != ""]
+    rhat = result.folds.get("max_rhat", pd.Series(dtype=float)).max()
+    text = (f"\n## {name}, {scheme} (outcome {result.outcome}; {len(runs)} runs; "
+            f"{time.perf_counter() - start:.0f} s; worst fold R-hat {rhat:.3f}; "
+            f"{len(failed)} failed fits)\n\n{markdown(result.scores)}\n")
+    for row in failed.itertuples():
+        text += f"\n- {row.model} failed on {row.fold}: {row.error[:200]}"
+    print(text, flush=True)
+    (OUT / f"{name}__{scheme}" / "scores.md").write_text(
+        f"{text}\n(draws={args.draws}, tune={args.tune}, chains=2)\n")
+    write_summary()
 
 
 def write_summary() -> None:
