@@ -20,8 +20,9 @@ from metaq.modeling.design import Encoding
 
 CHUNK = 256
 # sd of a base model's deviation from its family's mean, relative to the spread of models:
-# Llama 2 13B sits 0.1-0.3 logit off the 7B-70B trend on MMLU and GSM8K, where base models
-# of different families and similar size differ by about 1 logit
+# Llama 2 13B sits 0.1 (MMLU) to 0.55 (Math average) logit off its 7B-70B trend, where base
+# models of different families and similar size differ by about 0.8 logit on MMLU (Llama 2 7B
+# vs MPT and Falcon 7B; Table 3 of the Llama 2 paper). 0.25 is a judgement, not a fit
 WITHIN_FAMILY = 0.25
 
 
@@ -123,7 +124,7 @@ def group_terms(params: dict[str, np.ndarray], encoding: Encoding, models: pd.Da
     slope = (params["slope"][:, None, None, :]
              + size_slope[:, None, None, :] * size_z[None, :, None, None]
              + group_slope[:, :, None, :] + task_slope[:, None, :, :])
-    theta = (_untuned_level(params, encoding, m_idx, t_idx, size_z, rng, siblings)
+    theta = (_untuned_level(params, m_idx, t_idx, size_z, trained_z, rng, siblings)
              if "theta_base" in params else None)
     base = np.full((len(m_idx), len(t_idx)), np.nan)
     seen = np.ix_(m_idx >= 0, t_idx >= 0)
@@ -216,8 +217,8 @@ def dataset_offsets(params: dict[str, np.ndarray], trained: Sequence[str],
     return _group_effect(params["dataset_offset"], params["dataset_sd"], index, rng)
 
 
-def _untuned_level(params: dict[str, np.ndarray], encoding: Encoding, m_idx: np.ndarray,
-                   t_idx: np.ndarray, size_z: np.ndarray, rng: np.random.Generator,
+def _untuned_level(params: dict[str, np.ndarray], m_idx: np.ndarray, t_idx: np.ndarray,
+                   size_z: np.ndarray, trained_z: np.ndarray, rng: np.random.Generator,
                    siblings: np.ndarray | None) -> np.ndarray:
     """Untuned logit level ``(sample, model, task)``.
 
@@ -226,7 +227,6 @@ def _untuned_level(params: dict[str, np.ndarray], encoding: Encoding, m_idx: np.
     """
     n = len(params["base_mean"])
     trend = params.get("base_size", np.zeros(n))[:, None]
-    trained_z = encoding.size_z(encoding.models["params_b"].to_numpy(dtype=float))
     # each trained cell's deviation from its model and task effects
     cell = (params["theta_base"] - params["base_mean"][:, None, None]
             - (trend * trained_z[None, :] + params["base_model"])[:, :, None]

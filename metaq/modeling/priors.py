@@ -50,7 +50,8 @@ DEFAULT_PRIORS: dict[str, float] = {
     "base_model_sd": 1.0,
     # size trend of the untuned level per unit of standardised log size (at least a factor e
     # in parameters); within a family a larger model scores higher: Llama 2 7B -> 13B -> 70B
-    # gains 0.4-0.6 logit per factor e on MMLU and 0.7-1.4 on GSM8K
+    # gains 0.6 then 0.4 logit per factor e on MMLU, 1.4 then 0.3 on its Math average
+    # (Table 3 of the Llama 2 paper)
     "base_size_mean": 0.5,
     "base_size": 0.5,
     "base_task_sd": 1.0,
