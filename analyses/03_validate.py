@@ -5,7 +5,8 @@ one table selected, each table runs in its own process. For each data set
 and cross-validation scheme it fits every model on the training folds, scores the held-out
 forecasts and writes the report folder (predictions, scores, folds, calibration plot) under
 ``analyses/out/03_validate/<data set>__<scheme>/``, plus ``summary.md`` with one table per
-data set. The numbers are copied into docs/validation.md.
+data set and the verdict against the issue's targets across every table run so far (from the
+saved predictions). The numbers are copied into docs/validation.md.
 
 Data sets: the reference study (leave one variant out = loo-dataset; loo-size), two simulated
 tables with known structure (datasets fully described by their features, and the same design
@@ -29,11 +30,13 @@ from metaq._paths import DATA_DIR, STUDY_FEATURES, STUDY_RUNS
 from metaq.modeling.simulate import simulate_runs
 from metaq.tables import read_features, read_runs
 from metaq.validation import cross_validate
+from metaq.validation.scores import wilson_interval
 
 OUT = Path(__file__).resolve().parent / "out" / "03_validate"
 PUBLISHED = DATA_DIR / "published"
+TIE = 0.003  # CRPS differences below this: Monte Carlo noise of 200-draw chains
 SHOWN = ["model", "n_runs", "crps", "log_density", "mae", "coverage_50", "coverage_90",
-         "spearman", "pairwise_acc", "pairwise_acc_weighted", "pairwise_acc_beyond_noise",
+         "coverage_90_lo", "coverage_90_hi", "spearman", "pairwise_acc", "pairwise_acc_weighted", "pairwise_acc_beyond_noise",
          "n_pairs", "n_pairs_beyond_noise"]
 
 
@@ -45,25 +48,25 @@ def data_sets() -> dict[str, tuple[pd.DataFrame, pd.DataFrame, tuple[str, ...]]]
                                 dataset_sd=0.3, random_seed=11)
     sets = {
         "study": (read_runs(STUDY_RUNS), read_features(STUDY_FEATURES),
-                  ("loo-dataset", "loo-size")),
-        "simulated": (sim.runs, sim.features, ("loo-dataset", "loo-size")),
+                  ("loo-dataset", "loo-size", "kfold")),
+        "simulated": (sim.runs, sim.features, ("loo-dataset", "loo-size", "kfold")),
         "simulated_dataset_effects": (sim_effects.runs, sim_effects.features,
-                                      ("loo-dataset",)),
+                                      ("loo-dataset", "kfold")),
     }
-    for name, schemes in [("dart_math", ("loo-dataset", "loo-size")),
-                          ("cherry_ifd_v2", ("loo-dataset", "loo-size")),
-                          ("tulu1_13b", ("loo-dataset",)),
-                          ("limo_32b", ("loo-dataset",)),
-                          ("openthoughts2_7b", ("loo-dataset",)),
-                          ("deita", ("loo-dataset", "loo-size")),
-                          ("openthoughts1_verify", ("loo-size",))]:
+    for name, schemes in [("dart_math", ("loo-dataset", "loo-size", "kfold")),
+                          ("cherry_ifd_v2", ("loo-dataset", "loo-size", "kfold")),
+                          ("tulu1_13b", ("loo-dataset", "kfold")),
+                          ("limo_32b", ("loo-dataset", "kfold")),
+                          ("openthoughts2_7b", ("loo-dataset", "kfold")),
+                          ("deita", ("loo-dataset", "loo-size", "kfold")),
+                          ("openthoughts1_verify", ("loo-size", "kfold"))]:
         sets[name] = (read_runs(PUBLISHED / name / "runs.csv"),
                       read_features(PUBLISHED / name / "features.csv"), schemes)
     return sets
 
 
-def markdown(scores: pd.DataFrame) -> str:
-    table = scores[[c for c in SHOWN if c in scores.columns]]
+def markdown(scores: pd.DataFrame, shown: list[str] = SHOWN) -> str:
+    table = scores[[c for c in shown if c in scores.columns]]
     header = "| " + " | ".join(table.columns) + " |"
     lines = [header, "|" + "---|" * len(table.columns)]
     for row in table.itertuples(index=False):
@@ -98,6 +101,8 @@ def main() -> None:
     for name, scheme in selected:
         runs, features, _ = sets[name]
         validate_table(name, scheme, runs, features, args)
+    if not selected:  # `--only none`: rebuild summary.md from the saved folders
+        write_summary()
 
 
 def validate_table(name: str, scheme: str, runs: pd.DataFrame, features: pd.DataFrame,
@@ -123,9 +128,53 @@ def validate_table(name: str, scheme: str, runs: pd.DataFrame, features: pd.Data
 
 
 def write_summary() -> None:
-    """Collect every report folder's scores.md into summary.md (partial runs included)."""
+    """Collect every report folder's scores.md into summary.md, then the verdict."""
     parts = [path.read_text() for path in sorted(OUT.glob("*/scores.md"))]
-    (OUT / "summary.md").write_text("# 03_validate\n" + "".join(parts))
+    (OUT / "summary.md").write_text("# 03_validate\n" + "".join(parts) + "\n" + verdict())
+
+
+def verdict(model: str = "hierarchical") -> str:
+    """`model` against the targets on every saved table: CRPS rank, coverage, ranking.
+
+    CRPS differences below :data:`TIE` are ties (the Monte Carlo noise of short chains).
+    Coverage is given with its 95 % Wilson interval over runs (which understates the
+    uncertainty: misses come per held-out dataset).
+    """
+    rows, covered, n_runs = [], 0, 0
+    for folder in sorted(OUT.glob("*__*")):
+        if not (folder / "predictions.csv").exists():
+            continue
+        scores = pd.read_csv(folder / "scores.csv").set_index("model")
+        if model not in scores.index:
+            continue
+        own = pd.read_csv(folder / "predictions.csv").query("model == @model")
+        others = scores.drop(index=model)["crps"].dropna()
+        best = others.idxmin()
+        gap = scores.at[model, "crps"] - others.min()
+        hits = int(own["covered_90"].sum())
+        covered, n_runs = covered + hits, n_runs + len(own)
+        lo, hi = wilson_interval(hits, len(own))
+        pair = scores.at[model, "pairwise_acc_beyond_noise"]
+        rows.append({
+            "table": folder.name, "runs": len(own), "crps": scores.at[model, "crps"],
+            "best other": f"{best} {others.min():.3f}",
+            "crps verdict": ("lowest" if gap < -TIE else "behind" if gap > TIE
+                             else "tie (lower)" if gap < 0 else "tie"),
+            "cov90": hits / len(own), "cov90 interval": f"[{lo:.2f}, {hi:.2f}]",
+            "0.9 inside": lo <= 0.9 <= hi,
+            "pair beyond noise": (f"{pair:.2f} (n={scores.at[model, 'n_pairs_beyond_noise']:.0f})"
+                                  if pd.notna(pair) else "n/a")})
+    if not rows:
+        return ""
+    table = pd.DataFrame(rows)
+    lo, hi = wilson_interval(covered, n_runs)
+    counts = ", ".join(f"{k} on {v}" for k, v in table["crps verdict"].value_counts().items())
+    return (f"# Verdict: {model}\n\n{markdown(table, list(table.columns))}\n\n"
+            f"- CRPS against the best other model: {counts} of {len(table)} tables (a tie is "
+            f"a difference below {TIE}).\n"
+            f"- 90 % coverage over all {n_runs} held-out runs: {covered / n_runs:.3f} "
+            f"[{lo:.3f}, {hi:.3f}]; 0.9 inside the interval on {int(table['0.9 inside'].sum())} "
+            f"of {len(table)} tables.\n")
 
 
 if __name__ == "__main__":

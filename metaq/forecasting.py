@@ -315,6 +315,7 @@ def forecast_datasets(datasets: Sequence[str | Path] = (), *,
                       cache_dir: str | Path | None = None,
                       extractor_options: Mapping[str, Any] | None = None,
                       on_error: str = "stop", random_seed: int | None = 0,
+                      base_scores: pd.DataFrame | str | Path | None = None,
                       out: str | Path | None = None) -> DatasetForecast:
     """Forecast what fine-tuning on each dataset does, per target model and benchmark.
 
@@ -345,6 +346,10 @@ def forecast_datasets(datasets: Sequence[str | Path] = (), *,
         What to do with a bad record of a dataset file (see :func:`gather_features`).
     random_seed : int, optional
         Seed of the forecast draws.
+    base_scores : DataFrame or path, optional
+        Untuned scores of the target models that you measured (``base_model, benchmark[,
+        domain], score_base[, n_items]``): they replace the predictor's guess of the untuned
+        level, which matters most for a model it never saw.
     out : str or Path, optional
         Also write the tables there (see :meth:`DatasetForecast.write`).
 
@@ -376,7 +381,8 @@ def forecast_datasets(datasets: Sequence[str | Path] = (), *,
     chosen = resolve_benchmarks(benchmarks, predictor.encoding_.tasks)
     table, not_extracted = _input_features(datasets, features, predictor.features_,
                                            cache_dir, extractor_options, on_error)
-    forecast = predictor.predict(table, targets, chosen, prob=prob, random_seed=random_seed)
+    forecast = predictor.predict(table, targets, chosen, prob=prob, random_seed=random_seed,
+                                 base_scores=base_scores)
     summary = forecast.summary(prob).merge(
         extrapolation_summary(extrapolation(predictor, table)), on="dataset_id", how="left")
     result = DatasetForecast(forecast, summary, table, not_extracted, prob)

@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from fake_predictor import cached_fake_predictor
+from scipy.special import expit, logit
 
 from metaq._paths import SAMPLES_DIR
-from metaq.exceptions import InvalidParameterError
+from metaq.exceptions import InvalidParameterError, SchemaError
 from metaq.forecasting import (
     forecast_datasets,
     forecast_report_tables,
@@ -90,6 +91,37 @@ def test_forecast_from_a_features_table_flags_unseen_sizes(fake_predictor):
     assert width["huge"] > width["large-70b"]
     assert result.not_extracted == []
     assert "P(best)" in result.format_summary()
+
+
+def test_measured_untuned_scores_place_an_unseen_model(fake_predictor):
+    candidates = pd.DataFrame({"dataset_id": ["x"], "validity": [0.95],
+                               "redundancy_ratio": [0.5], "perplexity": [1.5]})
+    untuned = pd.DataFrame({"base_model": ["huge"], "benchmark": ["bench_a"],
+                            "score_base": [0.9]})
+    options = {"features": candidates, "model": fake_predictor, "benchmarks":
+               ["bench_a", "bench_b"], "target_models": [{"name": "huge", "params_b": 400}]}
+    guessed = forecast_datasets(**options).forecast
+    measured = forecast_datasets(**options, base_scores=untuned).forecast
+    # the fake predictor forecasts logit changes: the fine-tuned score is the measured
+    # untuned score moved by the change
+    a, b = 0, 1  # rows: bench_a, bench_b
+    implied = logit(measured.scores[:, a]) - measured.values[:, a]
+    assert implied == pytest.approx(np.full(len(implied), logit(0.9)))
+    # a model starting near the ceiling gains fewer points from the same change
+    assert ((measured.scores[:, a] - 0.9).mean()
+            < (guessed.scores[:, a] - expit(logit(guessed.scores[:, a]) - guessed.values[:, a])
+               ).mean())
+    # the benchmark without a measured score is forecast exactly as before (without the
+    # run noise, whose beta draws depend on every cell's level)
+    exact = {"include_run_noise": False, "random_seed": 0}
+    target = [("huge", 400.0, "")]
+    before = fake_predictor.predict(candidates, target, ["bench_a", "bench_b"], **exact)
+    after = fake_predictor.predict(candidates, target, ["bench_a", "bench_b"], **exact,
+                                   base_scores=untuned)
+    assert after.values[:, b] == pytest.approx(before.values[:, b])
+    assert not np.allclose(after.scores[:, a], before.scores[:, a])
+    with pytest.raises(SchemaError, match="not forecast"):
+        forecast_datasets(**options, base_scores=untuned.assign(base_model="hgue"))
 
 
 def test_gather_features_runs_model_free_extractors_and_skips_unconfigured(tmp_path):

@@ -15,6 +15,11 @@ examples:
       --target-model my-3b --params-b 3 --family qwen --benchmarks lightr1,mot_pl_eval \\
       --prob 0.95 --out forecast.csv
 
+  # a model it never saw, whose untuned scores you measured (base_model, benchmark,
+  # score_base, n_items): its untuned level comes from them instead of its size and family
+  metaq forecast --features new_features.csv --target-model my-3b --params-b 3 \\
+      --family qwen --base-scores my3b_untuned.csv --out forecast.csv
+
   # dataset files: extract the features the predictor needs (cached), then forecast for a
   # model the predictor saw and a 70B model it did not
   metaq forecast data/samples/*.jsonl --target-model Bielik-11B-v2.6-Instruct \\
@@ -86,6 +91,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_target_model_options(parser)
     parser.add_argument("--benchmarks", metavar="B1,B2",
                         help="comma-separated benchmarks (default: all the predictor knows)")
+    parser.add_argument("--base-scores", metavar="UNTUNED.csv",
+                        help="untuned scores you measured (base_model, benchmark[, domain], "
+                             "score_base[, n_items]); they replace the predictor's guess")
     parser.add_argument("--prob", type=float, default=0.9,
                         help="mass of the central interval lo..hi (default 0.9)")
     parser.add_argument("--cache-dir", metavar="DIR",
@@ -112,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
         args.datasets, features=args.features, model=args.model,
         target_models=args.target_models, benchmarks=benchmarks, prob=args.prob,
         cache_dir=args.cache_dir, on_error=args.on_error, random_seed=args.seed,
+        base_scores=args.base_scores,
         extractor_options={"tokenizer": args.tokenizer, "embedding_model": args.embedding_model,
                            "lm": args.lm, "judge_model": args.judge_model,
                            "device": args.device},

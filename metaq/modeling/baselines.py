@@ -26,6 +26,7 @@ import pandas as pd
 
 from metaq.exceptions import InvalidParameterError, NotFittedError
 from metaq.modeling.design import (
+    BaseScores,
     Benchmarks,
     TargetModels,
     as_features_table,
@@ -33,6 +34,7 @@ from metaq.modeling.design import (
     build_training_data,
     choose_features,
     dataset_rows,
+    known_base_scores,
     target_models_frame,
     tasks_frame,
 )
@@ -143,13 +145,16 @@ class PointBaseline(ABC):
 
     def predict(self, features: pd.DataFrame | str | Path, target_models: TargetModels,
                 benchmarks: Benchmarks = None, *, prob: float = 0.9,
-                random_seed: int | None = None) -> Forecast:
+                random_seed: int | None = None, base_scores: BaseScores = None) -> Forecast:
         """Forecast datasets x target models x benchmarks, as the Bayesian model does.
 
         Parameters
         ----------
         features, target_models, benchmarks, prob, random_seed
             As for :meth:`HierarchicalDeltaModel.predict`.
+        base_scores : DataFrame or path, optional
+            Measured untuned scores: the change forecast does not use them (it has no
+            untuned level), the fine-tuned score is computed from them where given.
 
         Returns
         -------
@@ -181,6 +186,8 @@ class PointBaseline(ABC):
         base = np.full(len(point), np.nan)
         seen = (m_idx[m] >= 0) & (t_idx[t] >= 0)
         base[seen] = self.encoding_.base_scores[m_idx[m][seen], t_idx[t][seen]]
+        given = known_base_scores(base_scores, models, tasks).score[m, t]
+        base = np.where(np.isnan(given), base, given)
         scores = score_from_change(draws, base[None], self.target)
         return Forecast(draws, scores, rows, target=self.target, model_name=self._model_type)
 

@@ -491,6 +491,72 @@ def tasks_frame(benchmarks: Benchmarks, encoding: Encoding) -> pd.DataFrame:
     return frame
 
 
+@dataclass
+class KnownBaseScores:
+    """User-supplied untuned scores of the requested ``(model, task)`` cells.
+
+    Attributes
+    ----------
+    score : numpy.ndarray
+        ``(model, task)`` untuned accuracy, NaN where none was given.
+    n_items : numpy.ndarray
+        ``(model, task)`` number of items behind it, NaN where unknown (the score is exact).
+    """
+
+    score: np.ndarray
+    n_items: np.ndarray
+
+
+BaseScores = pd.DataFrame | str | Path | None
+
+
+def known_base_scores(base_scores: BaseScores, models: pd.DataFrame,
+                      tasks: pd.DataFrame) -> KnownBaseScores:
+    """Place an untuned-scores table on the requested models x tasks grid.
+
+    Parameters
+    ----------
+    base_scores : DataFrame, path or None
+        An untuned-scores table (:mod:`metaq.tables.base_scores`); None gives no scores.
+    models : pandas.DataFrame
+        Requested target models (:func:`target_models_frame`).
+    tasks : pandas.DataFrame
+        Requested tasks (:func:`tasks_frame`).
+
+    Returns
+    -------
+    KnownBaseScores
+
+    Raises
+    ------
+    SchemaError
+        For a row whose model or benchmark is not among the requested ones (a misspelt name
+        would otherwise be ignored silently).
+    """
+    from metaq.tables.base_scores import read_base_scores, validate_base_scores
+
+    score = np.full((len(models), len(tasks)), np.nan)
+    n_items = np.full_like(score, np.nan)
+    if base_scores is None:
+        return KnownBaseScores(score, n_items)
+    table = (validate_base_scores(base_scores) if isinstance(base_scores, pd.DataFrame)
+             else read_base_scores(base_scores))
+    model_pos = {name: i for i, name in enumerate(models["name"])}
+    task_pos = {task_label(b, d): i
+                for i, (b, d) in enumerate(zip(tasks["benchmark"], tasks["domain"], strict=True))}
+    for row in table.itertuples(index=False):
+        label = task_label(row.benchmark, row.domain)
+        if row.base_model not in model_pos or label not in task_pos:
+            raise SchemaError(
+                f"untuned score given for ({row.base_model!r}, {label!r}), which is not "
+                f"forecast (target models {list(model_pos)}, tasks {list(task_pos)}). Fix: "
+                f"correct the name or add the model / benchmark to the forecast.")
+        cell = model_pos[row.base_model], task_pos[label]
+        score[cell] = row.score_base
+        n_items[cell] = np.nan if pd.isna(row.n_items) else float(row.n_items)
+    return KnownBaseScores(score, n_items)
+
+
 def dataset_rows(features: pd.DataFrame) -> pd.DataFrame:
     """One feature row per dataset (the whole-dataset row, domain empty, where there is one)."""
     ordered = features.assign(_whole=features["domain"] == "").sort_values(

@@ -14,6 +14,7 @@ import pandas as pd
 from metaq.exceptions import InvalidParameterError, NotFittedError, SchemaError
 from metaq.modeling import predictive
 from metaq.modeling.design import (
+    BaseScores,
     Benchmarks,
     Encoding,
     FeatureScaler,
@@ -24,6 +25,7 @@ from metaq.modeling.design import (
     build_training_data,
     choose_features,
     dataset_rows,
+    known_base_scores,
     target_models_frame,
     tasks_frame,
 )
@@ -233,7 +235,8 @@ class HierarchicalDeltaModel:
                 benchmarks: Benchmarks = None, *,
                 prob: float = 0.9, include_run_noise: bool = True,
                 random_seed: int | None = None,
-                target: Literal["logit", "abs", "rel"] | None = None) -> Forecast:
+                target: Literal["logit", "abs", "rel"] | None = None,
+                base_scores: BaseScores = None) -> Forecast:
         """Forecast the change each dataset makes for each target model and benchmark.
 
         Parameters
@@ -258,6 +261,12 @@ class HierarchicalDeltaModel:
             Scale of the forecast; default the model's ``target``. With the binomial
             likelihood any scale works (it is computed per draw from the untuned level and
             the logit change); a Student-t model forecasts only the scale it was fitted on.
+        base_scores : DataFrame or path, optional
+            Untuned scores you measured (``base_model, benchmark[, domain], score_base[,
+            n_items]``, :mod:`metaq.tables.base_scores`). Where given they replace the
+            model's untuned level: an unseen base model is then placed by its own score
+            rather than by its size and family, and its fine-tuned score is known on every
+            scale. Every row must name a requested model and benchmark.
 
         Returns
         -------
@@ -269,12 +278,13 @@ class HierarchicalDeltaModel:
         NotFittedError
             Before :meth:`fit` or :meth:`load`.
         SchemaError
-            For an unseen model without ``params_b`` or a bad features table.
+            For an unseen model without ``params_b``, a bad features table, or an untuned
+            score of a model or benchmark that is not forecast.
         """
         check_prob(prob)
         target = self._forecast_target(target)
-        terms, table, x, rng, models, tasks, params = self._prepare(features, target_models,
-                                                                    benchmarks, random_seed)
+        terms, table, x, rng, models, tasks, params = self._prepare(
+            features, target_models, benchmarks, random_seed, base_scores)
         trained = self.idata_.posterior.coords.get("dataset")
         trained = [] if trained is None else trained.values.tolist()
         offsets = predictive.dataset_offsets(params, trained, table["dataset_id"], rng)
@@ -441,7 +451,7 @@ class HierarchicalDeltaModel:
     def _unit_scale(self) -> float:
         return 1.0 if self.likelihood_ == "binomial" else self.y_scale_
 
-    def _prepare(self, features, target_models, benchmarks, random_seed):
+    def _prepare(self, features, target_models, benchmarks, random_seed, base_scores=None):
         self._check_fitted()
         rng = np.random.default_rng(random_seed)
         full = as_features_table(features, allow_missing=True)
@@ -449,7 +459,9 @@ class HierarchicalDeltaModel:
         models = target_models_frame(target_models, self.encoding_)
         tasks = tasks_frame(benchmarks, self.encoding_)
         params = self._params()
-        terms = predictive.group_terms(params, self.encoding_, models, tasks, rng)
+        known = (None if base_scores is None
+                 else known_base_scores(base_scores, models, tasks))
+        terms = predictive.group_terms(params, self.encoding_, models, tasks, rng, known)
         x = self._feature_draws(full, table, tasks, len(params["intercept"]), rng)
         return terms, table, x, rng, models, tasks, params
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, logit
 
-from metaq.modeling.design import Encoding
+from metaq.modeling.design import Encoding, KnownBaseScores
 
 CHUNK = 256
 # sd of a base model's deviation from its family's mean, relative to the spread of models:
@@ -76,7 +76,8 @@ class GroupTerms:
 
 
 def group_terms(params: dict[str, np.ndarray], encoding: Encoding, models: pd.DataFrame,
-                tasks: pd.DataFrame, rng: np.random.Generator) -> GroupTerms:
+                tasks: pd.DataFrame, rng: np.random.Generator,
+                known: KnownBaseScores | None = None) -> GroupTerms:
     """Compute intercepts and slopes per draw for `models` x `tasks` (new ones drawn).
 
     Parameters
@@ -91,6 +92,9 @@ def group_terms(params: dict[str, np.ndarray], encoding: Encoding, models: pd.Da
         Columns ``benchmark`` and ``domain``.
     rng : numpy.random.Generator
         Source of the new-group offsets.
+    known : KnownBaseScores, optional
+        Untuned scores the user measured: where given they replace the untuned level (and
+        the untuned score), for any model (:func:`known_untuned_level`).
     """
     n_samples = len(params["intercept"])
     n_features = params["slope"].shape[1]
@@ -129,7 +133,36 @@ def group_terms(params: dict[str, np.ndarray], encoding: Encoding, models: pd.Da
     base = np.full((len(m_idx), len(t_idx)), np.nan)
     seen = np.ix_(m_idx >= 0, t_idx >= 0)
     base[seen] = encoding.base_scores[np.ix_(m_idx[m_idx >= 0], t_idx[t_idx >= 0])]
+    if known is not None:
+        given = ~np.isnan(known.score)
+        base[given] = known.score[given]
+        if theta is not None:
+            theta = np.where(given[None], known_untuned_level(known, n_samples, rng), theta)
     return GroupTerms(intercept, slope, theta, base, m_idx >= 0, t_idx >= 0)
+
+
+def known_untuned_level(known: KnownBaseScores, n_samples: int,
+                        rng: np.random.Generator) -> np.ndarray:
+    """Draws ``(sample, model, task)`` of the untuned logit level from measured scores.
+
+    A score ``k / n`` with its item count gives the Jeffreys posterior ``Beta(k + 1/2,
+    n - k + 1/2)`` of the model's accuracy (the binomial measurement the model's own untuned
+    level has in training; with hundreds of items the population prior would add nothing);
+    without a count the score is taken as exact. Cells without a score are NaN.
+
+    Examples
+    --------
+    >>> known = KnownBaseScores(np.array([[0.5, np.nan]]), np.array([[np.nan, np.nan]]))
+    >>> known_untuned_level(known, 2, np.random.default_rng(0))[:, 0, 0].tolist()
+    [0.0, 0.0]
+    """
+    level = np.broadcast_to(known.score, (n_samples, *known.score.shape)).copy()
+    counted = ~np.isnan(known.score) & ~np.isnan(known.n_items)
+    if counted.any():  # no draw (the random stream is untouched) for exact scores
+        n = known.n_items[counted]
+        k = known.score[counted] * n
+        level[:, counted] = rng.beta(k + 0.5, n - k + 0.5, size=(n_samples, len(n)))
+    return logit(np.clip(level, 1e-9, 1 - 1e-9))
 
 
 def family_weights(trained: pd.DataFrame, models: pd.DataFrame, m_idx: np.ndarray) -> np.ndarray:

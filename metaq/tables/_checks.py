@@ -120,3 +120,39 @@ def reject_duplicates(frame: pd.DataFrame, keys: list[str], source: TableSource,
             f"{source.where(row)}: duplicate {kind} row ({key}) repeats {source.where(first)}. "
             f"Fix: keep one row per ({', '.join(keys)})."
         )
+
+
+def positive_column(frame: pd.DataFrame, column: str, source: TableSource) -> pd.Series:
+    """Return `column` as floats, raising on the first missing or non-positive cell."""
+    values = as_numeric(frame, column, source, allow_nan=False)
+    raise_first(values <= 0, values, column, source, "must be positive")
+    return values
+
+
+def accuracy_column(frame: pd.DataFrame, column: str, source: TableSource, *,
+                    allow_nan: bool) -> pd.Series:
+    """Return `column` as floats in [0, 1], raising on the first cell outside."""
+    values = as_numeric(frame, column, source, allow_nan=allow_nan)
+    outside = values.notna() & ((values < 0) | (values > 1))
+    raise_first(outside, values, column, source,
+                "is an accuracy and must lie in [0, 1]; if it is a percentage, divide by 100")
+    return values
+
+
+def item_counts(frame: pd.DataFrame, source: TableSource) -> pd.Series:
+    """Return the optional ``n_items`` column as a nullable integer (all missing if absent)."""
+    if "n_items" not in frame.columns:
+        return pd.Series(pd.array([pd.NA] * len(frame), dtype="Int64"), index=frame.index)
+    counts = as_numeric(frame, "n_items", source, allow_nan=True)
+    bad = counts.notna() & ((counts <= 0) | (counts != np.round(counts)))
+    raise_first(bad, counts, "n_items", source, "must be a positive whole number of items")
+    return counts.astype("Int64")
+
+
+def raise_first(mask: pd.Series, values: pd.Series, column: str, source: TableSource,
+                problem: str) -> None:
+    """Raise naming the first row where `mask` holds, its value and the `problem`."""
+    if mask.any():
+        row = int(np.flatnonzero(mask.to_numpy())[0])
+        raise SchemaError(f"{source.where(row)}, column {column!r}: {float(values.iloc[row])!r} "
+                          f"{problem}.")

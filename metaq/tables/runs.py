@@ -27,14 +27,15 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from metaq.exceptions import SchemaError
 from metaq.tables._checks import (
     TableSource,
-    as_numeric,
+    accuracy_column,
+    item_counts,
     optional_text,
+    positive_column,
     read_table,
     reject_duplicates,
     require_columns,
@@ -110,16 +111,10 @@ def validate_runs(frame: pd.DataFrame, *, source: TableSource | str = "runs tabl
     for column in ("dataset_id", "base_model", "family", "benchmark"):
         out[column] = require_text(frame, column, source)
     out["domain"] = optional_text(frame, "domain")
-    out["params_b"] = _positive(frame, "params_b", source)
+    out["params_b"] = positive_column(frame, "params_b", source)
     for column in ("score_base", "score_ft"):
-        out[column] = _accuracy(frame, column, source, allow_nan=column == "score_base")
-    if "n_items" in frame.columns:
-        counts = as_numeric(frame, "n_items", source, allow_nan=True)
-        bad = counts.notna() & ((counts <= 0) | (counts != np.round(counts)))
-        _raise_first(bad, counts, "n_items", source, "must be a positive whole number of items")
-        out["n_items"] = counts.astype("Int64")
-    else:
-        out["n_items"] = pd.array([pd.NA] * len(frame), dtype="Int64")
+        out[column] = accuracy_column(frame, column, source, allow_nan=column == "score_base")
+    out["n_items"] = item_counts(frame, source)
     reject_duplicates(out, KEY, source, "run")
     _check_consistent_model_attributes(out, source)
     missing_base = int(out["score_base"].isna().sum())
@@ -148,29 +143,6 @@ def check_runs_have_features(runs: pd.DataFrame, features: pd.DataFrame, *,
             f"(it has {sorted(known)}). Fix: extract their features (`metaq extract`) or "
             f"correct the dataset_id."
         )
-
-
-def _positive(frame: pd.DataFrame, column: str, source: TableSource) -> pd.Series:
-    values = as_numeric(frame, column, source, allow_nan=False)
-    _raise_first(values <= 0, values, column, source, "must be positive")
-    return values
-
-
-def _accuracy(frame: pd.DataFrame, column: str, source: TableSource, *,
-              allow_nan: bool) -> pd.Series:
-    values = as_numeric(frame, column, source, allow_nan=allow_nan)
-    outside = values.notna() & ((values < 0) | (values > 1))
-    _raise_first(outside, values, column, source,
-                 "is an accuracy and must lie in [0, 1]; if it is a percentage, divide by 100")
-    return values
-
-
-def _raise_first(mask: pd.Series, values: pd.Series, column: str, source: TableSource,
-                 problem: str) -> None:
-    if mask.any():
-        row = int(np.flatnonzero(mask.to_numpy())[0])
-        raise SchemaError(f"{source.where(row)}, column {column!r}: {float(values.iloc[row])!r} "
-                          f"{problem}.")
 
 
 def _check_consistent_model_attributes(out: pd.DataFrame, source: TableSource) -> None:

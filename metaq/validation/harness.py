@@ -199,7 +199,9 @@ def summarise(predictions: pd.DataFrame, models: Sequence[str]) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``model, n_runs, crps, log_density, mae, coverage_50, coverage_90, spearman,
+        ``model, n_runs, crps, log_density, mae, coverage_50, coverage_90,
+        coverage_90_lo, coverage_90_hi`` (95 % Wilson interval of the 90 % coverage,
+        :func:`metaq.validation.scores.wilson_interval`), ``spearman,
         pairwise_acc, pairwise_acc_weighted, pairwise_acc_beyond_noise, n_pairs,
         n_pairs_beyond_noise`` (NaN for a model without predictions).
     """
@@ -212,6 +214,8 @@ def summarise(predictions: pd.DataFrame, models: Sequence[str]) -> pd.DataFrame:
                 "crps": own["crps"].mean(), "log_density": own["log_density"].mean(),
                 "mae": (own["mean"] - own["observed"]).abs().mean(),
                 "coverage_50": own["covered_50"].mean(), "coverage_90": own["covered_90"].mean(),
+                **dict(zip(("coverage_90_lo", "coverage_90_hi"), scores.wilson_interval(
+                    int(own["covered_90"].sum()), len(own)), strict=True)),
                 **scores.ranking_scores(own, group=COMPARISON_SET),
             })
         rows.append(row)
@@ -219,7 +223,7 @@ def summarise(predictions: pd.DataFrame, models: Sequence[str]) -> pd.DataFrame:
 
 
 def build_model(name: str, *, target: str, sampler: Mapping[str, Any]) -> Any:
-    """An unfitted forecaster of :data:`MODELS` forecasting the change on `target`."""
+    """Return an unfitted forecaster of :data:`MODELS` forecasting the change on `target`."""
     if name not in MODELS:
         raise UnknownNameError(f"unknown model {name!r}; choose from {sorted(MODELS)}")
     module, _, attr = MODELS[name].partition(":")
@@ -240,7 +244,8 @@ def _run_fold(name: str, fold: Fold, runs: pd.DataFrame, features: pd.DataFrame,
         model = build_model(name, target=target, sampler=sampler)
         model.fit(train, _features_of(features, train), random_seed=random_seed)
         forecast = model.predict(_features_of(features, test), _target_models(test),
-                                 _benchmarks(test), random_seed=random_seed)
+                                 _benchmarks(test), random_seed=random_seed,
+                                 base_scores=_unseen_base_scores(train, test))
     except MetaqError as err:  # a model that cannot be fitted on this fold is reported
         logger.warning("%s failed on %s: %s", name, fold.name, err)
         return None, {**status, "error": str(err)}
@@ -249,6 +254,21 @@ def _run_fold(name: str, fold: Fold, runs: pd.DataFrame, features: pd.DataFrame,
     draws = _held_out_draws(forecast, test, use_scores=use_scores)
     observed = (derive_target(test, target) if outcome != "score_ft" else test["score_ft"])
     return _score_rows(name, fold, test, draws, observed.to_numpy(dtype=float)), status
+
+
+def _unseen_base_scores(train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame | None:
+    """Untuned scores of the held-out base models that are not in training, where printed.
+
+    A user forecasting for a new base model can evaluate it untuned before fine-tuning, so a
+    fold that holds out a model size passes them in (``predict(base_scores=...)``); the
+    fine-tuned score, the outcome, stays unseen.
+    """
+    unseen = test[~test["base_model"].isin(set(train["base_model"]))
+                  & test["score_base"].notna()]
+    if unseen.empty:
+        return None
+    return unseen[["base_model", "benchmark", "domain", "score_base", "n_items"]].drop_duplicates(
+        ["base_model", "benchmark", "domain"]).reset_index(drop=True)
 
 
 def _features_of(features: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:

@@ -96,3 +96,24 @@ def test_neither_files_nor_features_is_refused(fake_predictor_file, tmp_path, ca
     assert main(["forecast", "--model", str(fake_predictor_file),
                  "--out", str(tmp_path / "x.csv")]) == 2
     assert "not neither" in capsys.readouterr().err
+
+
+def test_measured_untuned_scores_from_a_file(fake_predictor_file, features_csv, tmp_path,
+                                             capsys):
+    untuned = tmp_path / "untuned.csv"
+    pd.DataFrame({"base_model": ["big"], "benchmark": ["bench_a"], "score_base": [0.8],
+                  "n_items": [500]}).to_csv(untuned, index=False)
+    out = tmp_path / "forecast.csv"
+    args = ["forecast", "--model", str(fake_predictor_file), "--features", str(features_csv),
+            "--target-model", "big", "--params-b", "70", "--benchmarks", "bench_a"]
+    assert main([*args, "--base-scores", str(untuned), "--out", str(out)]) == 0
+    table = pd.read_csv(out)
+    # the fake's untuned level is 0.5 (the good dataset would end near 0.73); from the
+    # measured 0.8 it ends near 0.9, the bad one below its start
+    good, bad_row = table["score_mean"]
+    assert good > 0.85 and bad_row < 0.8
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame({"base_model": ["big"], "benchmark": ["bench_a"],
+                  "score_base": [80]}).to_csv(bad, index=False)
+    assert main([*args, "--base-scores", str(bad), "--out", str(out)]) == 2
+    assert "divide by 100" in capsys.readouterr().err

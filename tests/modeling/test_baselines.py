@@ -88,6 +88,15 @@ def test_baselines_share_the_forecast_interface(study, cls):
     assert summary.loc[summary["dataset_id"] == "cand", "missing_features"].str.contains(
         "redundancy_ratio").all()
     assert summary.loc[summary["target_model"] == "Big", "score_mean"].isna().all()
+    # with Big's untuned score measured, its fine-tuned score is that score plus the change
+    untuned = pd.DataFrame({"base_model": ["Big"], "benchmark": ["lightr1"],
+                            "score_base": [0.6]})
+    given = model.predict(pd.concat([features, new]), [PLLUM, ("Big", 70.0, "qwen")],
+                          ["lightr1", "mot_pl_eval/math"], random_seed=1,
+                          base_scores=untuned).summary(prob=0.9)
+    big = given[(given["target_model"] == "Big") & (given["benchmark"] == "lightr1")]
+    assert big["score_mean"].to_numpy() == pytest.approx(0.6 + big["mean"].to_numpy())
+    assert given["mean"].to_numpy() == pytest.approx(summary["mean"].to_numpy())
 
 
 def test_ridge_recovers_a_linear_signal():

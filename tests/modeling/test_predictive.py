@@ -1,8 +1,9 @@
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.special import expit, logit
 
-from metaq.modeling.design import build_training_data
+from metaq.modeling.design import KnownBaseScores, build_training_data
 from metaq.modeling.predictive import (
     dataset_offsets,
     feature_draws,
@@ -133,6 +134,26 @@ def test_an_unseen_model_s_untuned_level_follows_the_size_trend(seen_and_new):
                                         + params["base_model"][:, m])
     assert 0.6 < (seen / np.sqrt(params["base_task_sd"] ** 2
                                  + params["base_cell_sd"] ** 2)).std() < 1.4
+
+
+def test_measured_untuned_scores_replace_the_level_where_given(prior_draws, rng):
+    _, encoding, params, _ = prior_draws
+    params = {k: np.asarray(v, dtype=float) for k, v in params.items()}
+    models = pd.DataFrame({"name": ["m8b", "new"], "params_b": [8.0, 8.0]})
+    tasks = pd.DataFrame({"benchmark": ["bench0", "bench1"], "domain": ["", ""]})
+    known = KnownBaseScores(np.array([[np.nan, np.nan], [0.8, 0.3]]),
+                            np.array([[np.nan, np.nan], [np.nan, 900.0]]))
+    plain = group_terms(params, encoding, models, tasks, np.random.default_rng(0))
+    given = group_terms(params, encoding, models, tasks, np.random.default_rng(0), known)
+    # the seen model keeps its fitted level and score
+    assert given.theta_base[:, 0] == pytest.approx(plain.theta_base[:, 0])
+    # an exact score fixes the level; one with an item count scatters by its binomial error
+    assert given.theta_base[:, 1, 0] == pytest.approx(np.full(50, logit(0.8)))
+    accuracy = expit(given.theta_base[:, 1, 1])
+    assert abs(accuracy.mean() - 0.3) < 0.01
+    assert accuracy.std() == pytest.approx(np.sqrt(0.3 * 0.7 / 900), rel=0.4)
+    assert given.base_score[1].tolist() == [0.8, 0.3]
+    assert given.intercept == pytest.approx(plain.intercept)  # the change is not touched
 
 
 def test_a_new_model_of_a_trained_family_starts_from_its_siblings(prior_draws, rng):

@@ -10,6 +10,7 @@ from metaq.exceptions import UnknownNameError
 from metaq.modeling.simulate import simulate_runs
 from metaq.tables import derive_target, read_features, read_runs
 from metaq.validation import cross_validate, validate_tables
+from metaq.validation.scores import wilson_interval
 
 POINT = ["no_feature", "ridge"]
 
@@ -46,6 +47,11 @@ def test_outcome_is_the_observed_change_and_crps_agrees(loo_dataset, simulated):
     expected = derive_target(runs.loc[key].reset_index(), "abs").to_numpy()
     assert own["observed"].to_numpy() == pytest.approx(expected)
     assert (own["crps"] > 0).all() and own["covered_90"].dtype == bool
+    row = loo_dataset.scores.set_index("model").loc["ridge"]
+    hits = int(own["covered_90"].sum())
+    assert row["coverage_90"] == pytest.approx(hits / len(own))
+    assert (row["coverage_90_lo"], row["coverage_90_hi"]) == pytest.approx(
+        wilson_interval(hits, len(own)))
 
 
 def test_features_beat_the_no_feature_baseline_on_known_structure(loo_dataset):
@@ -118,3 +124,16 @@ def test_hierarchical_model_on_the_study_leave_one_variant_out():
     assert result.folds["error"].eq("").all()
     assert scores.loc["hierarchical", "n_runs"] == scores.loc["no_feature", "n_runs"] == 72
     assert 0.5 <= scores.loc["hierarchical", "coverage_90"] <= 1.0
+
+
+def test_a_held_out_size_brings_its_measured_untuned_scores():
+    from metaq.validation.harness import _unseen_base_scores
+
+    runs = read_runs(STUDY_RUNS)
+    pllum = runs["base_model"] == "PLLuM-8B-instruct"
+    given = _unseen_base_scores(runs[~pllum], runs[pllum])
+    assert set(given["base_model"]) == {"PLLuM-8B-instruct"}
+    assert len(given) == runs[pllum][["benchmark", "domain"]].drop_duplicates().shape[0]
+    # a fold whose models are all in training (leave one dataset out) passes none
+    first = runs["dataset_id"] == runs["dataset_id"].iloc[0]
+    assert _unseen_base_scores(runs[~first], runs[first]) is None

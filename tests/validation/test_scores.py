@@ -14,6 +14,7 @@ from metaq.validation.scores import (
     log_predictive_density,
     pit,
     ranking_scores,
+    wilson_interval,
 )
 
 
@@ -74,3 +75,12 @@ def test_ranking_scores_without_item_counts_leave_the_noise_score_missing():
     got = ranking_scores(p, group=["g"])
     assert got["pairwise_acc"] == 1.0 and np.isnan(got["pairwise_acc_beyond_noise"])
     assert np.isnan(got["spearman"])  # fewer than 3 datasets
+
+
+def test_wilson_interval_of_a_coverage():
+    assert wilson_interval(9, 10) == pytest.approx((0.5958, 0.9821), abs=1e-4)
+    lo, hi = wilson_interval(3, 40)
+    assert (1 - hi, 1 - lo) == pytest.approx(wilson_interval(37, 40))
+    assert wilson_interval(0, 12)[0] == pytest.approx(0.0, abs=1e-12)
+    assert wilson_interval(632, 632)[1] == pytest.approx(1.0)
+    assert all(np.isnan(wilson_interval(0, 0)))
