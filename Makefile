@@ -9,7 +9,7 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export MPLBACKEND := Agg
 
-.PHONY: demo test test-fast venv clean
+.PHONY: demo test test-fast lint venv clean
 
 venv: $(STAMP)
 
@@ -30,6 +30,10 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(PY) -m pytest
+
+# ruff with the rules of pyproject.toml (pyflakes, pycodestyle, isort, bugbear, numpydoc)
+lint: $(STAMP)
+	$(VENV)/bin/ruff check metaq tests analyses
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache

@@ -36,8 +36,8 @@ OUT = Path(__file__).resolve().parent / "out" / "03_validate"
 PUBLISHED = DATA_DIR / "published"
 TIE = 0.003  # CRPS differences below this: Monte Carlo noise of 200-draw chains
 SHOWN = ["model", "n_runs", "crps", "log_density", "mae", "coverage_50", "coverage_90",
-         "coverage_90_lo", "coverage_90_hi", "spearman", "pairwise_acc", "pairwise_acc_weighted", "pairwise_acc_beyond_noise",
-         "n_pairs", "n_pairs_beyond_noise"]
+         "coverage_90_lo", "coverage_90_hi", "spearman", "pairwise_acc",
+         "pairwise_acc_weighted", "pairwise_acc_beyond_noise", "n_pairs", "n_pairs_beyond_noise"]
 
 
 def data_sets() -> dict[str, tuple[pd.DataFrame, pd.DataFrame, tuple[str, ...]]]:

@@ -55,8 +55,9 @@ def main() -> None:
         metaq_p = [correlation_permutation_test(x, y).p_value for x, y in cases]
         scipy_p = [scipy_loop(x, y) for x, y in cases]
         np.testing.assert_allclose(np.concatenate(metaq_p), np.concatenate(scipy_p), atol=1e-9)
-        vectorised = best_of(lambda: [correlation_permutation_test(x, y) for x, y in cases])
-        loop = best_of(lambda: [scipy_loop(x, y) for x, y in cases], repeats=1)
+        vectorised = best_of(lambda cases=cases: [correlation_permutation_test(x, y)
+                                                  for x, y in cases])
+        loop = best_of(lambda cases=cases: [scipy_loop(x, y) for x, y in cases], repeats=1)
         rows.append({"case": f"{groups} group(s) x {k} metrics, n={n} (exact)",
                      "scipy_loop_s": loop, "metaq_s": vectorised, "speedup": loop / vectorised})
     runs, features = read_runs(STUDY_RUNS), read_features(STUDY_FEATURES)

@@ -80,7 +80,7 @@ class ScoreStore:
         return connection
 
     def get_many(self, extractor: str, hashes: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """Stored scores of `extractor` for those of `hashes` that are cached.
+        """Return the stored scores of `extractor` for those of `hashes` that are cached.
 
         Parameters
         ----------
@@ -121,14 +121,14 @@ class ScoreStore:
                 ((extractor, h, encode_scores(s)) for h, s in scores.items()))
 
     def count(self, extractor: str | None = None) -> int:
-        """Number of stored rows, for one extractor key or in total."""
+        """Count the stored rows, for one extractor key or in total."""
         if extractor is None:
             return self.connection.execute("SELECT COUNT(*) FROM scores").fetchone()[0]
         return self.connection.execute(
             "SELECT COUNT(*) FROM scores WHERE extractor = ?", (extractor,)).fetchone()[0]
 
     def keys(self) -> list[str]:
-        """The extractor cache keys that have stored rows."""
+        """Return the extractor cache keys that have stored rows."""
         rows = self.connection.execute("SELECT DISTINCT extractor FROM scores ORDER BY 1")
         return [r[0] for r in rows]
 

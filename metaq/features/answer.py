@@ -1,4 +1,4 @@
-"""Answer-presence rates: does an example have a final answer, and does the trace reach it?
+"""Answer-presence rates: whether an example has a final answer and the trace reaches it.
 
 Per example (dataset level: the mean, i.e. the rate, with its standard error):
 
@@ -28,11 +28,11 @@ _EDGE_PUNCTUATION = " \t\n.,;:!?\"'`()[]{}"
 
 
 def normalise(text: str) -> str:
-    """Case-fold, collapse whitespace and drop thousands separators.
+    r"""Case-fold, collapse whitespace and drop thousands separators.
 
     Examples
     --------
-    >>> normalise("The  Total is 1,200\\nEUR")
+    >>> normalise("The  Total is 1,200\nEUR")
     'the total is 1200 eur'
     """
     return _THOUSANDS.sub("", _SPACES.sub(" ", text.casefold())).strip()
@@ -71,7 +71,7 @@ class AnswerPresenceExtractor(Extractor):
         self.tail_chars = tail_chars
 
     def config(self) -> dict[str, Any]:
-        """The searched tail length."""
+        """Return the searched tail length."""
         return {"tail_chars": self.tail_chars}
 
     def score_batch(self, examples: Sequence[Example]) -> list[dict[str, float]]:

@@ -72,7 +72,7 @@ class Extractor(ABC):
         return {}
 
     def cache_key(self) -> str:
-        """Identifier of this extractor's results: name, version and config."""
+        """Return the identifier of this extractor's results: name, version and config."""
         blob = json.dumps(self.config(), sort_keys=True, default=str)
         digest = hashlib.blake2b(blob.encode("utf-8"), digest_size=8).hexdigest()
         return f"{self.name}@{self.version}-{digest}"

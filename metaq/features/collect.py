@@ -41,7 +41,7 @@ class DomainIndex:
         return np.asarray(codes, dtype=np.int32)
 
     def labels(self) -> list[str]:
-        """The domain labels seen, sorted."""
+        """Return the domain labels seen, sorted."""
         return sorted(self._labels)
 
     def code(self, label: str) -> int:

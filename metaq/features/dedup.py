@@ -1,9 +1,9 @@
-"""Near-duplicate rate by MinHash with locality-sensitive hashing (LSH).
+r"""Near-duplicate rate by MinHash with locality-sensitive hashing (LSH).
 
 Method (fixed, so cached signatures stay comparable):
 
 1. Text of an example: question + newline + reasoning, case-folded, split into word tokens
-   (``\\w+``); shingles are the overlapping 5-word windows (one shingle of all words for
+   (``\w+``); shingles are the overlapping 5-word windows (one shingle of all words for
    shorter texts). Words are hashed with CRC-32 and a window with a polynomial over them.
 2. MinHash signature of 112 values (multiply-shift hashes, fixed seeds).
 3. LSH: 14 bands of 8 values; two examples are near duplicates when any band matches. The
@@ -119,7 +119,7 @@ class NearDuplicateExtractor(Extractor):
         self._band_columns = [f"band_{i:02d}" for i in range(self._hasher.bands)]
 
     def config(self) -> dict[str, Any]:
-        """The method's fixed parameters."""
+        """Return the method's fixed parameters."""
         return {"method": "minhash-lsh", "shingle_words": 5, "bands": self._hasher.bands,
                 "rows": self._hasher.rows}
 

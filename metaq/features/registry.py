@@ -64,7 +64,7 @@ class ExtractorSpec:
     summary: str = ""
 
     def missing_modules(self) -> list[str]:
-        """Required modules that cannot be found (checked without importing them)."""
+        """Return the required modules that cannot be found (checked without importing them)."""
         return [m for m in self.requires if importlib.util.find_spec(m) is None]
 
     def load(self) -> type[Extractor]:
@@ -215,7 +215,7 @@ def build_extractor(name: str, options: Mapping[str, Any] | None = None) -> Extr
 
 
 def accepted_options(cls: type, options: Mapping[str, Any]) -> dict[str, Any]:
-    """The subset of `options` (without ``None`` values) that ``cls.__init__`` accepts."""
+    """Return the subset of `options` (without ``None`` values) that ``cls.__init__`` accepts."""
     if cls.__init__ is object.__init__:  # no constructor of its own: takes no options
         return {}
     parameters = inspect.signature(cls.__init__).parameters

@@ -91,7 +91,7 @@ class SyntaxExtractor(Extractor):
         self._nlp: Any = None
 
     def config(self) -> dict[str, Any]:
-        """The pipeline name, which defines the parse."""
+        """Return the pipeline name, which defines the parse."""
         return {"spacy_model": self.spacy_model}
 
     def setup(self) -> None:

@@ -122,7 +122,7 @@ class TokenLengthExtractor(Extractor):
         self._tokenizer: Any = None
 
     def config(self) -> dict[str, Any]:
-        """The tokenizer id or path."""
+        """Return the tokenizer id or path."""
         return {"tokenizer": self.tokenizer}
 
     def setup(self) -> None:
@@ -161,7 +161,7 @@ class RedundancyExtractor(Extractor):
     metrics: ClassVar[tuple[str, ...]] = ("redundancy_ratio",)
 
     def config(self) -> dict[str, Any]:
-        """The compressor, which defines the number."""
+        """Return the compressor, which defines the number."""
         return {"compressor": "zlib-6"}
 
     def score_batch(self, examples: Sequence[Example]) -> list[dict[str, float]]:

@@ -100,7 +100,7 @@ class ColumnMapping:
                         if getattr(self, f.name))
 
     def completed(self, record: Mapping[str, Any]) -> ColumnMapping:
-        """This mapping with the unset parts detected from `record`'s field names."""
+        """Return this mapping with the unset parts detected from `record`'s field names."""
         by_lower = {str(k).lower(): str(k) for k in record}
         detected: dict[str, str] = {}
         taken = {v for v in (getattr(self, f.name) for f in fields(self)) if v}

@@ -110,7 +110,7 @@ def dataset_stem(path: str | Path) -> str:
 
 
 def count_records(path: str | Path) -> int | None:
-    """Number of records of a JSONL or Parquet file, cheaply (for progress bars); else None.
+    """Count the records of a JSONL or Parquet file, cheaply (for progress bars); else None.
 
     JSONL counts non-empty lines (bad ones included); Parquet reads the footer only.
     """
@@ -201,7 +201,7 @@ def _iter_json(path: Path) -> Iterator[RawRecord]:
 
 
 def _json_records(data: Any, path: Path) -> list[Any]:
-    """Records of a JSON document: an array, ``{"key": [records]}``, or a column dict."""
+    """Return the records of a JSON document: an array, ``{"key": [records]}``, or a column dict."""
     if isinstance(data, list):
         return data
     if isinstance(data, dict):

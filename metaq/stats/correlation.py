@@ -125,7 +125,7 @@ def correlate(runs: pd.DataFrame, features: pd.DataFrame, *, method: Method = "s
 
 def _join_features(runs: pd.DataFrame, features: pd.DataFrame,
                    metrics: list[str]) -> pd.DataFrame:
-    """Runs with a known target plus the metrics of their dataset.
+    """Return the runs with a known target plus the metrics of their dataset.
 
     A run takes the features row of its own domain when there is one and the whole-dataset
     row (domain ``""``) otherwise.
@@ -168,7 +168,7 @@ def _test_group(key: tuple[str, str, str], x: pd.DataFrame, y: pd.Series, *, met
 
 
 def _average_rows(table: pd.DataFrame) -> pd.DataFrame:
-    """The study's "Avg.": mean rho over each model's whole benchmarks, per metric."""
+    """Return the study's "Avg.": mean rho over each model's whole benchmarks, per metric."""
     whole = table[table["domain"] == ""]
     averaged = whole.groupby(["base_model", "metric"], sort=False).agg(
         rho=("rho", lambda rho: rho.mean(skipna=False)), n=("n", "min"),

@@ -90,7 +90,7 @@ def _title(table: pd.DataFrame, base_model: str, symbol: str, alpha: float) -> s
 
 
 def _grids(table: pd.DataFrame, base_model: str, kind: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The rho and q grids (metrics x columns) of one model, in table order."""
+    """Return the rho and q grids (metrics x columns) of one model, in table order."""
     if base_model not in set(table["base_model"]):
         raise UnknownNameError(f"base model {base_model!r} is not in the correlation table; it "
                                f"has {sorted(table['base_model'].unique())}")

@@ -85,7 +85,7 @@ def reference_study_report(out_dir: str | Path, *, runs: str | Path = STUDY_RUNS
 
 
 def paper_metric_name(name: str) -> str:
-    """The snake_case metric column of a metric named as in the paper.
+    """Return the snake_case metric column of a metric named as in the paper.
 
     Examples
     --------
@@ -96,7 +96,7 @@ def paper_metric_name(name: str) -> str:
 
 
 def published_rho(paper_dir: str | Path = PAPER_DIR) -> pd.DataFrame:
-    """The published rho of Tables 7 and 8 as a tidy table.
+    """Return the published rho of Tables 7 and 8 as a tidy table.
 
     Parameters
     ----------
@@ -124,7 +124,7 @@ def published_rho(paper_dir: str | Path = PAPER_DIR) -> pd.DataFrame:
 
 
 def compare_with_paper(table: pd.DataFrame, paper_dir: str | Path = PAPER_DIR) -> pd.DataFrame:
-    """Published vs reproduced rho for every cell of Tables 7 and 8.
+    """Compare published and reproduced rho for every cell of Tables 7 and 8.
 
     Parameters
     ----------
@@ -185,7 +185,7 @@ def _mark_reported(wide: pd.DataFrame, comparison: pd.DataFrame) -> pd.DataFrame
 
 def _summary_markdown(table: pd.DataFrame, comparison: pd.DataFrame,
                      summary: CorrelationSummary) -> str:
-    """The markdown summary of the reproduction and of what survives FDR correction."""
+    """Return the markdown summary of the reproduction and of what survives FDR correction."""
     tests = table[table["p_value"].notna()]
     sizes = sorted(tests["n"].unique())
     extra = sorted(set(table["metric"]) - set(comparison["metric"]))

@@ -85,7 +85,7 @@ SCHEMES: dict[str, Callable[..., list[Fold]]] = {
 
 def make_folds(runs: pd.DataFrame, scheme: str, *, k: int = 5,
                random_seed: int | None = 0) -> list[Fold]:
-    """The folds of a named scheme (see :data:`SCHEMES`).
+    """Return the folds of a named scheme (see :data:`SCHEMES`).
 
     Parameters
     ----------

@@ -135,7 +135,7 @@ def coverage_curve(pit_values: np.ndarray, levels: Sequence[float]) -> np.ndarra
 
 def binomial_noise_sd(p_a: np.ndarray, p_b: np.ndarray, n_a: np.ndarray,
                       n_b: np.ndarray) -> np.ndarray:
-    """Standard deviation of the difference of two independent binomial accuracies."""
+    """Return the sd of the difference of two independent binomial accuracies."""
     return np.sqrt(p_a * (1 - p_a) / n_a + p_b * (1 - p_b) / n_b)
 
 

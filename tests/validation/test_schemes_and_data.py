@@ -8,8 +8,8 @@ import pytest
 
 from metaq._paths import DATA_DIR, STUDY_RUNS
 from metaq.exceptions import InvalidParameterError, UnknownNameError
-from metaq.tables import check_runs_have_features, read_features, read_runs
 from metaq.modeling.simulate import simulate_runs
+from metaq.tables import check_runs_have_features, read_features, read_runs
 from metaq.validation import make_folds
 
 PUBLISHED = ["tulu1_13b", "dart_math", "cherry_ifd_v2"]
@@ -42,7 +42,7 @@ def test_kfold_partitions_the_runs_reproducibly():
     assert [len(f.test) for f in folds] == [len(runs) // 4 + (i < len(runs) % 4)
                                             for i in range(4)]
     again = make_folds(runs, "kfold", k=4, random_seed=3)
-    assert all((a.test == b.test).all() for a, b in zip(folds, again))
+    assert all((a.test == b.test).all() for a, b in zip(folds, again, strict=True))
 
 
 def test_scheme_errors():
