@@ -81,10 +81,13 @@ def main() -> None:
     parser.add_argument("--tune", type=int, default=300)
     parser.add_argument("--only", help="comma-separated data set or data set:scheme names")
     parser.add_argument("--models", help="comma-separated models (default: all)")
+    parser.add_argument("--item-noise", action="store_true",
+                        help="Bayesian forecasts of the recorded score (binomial item noise)")
+    parser.add_argument("--out", type=Path, default=OUT, help="report folder root")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     warnings.filterwarnings("ignore", category=UserWarning)  # per-fold sampler warnings: folds.csv
-    OUT.mkdir(parents=True, exist_ok=True)
+    args.out.mkdir(parents=True, exist_ok=True)
     sets = data_sets()
     wanted = set(args.only.split(",")) if args.only else None
     selected = [(name, scheme) for name, (_, _, schemes) in sets.items() for scheme in schemes
@@ -92,7 +95,8 @@ def main() -> None:
     if len(selected) > 1:
         # one process per table: one process compiling ~200 models in a row ran out of the
         # JIT's memory ("LLVM ERROR: Unable to allocate section memory!")
-        passed = ["--draws", str(args.draws), "--tune", str(args.tune)]
+        passed = ["--draws", str(args.draws), "--tune", str(args.tune), "--out", str(args.out)]
+        passed += ["--item-noise"] if args.item_noise else []
         passed += ["--models", args.models] if args.models else []
         for name, scheme in selected:
             subprocess.run([sys.executable, __file__, "--only", f"{name}:{scheme}", *passed],
@@ -102,7 +106,7 @@ def main() -> None:
         runs, features, _ = sets[name]
         validate_table(name, scheme, runs, features, args)
     if not selected:  # `--only none`: rebuild summary.md from the saved folders
-        write_summary()
+        write_summary(args.out)
 
 
 def validate_table(name: str, scheme: str, runs: pd.DataFrame, features: pd.DataFrame,
@@ -112,8 +116,8 @@ def validate_table(name: str, scheme: str, runs: pd.DataFrame, features: pd.Data
     models = {"models": args.models.split(",")} if args.models else {}
     result = cross_validate(runs, features, scheme=scheme, random_seed=0, **models,
                             sampler={"draws": args.draws, "tune": args.tune,
-                                     "chains": 2})
-    result.save(OUT / f"{name}__{scheme}")
+                                     "chains": 2}, item_noise=args.item_noise)
+    result.save(args.out / f"{name}__{scheme}")
     failed = result.folds[result.folds["error"] != ""]
     rhat = result.folds.get("max_rhat", pd.Series(dtype=float)).max()
     text = (f"\n## {name}, {scheme} (outcome {result.outcome}; {len(runs)} runs; "
@@ -122,18 +126,19 @@ def validate_table(name: str, scheme: str, runs: pd.DataFrame, features: pd.Data
     for row in failed.itertuples():
         text += f"\n- {row.model} failed on {row.fold}: {row.error[:200]}"
     print(text, flush=True)
-    (OUT / f"{name}__{scheme}" / "scores.md").write_text(
-        f"{text}\n(draws={args.draws}, tune={args.tune}, chains=2)\n")
-    write_summary()
+    (args.out / f"{name}__{scheme}" / "scores.md").write_text(
+        f"{text}\n(draws={args.draws}, tune={args.tune}, chains=2"
+        f"{', item noise' if args.item_noise else ''})\n")
+    write_summary(args.out)
 
 
-def write_summary() -> None:
+def write_summary(out: Path) -> None:
     """Collect every report folder's scores.md into summary.md, then the verdict."""
-    parts = [path.read_text() for path in sorted(OUT.glob("*/scores.md"))]
-    (OUT / "summary.md").write_text("# 03_validate\n" + "".join(parts) + "\n" + verdict())
+    parts = [path.read_text() for path in sorted(out.glob("*/scores.md"))]
+    (out / "summary.md").write_text("# 03_validate\n" + "".join(parts) + "\n" + verdict(out))
 
 
-def verdict(model: str = "hierarchical") -> str:
+def verdict(out: Path, model: str = "hierarchical") -> str:
     """`model` against the targets on every saved table: CRPS rank, coverage, ranking.
 
     CRPS differences below :data:`TIE` are ties (the Monte Carlo noise of short chains).
@@ -141,7 +146,7 @@ def verdict(model: str = "hierarchical") -> str:
     uncertainty: misses come per held-out dataset).
     """
     rows, covered, n_runs = [], 0, 0
-    for folder in sorted(OUT.glob("*__*")):
+    for folder in sorted(out.glob("*__*")):
         if not (folder / "predictions.csv").exists():
             continue
         scores = pd.read_csv(folder / "scores.csv").set_index("model")

@@ -316,6 +316,7 @@ def forecast_datasets(datasets: Sequence[str | Path] = (), *,
                       extractor_options: Mapping[str, Any] | None = None,
                       on_error: str = "stop", random_seed: int | None = 0,
                       base_scores: pd.DataFrame | str | Path | None = None,
+                      item_noise: bool = False,
                       out: str | Path | None = None) -> DatasetForecast:
     """Forecast what fine-tuning on each dataset does, per target model and benchmark.
 
@@ -350,6 +351,9 @@ def forecast_datasets(datasets: Sequence[str | Path] = (), *,
         Untuned scores of the target models that you measured (``base_model, benchmark[,
         domain], score_base[, n_items]``): they replace the predictor's guess of the untuned
         level, which matters most for a model it never saw.
+    item_noise : bool, default False
+        Forecast the score the benchmark prints (with the binomial sampling of its items)
+        rather than the fine-tuned model's accuracy.
     out : str or Path, optional
         Also write the tables there (see :meth:`DatasetForecast.write`).
 
@@ -382,7 +386,7 @@ def forecast_datasets(datasets: Sequence[str | Path] = (), *,
     table, not_extracted = _input_features(datasets, features, predictor.features_,
                                            cache_dir, extractor_options, on_error)
     forecast = predictor.predict(table, targets, chosen, prob=prob, random_seed=random_seed,
-                                 base_scores=base_scores)
+                                 base_scores=base_scores, item_noise=item_noise)
     summary = forecast.summary(prob).merge(
         extrapolation_summary(extrapolation(predictor, table)), on="dataset_id", how="left")
     result = DatasetForecast(forecast, summary, table, not_extracted, prob)

@@ -94,6 +94,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--base-scores", metavar="UNTUNED.csv",
                         help="untuned scores you measured (base_model, benchmark[, domain], "
                              "score_base[, n_items]); they replace the predictor's guess")
+    parser.add_argument("--item-noise", action="store_true",
+                        help="forecast the score the benchmark prints (binomial sampling of "
+                             "its items), not the model's accuracy")
     parser.add_argument("--prob", type=float, default=0.9,
                         help="mass of the central interval lo..hi (default 0.9)")
     parser.add_argument("--cache-dir", metavar="DIR",
@@ -120,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
         args.datasets, features=args.features, model=args.model,
         target_models=args.target_models, benchmarks=benchmarks, prob=args.prob,
         cache_dir=args.cache_dir, on_error=args.on_error, random_seed=args.seed,
-        base_scores=args.base_scores,
+        base_scores=args.base_scores, item_noise=args.item_noise,
         extractor_options={"tokenizer": args.tokenizer, "embedding_model": args.embedding_model,
                            "lm": args.lm, "judge_model": args.judge_model,
                            "device": args.device},

@@ -47,6 +47,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--tune", type=int, default=500, help="tuning steps per chain")
     parser.add_argument("--chains", type=int, default=2, help="chains")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
+    parser.add_argument("--item-noise", action="store_true",
+                        help="Bayesian models forecast the recorded score: add the binomial "
+                             "sampling of the benchmark's items")
     parser.add_argument("--out", required=True, help="folder for the report files")
     parser.set_defaults(func=run)
 
@@ -60,8 +63,9 @@ def run(args: argparse.Namespace) -> int:
         args.runs, args.features, **models, scheme=args.scheme, k=args.k,
         target=args.target, sampler={"draws": args.draws, "tune": args.tune,
                                      "chains": args.chains},
-        random_seed=args.seed, out=args.out)
-    columns = ["model", "n_runs", "crps", "mae", "coverage_90", "spearman", "pairwise_acc"]
+        random_seed=args.seed, item_noise=args.item_noise, out=args.out)
+    columns = ["model", "n_runs", "crps", "mae", "coverage_90", "coverage_90_lo",
+               "coverage_90_hi", "spearman", "pairwise_acc"]
     print(f"{args.scheme} on {args.runs} (outcome: {result.outcome})")
     print(result.scores[[c for c in columns if c in result.scores]].to_string(
         index=False, float_format=lambda v: f"{v:.3f}"))

@@ -137,7 +137,8 @@ class Encoding:
     models : pandas.DataFrame
         One row per training base model: ``name``, ``params_b``, ``family``.
     tasks : pandas.DataFrame
-        One row per training (benchmark, domain): ``benchmark``, ``domain``, ``label``.
+        One row per training (benchmark, domain): ``benchmark``, ``domain``, ``label`` and
+        ``n_items``, the benchmark's item count in training (median; NaN where unknown).
     log_size_mean, log_size_sd : float
         Standardisation of ``log(params_b)`` over the training models; the sd is floored at
         :data:`MIN_LOG_SIZE_SD`, so two training sizes 1 B apart do not turn a 70 B model
@@ -170,11 +171,18 @@ class Encoding:
         labels = [task_label(b, d) for b, d in zip(benchmarks, domains, strict=True)]
         return np.array([lookup.get(label, -1) for label in labels], dtype=int)
 
+    def task_items(self, t_idx: np.ndarray) -> np.ndarray:
+        """Item count of each task index (NaN for an unseen task or an unknown count)."""
+        known = (self.tasks["n_items"].to_numpy(dtype=float) if "n_items" in self.tasks
+                 else np.full(len(self.tasks), np.nan))  # a model saved before stop 12
+        return np.where(t_idx >= 0, known[np.clip(t_idx, 0, None)], np.nan)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
         return {
             "models": self.models.to_dict(orient="list"),
-            "tasks": self.tasks.to_dict(orient="list"),
+            "tasks": self.tasks.astype(object).where(self.tasks.notna(), None)
+                                .to_dict(orient="list"),
             "log_size_mean": self.log_size_mean,
             "log_size_sd": self.log_size_sd,
             "feature_level": self.feature_level,
@@ -370,6 +378,9 @@ def _encode(runs: pd.DataFrame, level: str) -> tuple[Encoding, np.ndarray, np.nd
     tasks = runs[["benchmark", "domain"]].drop_duplicates().reset_index(drop=True).astype(object)
     tasks["label"] = [task_label(b, d)
                       for b, d in zip(tasks["benchmark"], tasks["domain"], strict=True)]
+    items = runs.assign(label=[task_label(b, d) for b, d in zip(
+        runs["benchmark"], runs["domain"], strict=True)]).groupby("label")["n_items"].median()
+    tasks["n_items"] = tasks["label"].map(items.astype(float)).to_numpy(dtype=float)
     log_size = np.log(models["params_b"].to_numpy(dtype=float))
     sd = float(np.std(log_size, ddof=1)) if len(log_size) > 1 else 0.0
     encoding = Encoding(models, tasks, float(log_size.mean()), max(sd, MIN_LOG_SIZE_SD), level,

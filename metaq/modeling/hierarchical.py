@@ -236,7 +236,7 @@ class HierarchicalDeltaModel:
                 prob: float = 0.9, include_run_noise: bool = True,
                 random_seed: int | None = None,
                 target: Literal["logit", "abs", "rel"] | None = None,
-                base_scores: BaseScores = None) -> Forecast:
+                base_scores: BaseScores = None, item_noise: bool = False) -> Forecast:
         """Forecast the change each dataset makes for each target model and benchmark.
 
         Parameters
@@ -267,6 +267,13 @@ class HierarchicalDeltaModel:
             model's untuned level: an unseen base model is then placed by its own score
             rather than by its size and family, and its fine-tuned score is known on every
             scale. Every row must name a requested model and benchmark.
+        item_noise : bool, default False
+            Forecast the score the benchmark *prints* for one run: add the binomial sampling
+            of its items (count from the training runs; tasks without one are unchanged),
+            and take the change from the printed untuned score where known. Off, the
+            forecast is of the fine-tuned model's accuracy, which is what choosing between
+            datasets needs; on, it is what a held-out recorded run is compared with
+            (the validation harness turns it on).
 
         Returns
         -------
@@ -291,7 +298,8 @@ class HierarchicalDeltaModel:
         mu = predictive.linear_predictor(terms, x, offsets)
         delta, score = predictive.outcome_draws(
             mu, terms.theta_base, terms.base_score, params, target=target,
-            y_scale=self.y_scale_, include_run_noise=include_run_noise, rng=rng)
+            y_scale=self.y_scale_, include_run_noise=include_run_noise, rng=rng,
+            n_items=terms.n_items if item_noise else None)
         rows = forecast_rows(table["dataset_id"], models, tasks, self._missing(table),
                              terms.seen_model)
         n = delta.shape[0]

@@ -65,6 +65,8 @@ class GroupTerms:
         ``(model, task)`` untuned score observed in training, NaN where unknown.
     seen_model, seen_task : numpy.ndarray
         Whether each requested model / task was in the training runs.
+    n_items : numpy.ndarray
+        ``(task,)`` the benchmark's item count in training, NaN where unknown.
     """
 
     intercept: np.ndarray
@@ -73,6 +75,7 @@ class GroupTerms:
     base_score: np.ndarray
     seen_model: np.ndarray
     seen_task: np.ndarray
+    n_items: np.ndarray
 
 
 def group_terms(params: dict[str, np.ndarray], encoding: Encoding, models: pd.DataFrame,
@@ -138,7 +141,8 @@ def group_terms(params: dict[str, np.ndarray], encoding: Encoding, models: pd.Da
         base[given] = known.score[given]
         if theta is not None:
             theta = np.where(given[None], known_untuned_level(known, n_samples, rng), theta)
-    return GroupTerms(intercept, slope, theta, base, m_idx >= 0, t_idx >= 0)
+    return GroupTerms(intercept, slope, theta, base, m_idx >= 0, t_idx >= 0,
+                      encoding.task_items(t_idx))
 
 
 def known_untuned_level(known: KnownBaseScores, n_samples: int,
@@ -362,8 +366,8 @@ def training_linear_predictor(params: dict[str, np.ndarray], terms: GroupTerms,
 
 def outcome_draws(mu: np.ndarray, theta: np.ndarray | None, base_score: np.ndarray,
                   params: dict[str, np.ndarray], *, target: str, y_scale: float,
-                  include_run_noise: bool, rng: np.random.Generator
-                  ) -> tuple[np.ndarray, np.ndarray]:
+                  include_run_noise: bool, rng: np.random.Generator,
+                  n_items: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Change on the `target` scale and fine-tuned score, per draw.
 
     Parameters
@@ -384,6 +388,9 @@ def outcome_draws(mu: np.ndarray, theta: np.ndarray | None, base_score: np.ndarr
         Add run-to-run variation (a forecast of one fine-tuning run) or not (its expectation).
     rng : numpy.random.Generator
         Random source.
+    n_items : numpy.ndarray, optional
+        ``(task,)`` item counts: forecast the score a benchmark of that many items *prints*
+        (binomial sampling of the items, :func:`measured_outcome`), where the count is known.
 
     Returns
     -------
@@ -399,6 +406,8 @@ def outcome_draws(mu: np.ndarray, theta: np.ndarray | None, base_score: np.ndarr
         if include_run_noise:
             phi = 1.0 / np.square(params["run_sd"]).reshape(-1, 1, 1, 1)
             p_ft = np.clip(rng.beta(p_ft * phi, (1.0 - p_ft) * phi), 1e-9, 1 - 1e-9)
+        if n_items is not None and np.isfinite(n_items).any():
+            return measured_outcome(p_ft, expit(level), base_score, n_items, target, rng)
         p_base = expit(level)
         delta = {"logit": lambda: logit(p_ft) - level, "abs": lambda: p_ft - p_base,
                  "rel": lambda: 100.0 * (p_ft - p_base) / p_base}[target]()
@@ -409,6 +418,47 @@ def outcome_draws(mu: np.ndarray, theta: np.ndarray | None, base_score: np.ndarr
         change = mu + params["residual_sd"].reshape(-1, 1, 1, 1) * rng.standard_t(nu, size=shape)
     delta = change * y_scale
     return delta, score_from_change(delta, base_score[None, None], target)
+
+
+def measured_outcome(p_ft: np.ndarray, p_base: np.ndarray, base_score: np.ndarray,
+                     n_items: np.ndarray, target: str, rng: np.random.Generator
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Change and score as a benchmark of `n_items` items prints them.
+
+    The fine-tuned score is ``Binomial(n, p_ft) / n`` where the task's count is known (else
+    ``p_ft``), and the change is taken from the *printed* untuned score where there is one
+    (else from the model's untuned level), on the same scale as
+    :func:`metaq.tables.derive_target`: this is the distribution of a held-out run's
+    recorded outcome, what out-of-sample scores compare forecasts with.
+
+    Parameters
+    ----------
+    p_ft, p_base : numpy.ndarray
+        ``(sample, dataset, model, task)`` accuracies after and before fine-tuning.
+    base_score : numpy.ndarray
+        ``(model, task)`` printed untuned scores, NaN where unknown.
+    n_items : numpy.ndarray
+        ``(task,)`` item counts, NaN where unknown.
+    target : {"logit", "abs", "rel"}
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    delta, score : numpy.ndarray
+    """
+    n = np.broadcast_to(np.asarray(n_items, dtype=float), p_ft.shape)
+    counted = np.isfinite(n)
+    hits = rng.binomial(np.where(counted, n, 1).astype(np.int64), p_ft)
+    score = np.where(counted, hits / np.where(counted, n, 1.0), p_ft)
+    printed = np.broadcast_to(base_score[None, None], p_ft.shape)
+    base = np.where(np.isfinite(printed), printed, p_base)
+    # clipped by half an item, as derive_target clips recorded scores
+    eps = np.where(counted, 0.5 / np.where(counted, n, 1.0), 1e-3)
+    delta = {"logit": lambda: (logit(np.clip(score, eps, 1 - eps))
+                               - logit(np.clip(base, eps, 1 - eps))),
+             "abs": lambda: score - base,
+             "rel": lambda: 100.0 * (score - base) / base}[target]()
+    return delta, score
 
 
 def score_from_change(delta: np.ndarray, base_score: np.ndarray, target: str) -> np.ndarray:

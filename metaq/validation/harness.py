@@ -101,7 +101,7 @@ def cross_validate(runs: pd.DataFrame, features: pd.DataFrame, *,
                    scheme: Literal["loo-dataset", "loo-size", "kfold"] = "loo-dataset",
                    k: int = 5, target: Literal["logit", "abs", "rel"] = "abs",
                    sampler: Mapping[str, Any] | None = None,
-                   random_seed: int | None = 0) -> ValidationResult:
+                   random_seed: int | None = 0, item_noise: bool = False) -> ValidationResult:
     """Fit every model on every fold's training runs and score its held-out forecasts.
 
     Parameters
@@ -123,6 +123,11 @@ def cross_validate(runs: pd.DataFrame, features: pd.DataFrame, *,
         Sampler settings of the Bayesian models; default :data:`VALIDATION_SAMPLER`.
     random_seed : int, optional
         Seed of folds, samplers and predictive draws.
+    item_noise : bool, default False
+        Let the Bayesian models forecast the recorded outcome, including the binomial
+        sampling of the benchmark's items and the printed untuned score
+        (``predict(item_noise=True)``). The point baselines' residual bootstrap carries that
+        noise already, as their residuals are of recorded outcomes.
 
     Returns
     -------
@@ -156,7 +161,7 @@ def cross_validate(runs: pd.DataFrame, features: pd.DataFrame, *,
         for name in models:
             result, status = _run_fold(name, fold, runs, features, target=target,
                                        outcome=outcome, sampler=settings,
-                                       random_seed=random_seed)
+                                       random_seed=random_seed, item_noise=item_noise)
             fold_rows.append(status)
             if result is not None:
                 predictions.append(result)
@@ -177,7 +182,8 @@ def validate_tables(runs: str | Path | pd.DataFrame, features: str | Path | pd.D
     out : str or Path, optional
         Folder for :meth:`ValidationResult.save`.
     **options
-        Passed to :func:`cross_validate` (models, scheme, k, target, sampler, random_seed).
+        Passed to :func:`cross_validate` (models, scheme, k, target, sampler, random_seed,
+        item_noise).
 
     Returns
     -------
@@ -233,7 +239,8 @@ def build_model(name: str, *, target: str, sampler: Mapping[str, Any]) -> Any:
 
 def _run_fold(name: str, fold: Fold, runs: pd.DataFrame, features: pd.DataFrame, *,
               target: str, outcome: str, sampler: Mapping[str, Any],
-              random_seed: int | None) -> tuple[pd.DataFrame | None, dict[str, Any]]:
+              random_seed: int | None, item_noise: bool = False
+              ) -> tuple[pd.DataFrame | None, dict[str, Any]]:
     train, test = runs.iloc[fold.train], runs.iloc[fold.test].reset_index(drop=True)
     status: dict[str, Any] = {"model": name, "fold": fold.name, "n_train": len(train),
                               "n_test": len(test), "error": ""}
@@ -243,9 +250,10 @@ def _run_fold(name: str, fold: Fold, runs: pd.DataFrame, features: pd.DataFrame,
     try:
         model = build_model(name, target=target, sampler=sampler)
         model.fit(train, _features_of(features, train), random_seed=random_seed)
+        extra = {"item_noise": True} if item_noise and name in BAYESIAN else {}
         forecast = model.predict(_features_of(features, test), _target_models(test),
                                  _benchmarks(test), random_seed=random_seed,
-                                 base_scores=_unseen_base_scores(train, test))
+                                 base_scores=_unseen_base_scores(train, test), **extra)
     except MetaqError as err:  # a model that cannot be fitted on this fold is reported
         logger.warning("%s failed on %s: %s", name, fold.name, err)
         return None, {**status, "error": str(err)}

@@ -18,7 +18,7 @@ def test_validate_writes_the_report_folder(tmp_path, capsys):
                  "--models", "no_feature,ridge", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "loo-size on" in printed and "(outcome: delta_abs)" in printed
-    assert "ridge" in printed and f"wrote {out}/" in printed
+    assert "ridge" in printed and f"wrote {out}/" in printed and "coverage_90_lo" in printed
     scores = pd.read_csv(out / "scores.csv")
     assert scores["model"].tolist() == ["no_feature", "ridge"]
     assert (scores["n_runs"] == len(sim.runs)).all()

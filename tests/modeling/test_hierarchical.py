@@ -196,3 +196,17 @@ def test_a_single_base_model_fits_and_forecasts_a_new_size():
     assert summary[["mean", "lo", "hi"]].notna().all().all()
     sd = summary.groupby("target_model")["sd"].mean()
     assert sd["m70b"] > sd["m8b"]
+
+
+def test_item_noise_forecasts_the_printed_score(fitted, sim):
+    args = (sim.features.head(2), ["m8b"], ["bench0"])
+    accuracy = fitted.predict(*args, random_seed=0)
+    printed = fitted.predict(*args, random_seed=0, item_noise=True)
+    n_items = 900  # the simulation's benchmark size, read back from the training runs
+    assert fitted.encoding_.tasks["n_items"].eq(n_items).all()
+    assert printed.scores * n_items == pytest.approx(np.round(printed.scores * n_items))
+    assert (printed.scores.std(axis=0) > accuracy.scores.std(axis=0)).all()
+    # the change is taken from the printed untuned score of the cell
+    base = fitted.encoding_.base_scores[fitted.encoding_.model_index(["m8b"])[0],
+                                        fitted.encoding_.task_index(["bench0"], [""])[0]]
+    assert printed.values == pytest.approx(printed.scores - base)

@@ -244,7 +244,8 @@ def test_linear_predictor_is_intercept_plus_features_times_slopes(rng):
 
     terms = GroupTerms(intercept=rng.normal(size=(5, 2, 3)), slope=rng.normal(size=(5, 2, 3, 4)),
                        theta_base=None, base_score=np.full((2, 3), np.nan),
-                       seen_model=np.ones(2, bool), seen_task=np.ones(3, bool))
+                       seen_model=np.ones(2, bool), seen_task=np.ones(3, bool),
+                       n_items=np.full(3, np.nan))
     x = rng.normal(size=(5, 6, 4))
     mu = linear_predictor(terms, x)
     assert mu.shape == (5, 6, 2, 3)
@@ -260,7 +261,8 @@ def test_per_domain_features_enter_their_own_task(rng):
 
     terms = GroupTerms(intercept=np.zeros((4, 1, 2)), slope=rng.normal(size=(4, 1, 2, 3)),
                        theta_base=None, base_score=np.full((1, 2), np.nan),
-                       seen_model=np.ones(1, bool), seen_task=np.ones(2, bool))
+                       seen_model=np.ones(1, bool), seen_task=np.ones(2, bool),
+                       n_items=np.full(2, np.nan))
     x = rng.normal(size=(4, 5, 2, 3))  # (sample, dataset, task, feature)
     mu = linear_predictor(terms, x)
     assert mu[1, 3, 0, 1] == pytest.approx(x[1, 3, 1] @ terms.slope[1, 0, 1])
@@ -276,3 +278,23 @@ def test_simulated_dataset_effects_are_zero_sum_with_the_requested_spread():
     offsets = shifted.truth["dataset_offset"]
     assert offsets.sum() == pytest.approx(0.0, abs=1e-12)  # zero-sum, as the model's
     assert offsets.std(ddof=1) == pytest.approx(0.3, rel=0.35)
+
+
+def test_measured_outcome_adds_item_sampling_and_uses_the_printed_base(rng):
+    from metaq.modeling.predictive import measured_outcome
+
+    p_ft = np.full((4000, 1, 1, 2), 0.6)
+    p_base = np.full_like(p_ft, 0.45)
+    printed = np.array([[0.5, np.nan]])  # task 0 printed its untuned score, task 1 did not
+    n_items = np.array([100.0, np.nan])  # task 1 has no item count
+    delta, score = measured_outcome(p_ft, p_base, printed, n_items, "abs", rng)
+    # task 0: Binomial(100, 0.6) / 100 minus the printed 0.5
+    assert score[:, 0, 0, 0].std() == pytest.approx(np.sqrt(0.6 * 0.4 / 100), rel=0.1)
+    assert score[:, 0, 0, 0] * 100 == pytest.approx(np.round(score[:, 0, 0, 0] * 100))
+    assert delta[:, 0, 0, 0] == pytest.approx(score[:, 0, 0, 0] - 0.5)
+    # task 1: no count, no sampling; no printed base, the latent one
+    assert score[:, 0, 0, 1] == pytest.approx(0.6) and delta[:, 0, 0, 1] == pytest.approx(0.15)
+    # the logit change clips a perfect score by half an item, as derive_target does
+    top, _ = measured_outcome(np.full((5, 1, 1, 1), 1 - 1e-9), np.full((5, 1, 1, 1), 0.5),
+                              np.array([[0.5]]), np.array([100.0]), "logit", rng)
+    assert top == pytest.approx(np.full((5, 1, 1, 1), logit(0.995)))
