@@ -154,6 +154,8 @@ def verdict(out: Path, model: str = "hierarchical") -> str:
             continue
         own = pd.read_csv(folder / "predictions.csv").query("model == @model")
         others = scores.drop(index=model)["crps"].dropna()
+        if others.empty:  # a run of this model alone: nothing to compare with
+            continue
         best = others.idxmin()
         gap = scores.at[model, "crps"] - others.min()
         hits = int(own["covered_90"].sum())
