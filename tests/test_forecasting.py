@@ -120,8 +120,14 @@ def test_measured_untuned_scores_place_an_unseen_model(fake_predictor):
                                    base_scores=untuned)
     assert after.values[:, b] == pytest.approx(before.values[:, b])
     assert not np.allclose(after.scores[:, a], before.scores[:, a])
-    with pytest.raises(SchemaError, match="not forecast"):
+    with pytest.raises(SchemaError, match="neither forecast"):
         forecast_datasets(**options, base_scores=untuned.assign(base_model="hgue"))
+    with pytest.raises(SchemaError, match="bench_z"):
+        forecast_datasets(**options, base_scores=untuned.assign(benchmark="bench_z"))
+    # a benchmark the predictor knows but this forecast does not ask for is skipped
+    subset = {**options, "benchmarks": ["bench_b"]}
+    assert forecast_datasets(**subset, base_scores=untuned).forecast.values == pytest.approx(
+        forecast_datasets(**subset).forecast.values)
 
 
 def test_gather_features_runs_model_free_extractors_and_skips_unconfigured(tmp_path):

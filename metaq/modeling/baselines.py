@@ -186,7 +186,7 @@ class PointBaseline(ABC):
         base = np.full(len(point), np.nan)
         seen = (m_idx[m] >= 0) & (t_idx[t] >= 0)
         base[seen] = self.encoding_.base_scores[m_idx[m][seen], t_idx[t][seen]]
-        given = known_base_scores(base_scores, models, tasks).score[m, t]
+        given = known_base_scores(base_scores, models, tasks, self.encoding_).score[m, t]
         base = np.where(np.isnan(given), base, given)
         scores = score_from_change(draws, base[None], self.target)
         return Forecast(draws, scores, rows, target=self.target, model_name=self._model_type)

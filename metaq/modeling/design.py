@@ -521,8 +521,8 @@ class KnownBaseScores:
 BaseScores = pd.DataFrame | str | Path | None
 
 
-def known_base_scores(base_scores: BaseScores, models: pd.DataFrame,
-                      tasks: pd.DataFrame) -> KnownBaseScores:
+def known_base_scores(base_scores: BaseScores, models: pd.DataFrame, tasks: pd.DataFrame,
+                      encoding: Encoding) -> KnownBaseScores:
     """Place an untuned-scores table on the requested models x tasks grid.
 
     Parameters
@@ -533,6 +533,9 @@ def known_base_scores(base_scores: BaseScores, models: pd.DataFrame,
         Requested target models (:func:`target_models_frame`).
     tasks : pandas.DataFrame
         Requested tasks (:func:`tasks_frame`).
+    encoding : Encoding
+        The fitted encoding: a row for a training model or benchmark that is not requested
+        is skipped (one table of scores serves forecasts of a subset).
 
     Returns
     -------
@@ -541,8 +544,8 @@ def known_base_scores(base_scores: BaseScores, models: pd.DataFrame,
     Raises
     ------
     SchemaError
-        For a row whose model or benchmark is not among the requested ones (a misspelt name
-        would otherwise be ignored silently).
+        For a row whose model or benchmark is neither requested nor known to the predictor
+        (a misspelt name would otherwise be ignored silently).
     """
     from metaq.tables.base_scores import read_base_scores, validate_base_scores
 
@@ -555,13 +558,19 @@ def known_base_scores(base_scores: BaseScores, models: pd.DataFrame,
     model_pos = {name: i for i, name in enumerate(models["name"])}
     task_pos = {task_label(b, d): i
                 for i, (b, d) in enumerate(zip(tasks["benchmark"], tasks["domain"], strict=True))}
+    known_models, known_tasks = set(encoding.models["name"]), set(encoding.tasks["label"])
     for row in table.itertuples(index=False):
         label = task_label(row.benchmark, row.domain)
-        if row.base_model not in model_pos or label not in task_pos:
+        unknown = [name for name, requested, trained in (
+            (row.base_model, model_pos, known_models), (label, task_pos, known_tasks))
+            if name not in requested and name not in trained]
+        if unknown:
             raise SchemaError(
-                f"untuned score given for ({row.base_model!r}, {label!r}), which is not "
-                f"forecast (target models {list(model_pos)}, tasks {list(task_pos)}). Fix: "
-                f"correct the name or add the model / benchmark to the forecast.")
+                f"untuned score given for ({row.base_model!r}, {label!r}): {unknown} is "
+                f"neither forecast (target models {list(model_pos)}, tasks {list(task_pos)}) "
+                f"nor known to the predictor. Fix: correct the name or add it to the forecast.")
+        if row.base_model not in model_pos or label not in task_pos:
+            continue  # a training model or benchmark this forecast does not ask for
         cell = model_pos[row.base_model], task_pos[label]
         score[cell] = row.score_base
         n_items[cell] = np.nan if pd.isna(row.n_items) else float(row.n_items)

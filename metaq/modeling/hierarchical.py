@@ -266,7 +266,8 @@ class HierarchicalDeltaModel:
             n_items]``, :mod:`metaq.tables.base_scores`). Where given they replace the
             model's untuned level: an unseen base model is then placed by its own score
             rather than by its size and family, and its fine-tuned score is known on every
-            scale. Every row must name a requested model and benchmark.
+            scale. Rows for a training model or benchmark not requested are skipped; a name
+            neither requested nor known to the model is an error.
         item_noise : bool, default False
             Forecast the score the benchmark *prints* for one run: add the binomial sampling
             of its items (count from the training runs; tasks without one are unchanged),
@@ -286,7 +287,7 @@ class HierarchicalDeltaModel:
             Before :meth:`fit` or :meth:`load`.
         SchemaError
             For an unseen model without ``params_b``, a bad features table, or an untuned
-            score of a model or benchmark that is not forecast.
+            score of a model or benchmark neither forecast nor known to the model.
         """
         check_prob(prob)
         target = self._forecast_target(target)
@@ -468,7 +469,7 @@ class HierarchicalDeltaModel:
         tasks = tasks_frame(benchmarks, self.encoding_)
         params = self._params()
         known = (None if base_scores is None
-                 else known_base_scores(base_scores, models, tasks))
+                 else known_base_scores(base_scores, models, tasks, self.encoding_))
         terms = predictive.group_terms(params, self.encoding_, models, tasks, rng, known)
         x = self._feature_draws(full, table, tasks, len(params["intercept"]), rng)
         return terms, table, x, rng, models, tasks, params
