@@ -378,9 +378,6 @@ def _encode(runs: pd.DataFrame, level: str) -> tuple[Encoding, np.ndarray, np.nd
     tasks = runs[["benchmark", "domain"]].drop_duplicates().reset_index(drop=True).astype(object)
     tasks["label"] = [task_label(b, d)
                       for b, d in zip(tasks["benchmark"], tasks["domain"], strict=True)]
-    items = runs.assign(label=[task_label(b, d) for b, d in zip(
-        runs["benchmark"], runs["domain"], strict=True)]).groupby("label")["n_items"].median()
-    tasks["n_items"] = tasks["label"].map(items.astype(float)).to_numpy(dtype=float)
     log_size = np.log(models["params_b"].to_numpy(dtype=float))
     sd = float(np.std(log_size, ddof=1)) if len(log_size) > 1 else 0.0
     encoding = Encoding(models, tasks, float(log_size.mean()), max(sd, MIN_LOG_SIZE_SD), level,
@@ -390,6 +387,8 @@ def _encode(runs: pd.DataFrame, level: str) -> tuple[Encoding, np.ndarray, np.nd
     base = runs.assign(_m=run_model, _t=run_task).groupby(["_m", "_t"])["score_base"].mean()
     for (m, t), value in base.items():
         encoding.base_scores[m, t] = value
+    items = runs["n_items"].astype(float).groupby(run_task).median()
+    encoding.tasks["n_items"] = items.reindex(range(len(tasks))).to_numpy(dtype=float)
     return encoding, run_model, run_task
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 from scipy.special import expit, logit
 
 from metaq.modeling.design import Encoding, KnownBaseScores
+from metaq.tables.targets import clipped_logit
 
 CHUNK = 256
 # sd of a base model's deviation from its family's mean, relative to the spread of models:
@@ -452,10 +453,7 @@ def measured_outcome(p_ft: np.ndarray, p_base: np.ndarray, base_score: np.ndarra
     score = np.where(counted, hits / np.where(counted, n, 1.0), p_ft)
     printed = np.broadcast_to(base_score[None, None], p_ft.shape)
     base = np.where(np.isfinite(printed), printed, p_base)
-    # clipped by half an item, as derive_target clips recorded scores
-    eps = np.where(counted, 0.5 / np.where(counted, n, 1.0), 1e-3)
-    delta = {"logit": lambda: (logit(np.clip(score, eps, 1 - eps))
-                               - logit(np.clip(base, eps, 1 - eps))),
+    delta = {"logit": lambda: clipped_logit(score, n) - clipped_logit(base, n),
              "abs": lambda: score - base,
              "rel": lambda: 100.0 * (score - base) / base}[target]()
     return delta, score

@@ -40,8 +40,11 @@ def clipped_logit(p: np.ndarray | pd.Series, n_items: np.ndarray | pd.Series | N
     if n_items is None:
         eps = np.full_like(p, 1e-3)
     else:
-        n = np.asarray(pd.Series(n_items).astype("Float64").fillna(np.nan), dtype=float)
-        eps = np.where(np.isfinite(n) & (n > 0), 0.5 / n, 1e-3)
+        if isinstance(n_items, pd.Series):  # a nullable Int64 column: pd.NA -> NaN
+            n_items = n_items.astype("Float64").fillna(np.nan)
+        n = np.asarray(n_items, dtype=float)
+        with np.errstate(divide="ignore"):
+            eps = np.where(np.isfinite(n) & (n > 0), 0.5 / n, 1e-3)
     p = np.clip(p, eps, 1 - eps)
     return np.log(p) - np.log1p(-p)
 

@@ -118,13 +118,10 @@ def wilson_interval(hits: int, n: int, level: float = 0.95) -> tuple[float, floa
     """
     if n <= 0:
         return float("nan"), float("nan")
-    from scipy.stats import norm
+    from statsmodels.stats.proportion import proportion_confint
 
-    z = float(norm.ppf(0.5 + level / 2))
-    share = hits / n
-    centre = (share + z * z / (2 * n)) / (1 + z * z / n)
-    half = z / (1 + z * z / n) * np.sqrt(share * (1 - share) / n + z * z / (4 * n * n))
-    return float(centre - half), float(centre + half)
+    lo, hi = proportion_confint(hits, n, alpha=1 - level, method="wilson")
+    return float(lo), float(hi)
 
 
 def coverage_curve(pit_values: np.ndarray, levels: Sequence[float]) -> np.ndarray:
