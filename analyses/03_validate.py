@@ -81,8 +81,9 @@ def main() -> None:
     parser.add_argument("--tune", type=int, default=300)
     parser.add_argument("--only", help="comma-separated data set or data set:scheme names")
     parser.add_argument("--models", help="comma-separated models (default: all)")
-    parser.add_argument("--item-noise", action="store_true",
-                        help="Bayesian forecasts of the recorded score (binomial item noise)")
+    parser.add_argument("--item-noise", action=argparse.BooleanOptionalAction, default=True,
+                        help="Bayesian forecasts of the recorded score (binomial item noise; "
+                             "default), or of the model's accuracy (--no-item-noise)")
     parser.add_argument("--out", type=Path, default=OUT, help="report folder root")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -96,7 +97,7 @@ def main() -> None:
         # one process per table: one process compiling ~200 models in a row ran out of the
         # JIT's memory ("LLVM ERROR: Unable to allocate section memory!")
         passed = ["--draws", str(args.draws), "--tune", str(args.tune), "--out", str(args.out)]
-        passed += ["--item-noise"] if args.item_noise else []
+        passed += ["--item-noise" if args.item_noise else "--no-item-noise"]
         passed += ["--models", args.models] if args.models else []
         for name, scheme in selected:
             subprocess.run([sys.executable, __file__, "--only", f"{name}:{scheme}", *passed],
@@ -128,7 +129,7 @@ def validate_table(name: str, scheme: str, runs: pd.DataFrame, features: pd.Data
     print(text, flush=True)
     (args.out / f"{name}__{scheme}" / "scores.md").write_text(
         f"{text}\n(draws={args.draws}, tune={args.tune}, chains=2"
-        f"{', item noise' if args.item_noise else ''})\n")
+        f"{'' if args.item_noise else ', no item noise'})\n")
     write_summary(args.out)
 
 

@@ -101,7 +101,7 @@ def cross_validate(runs: pd.DataFrame, features: pd.DataFrame, *,
                    scheme: Literal["loo-dataset", "loo-size", "kfold"] = "loo-dataset",
                    k: int = 5, target: Literal["logit", "abs", "rel"] = "abs",
                    sampler: Mapping[str, Any] | None = None,
-                   random_seed: int | None = 0, item_noise: bool = False) -> ValidationResult:
+                   random_seed: int | None = 0, item_noise: bool = True) -> ValidationResult:
     """Fit every model on every fold's training runs and score its held-out forecasts.
 
     Parameters
@@ -123,11 +123,13 @@ def cross_validate(runs: pd.DataFrame, features: pd.DataFrame, *,
         Sampler settings of the Bayesian models; default :data:`VALIDATION_SAMPLER`.
     random_seed : int, optional
         Seed of folds, samplers and predictive draws.
-    item_noise : bool, default False
+    item_noise : bool, default True
         Let the Bayesian models forecast the recorded outcome, including the binomial
         sampling of the benchmark's items and the printed untuned score
-        (``predict(item_noise=True)``). The point baselines' residual bootstrap carries that
-        noise already, as their residuals are of recorded outcomes.
+        (``predict(item_noise=True)``): a held-out run is a printed score, and the point
+        baselines' residual bootstrap carries that noise already, as their residuals are of
+        recorded outcomes. ``False`` scores the forecast of the model's accuracy against the
+        printed score (an ablation).
 
     Returns
     -------
