@@ -30,7 +30,7 @@ from metaq._paths import DATA_DIR, STUDY_FEATURES, STUDY_RUNS
 from metaq.modeling.simulate import simulate_runs
 from metaq.tables import read_features, read_runs
 from metaq.validation import cross_validate
-from metaq.validation.scores import wilson_interval
+from metaq.validation.scores import cluster_bootstrap_interval, wilson_interval
 
 OUT = Path(__file__).resolve().parent / "out" / "03_validate"
 PUBLISHED = DATA_DIR / "published"
@@ -143,10 +143,11 @@ def verdict(out: Path, model: str = "hierarchical") -> str:
     """`model` against the targets on every saved table: CRPS rank, coverage, ranking.
 
     CRPS differences below :data:`TIE` are ties (the Monte Carlo noise of short chains).
-    Coverage is given with its 95 % Wilson interval over runs (which understates the
-    uncertainty: misses come per held-out dataset).
+    Coverage per table is given with its 95 % Wilson interval over runs, which understates
+    the uncertainty (misses come per held-out dataset); the pooled coverage, overall and per
+    scheme, with a bootstrap interval over held-out units (:func:`held_out_unit`).
     """
-    rows, covered, n_runs = [], 0, 0
+    rows, pooled = [], []
     for folder in sorted(out.glob("*__*")):
         if not (folder / "predictions.csv").exists():
             continue
@@ -157,10 +158,12 @@ def verdict(out: Path, model: str = "hierarchical") -> str:
         others = scores.drop(index=model)["crps"].dropna()
         if others.empty:  # a run of this model alone: nothing to compare with
             continue
+        scheme = folder.name.split("__")[-1]
+        pooled.append(pd.DataFrame({"scheme": scheme, "covered": own["covered_90"].to_numpy(),
+                                    "unit": held_out_unit(folder.name, own)}))
         best = others.idxmin()
         gap = scores.at[model, "crps"] - others.min()
         hits = int(own["covered_90"].sum())
-        covered, n_runs = covered + hits, n_runs + len(own)
         lo, hi = wilson_interval(hits, len(own))
         pair = scores.at[model, "pairwise_acc_beyond_noise"]
         rows.append({
@@ -175,15 +178,34 @@ def verdict(out: Path, model: str = "hierarchical") -> str:
     if not rows:
         return ""
     table = pd.DataFrame(rows)
-    lo, hi = wilson_interval(covered, n_runs)
     counts = ", ".join(f"{k} on {v}" for k, v in table["crps verdict"].value_counts().items())
+    runs = pd.concat(pooled, ignore_index=True)
+    coverage = [pooled_coverage(runs, "all")] + [
+        pooled_coverage(part, name) for name, part in runs.groupby("scheme")]
     return (f"# Verdict: {model}\n\n{markdown(table, list(table.columns))}\n\n"
             f"- CRPS against the best other model: {counts} of {len(table)} tables (a tie is "
             f"a difference below {TIE}).\n"
-            f"- 90 % coverage over all {n_runs} held-out runs: {covered / n_runs:.3f} "
-            f"[{lo:.3f}, {hi:.3f}]; 0.9 inside the interval on {int(table['0.9 inside'].sum())} "
-            f"of {len(table)} tables.\n")
+            f"- 0.9 inside the 90 % coverage's Wilson interval on "
+            f"{int(table['0.9 inside'].sum())} of {len(table)} tables.\n"
+            f"- 90 % coverage pooled over held-out runs, with a 95 % bootstrap interval over "
+            f"held-out units (datasets; model sizes under loo-size):\n\n"
+            f"{markdown(pd.DataFrame(coverage), list(coverage[0]))}\n")
 
+
+def held_out_unit(table: str, predictions: pd.DataFrame) -> pd.Series:
+    """The unit whose surprise a held-out run shares: its dataset, or its fold under loo-size."""
+    column = "fold" if table.endswith("__loo-size") else "dataset_id"
+    return table + "/" + predictions[column].astype(str)
+
+
+def pooled_coverage(runs: pd.DataFrame, name: str) -> dict[str, object]:
+    """Coverage of `runs` (columns covered, unit) with its Wilson and cluster intervals."""
+    hits, n = int(runs["covered"].sum()), len(runs)
+    wilson = wilson_interval(hits, n)
+    cluster = cluster_bootstrap_interval(runs["covered"].to_numpy(), runs["unit"])
+    return {"scheme": name, "runs": n, "units": runs["unit"].nunique(), "cov90": hits / n,
+            "Wilson (runs independent)": f"[{wilson[0]:.3f}, {wilson[1]:.3f}]",
+            "bootstrap over units": f"[{cluster[0]:.3f}, {cluster[1]:.3f}]"}
 
 if __name__ == "__main__":
     main()
