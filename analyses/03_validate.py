@@ -193,19 +193,20 @@ def verdict(out: Path, model: str = "hierarchical") -> str:
 
 
 def held_out_unit(table: str, predictions: pd.DataFrame) -> pd.Series:
-    """The unit whose surprise a held-out run shares: its dataset, or its fold under loo-size."""
+    """Label each held-out run by the unit whose surprise it shares (dataset; loo-size: fold)."""
     column = "fold" if table.endswith("__loo-size") else "dataset_id"
     return table + "/" + predictions[column].astype(str)
 
 
 def pooled_coverage(runs: pd.DataFrame, name: str) -> dict[str, object]:
-    """Coverage of `runs` (columns covered, unit) with its Wilson and cluster intervals."""
+    """Return the coverage of `runs` (columns covered, unit) with Wilson and cluster intervals."""
     hits, n = int(runs["covered"].sum()), len(runs)
     wilson = wilson_interval(hits, n)
     cluster = cluster_bootstrap_interval(runs["covered"].to_numpy(), runs["unit"])
     return {"scheme": name, "runs": n, "units": runs["unit"].nunique(), "cov90": hits / n,
             "Wilson (runs independent)": f"[{wilson[0]:.3f}, {wilson[1]:.3f}]",
             "bootstrap over units": f"[{cluster[0]:.3f}, {cluster[1]:.3f}]"}
+
 
 if __name__ == "__main__":
     main()

@@ -93,7 +93,7 @@ def test_cluster_bootstrap_matches_wilson_for_independent_runs(rng):
     assert (lo, hi) == pytest.approx(wilson_interval(int(hits.sum()), hits.size), abs=0.004)
 
 
-def test_cluster_bootstrap_widens_when_a_cluster_is_missed_together(rng):
+def test_cluster_bootstrap_widens_when_a_cluster_is_missed_together():
     # 20 held-out datasets of 10 runs; 2 datasets missed on every run: 0.9 coverage, but
     # from 20 independent units rather than 200
     hits = np.repeat(np.arange(20) >= 2, 10)
