@@ -81,6 +81,8 @@ def main() -> None:
     parser.add_argument("--tune", type=int, default=300)
     parser.add_argument("--only", help="comma-separated data set or data set:scheme names")
     parser.add_argument("--models", help="comma-separated models (default: all)")
+    parser.add_argument("--mass-matrix", choices=("diag", "low_rank"), default="diag",
+                        help="NUTS mass matrix of the Bayesian models")
     parser.add_argument("--item-noise", action=argparse.BooleanOptionalAction, default=True,
                         help="Bayesian forecasts of the recorded score (binomial item noise; "
                              "default), or of the model's accuracy (--no-item-noise)")
@@ -96,7 +98,8 @@ def main() -> None:
     if len(selected) > 1:
         # one process per table: one process compiling ~200 models in a row ran out of the
         # JIT's memory ("LLVM ERROR: Unable to allocate section memory!")
-        passed = ["--draws", str(args.draws), "--tune", str(args.tune), "--out", str(args.out)]
+        passed = ["--draws", str(args.draws), "--tune", str(args.tune), "--out", str(args.out),
+                  "--mass-matrix", args.mass_matrix]
         passed += ["--item-noise" if args.item_noise else "--no-item-noise"]
         passed += ["--models", args.models] if args.models else []
         for name, scheme in selected:
@@ -116,8 +119,9 @@ def validate_table(name: str, scheme: str, runs: pd.DataFrame, features: pd.Data
     start = time.perf_counter()
     models = {"models": args.models.split(",")} if args.models else {}
     result = cross_validate(runs, features, scheme=scheme, random_seed=0, **models,
-                            sampler={"draws": args.draws, "tune": args.tune,
-                                     "chains": 2}, item_noise=args.item_noise)
+                            sampler={"draws": args.draws, "tune": args.tune, "chains": 2,
+                                     "mass_matrix": args.mass_matrix},
+                            item_noise=args.item_noise)
     result.save(args.out / f"{name}__{scheme}")
     failed = result.folds[result.folds["error"] != ""]
     rhat = result.folds.get("max_rhat", pd.Series(dtype=float)).max()
@@ -128,7 +132,7 @@ def validate_table(name: str, scheme: str, runs: pd.DataFrame, features: pd.Data
         text += f"\n- {row.model} failed on {row.fold}: {row.error[:200]}"
     print(text, flush=True)
     (args.out / f"{name}__{scheme}" / "scores.md").write_text(
-        f"{text}\n(draws={args.draws}, tune={args.tune}, chains=2"
+        f"{text}\n(draws={args.draws}, tune={args.tune}, chains=2, {args.mass_matrix} mass matrix"
         f"{'' if args.item_noise else ', no item noise'})\n")
     write_summary(args.out)
 

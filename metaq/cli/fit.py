@@ -41,6 +41,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--draws", type=int, default=None, help="posterior draws per chain")
     parser.add_argument("--tune", type=int, default=None, help="tuning steps per chain")
     parser.add_argument("--chains", type=int, default=None, help="number of chains")
+    parser.add_argument("--mass-matrix", choices=("diag", "low_rank"), default=None,
+                        help="NUTS mass matrix (default diag); low_rank (nutpie) for runs "
+                             "without untuned scores, where chains that disagree on the "
+                             "untuned level are the sign it is needed")
     parser.add_argument("--max-draws", type=int, default=None,
                         help="thin the saved draws to at most this many (smaller file)")
     parser.set_defaults(func=run)
@@ -51,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from metaq.modeling.diagnostics import diagnostic_problems
     from metaq.modeling.hierarchical import fit_predictor
 
-    sampler = {key: getattr(args, key) for key in ("draws", "tune", "chains")
+    sampler = {key: getattr(args, key) for key in ("draws", "tune", "chains", "mass_matrix")
                if getattr(args, key) is not None}
     metrics = [m.strip() for m in args.metrics.split(",")] if args.metrics else None
     model = fit_predictor(args.runs, args.features, out=args.out, target=args.target,

@@ -46,6 +46,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--draws", type=int, default=300, help="posterior draws per chain")
     parser.add_argument("--tune", type=int, default=500, help="tuning steps per chain")
     parser.add_argument("--chains", type=int, default=2, help="chains")
+    parser.add_argument("--mass-matrix", choices=("diag", "low_rank"), default="diag",
+                        help="NUTS mass matrix of the Bayesian models (default diag; low_rank "
+                             "needs nutpie)")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     parser.add_argument("--item-noise", action=argparse.BooleanOptionalAction, default=True,
                         help="Bayesian models forecast the recorded score, with the binomial "
@@ -63,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     result = validate_tables(
         args.runs, args.features, **models, scheme=args.scheme, k=args.k,
         target=args.target, sampler={"draws": args.draws, "tune": args.tune,
-                                     "chains": args.chains},
+                                     "chains": args.chains, "mass_matrix": args.mass_matrix},
         random_seed=args.seed, item_noise=args.item_noise, out=args.out)
     columns = ["model", "n_runs", "crps", "mae", "coverage_90", "coverage_90_lo",
                "coverage_90_hi", "spearman", "pairwise_acc"]

@@ -17,8 +17,13 @@ DEFAULT_SAMPLER: dict[str, Any] = {
     "chains": 4,
     "target_accept": 0.98,
     "backend": "auto",
+    "mass_matrix": "diag",
 }
 BACKENDS = ("auto", "nutpie", "pymc")
+# "low_rank": nutpie's low-rank modified mass matrix, which adapts to the few directions in
+# which parameters trade off (on tables without untuned scores only the sum of the untuned
+# level and the change is observed: a DART-Math fold at R-hat 2.1 with "diag", 1.05 with it)
+MASS_MATRICES = ("diag", "low_rank")
 
 
 def resolve_sampler(settings: Mapping[str, Any] | None,
@@ -33,8 +38,9 @@ def resolve_sampler(settings: Mapping[str, Any] | None,
     Returns
     -------
     dict
-        ``draws``, ``tune``, ``chains`` (positive ints), ``target_accept`` in (0, 1) and
-        ``backend`` (one of :data:`BACKENDS`).
+        ``draws``, ``tune``, ``chains`` (positive ints), ``target_accept`` in (0, 1),
+        ``backend`` (one of :data:`BACKENDS`) and ``mass_matrix`` (one of
+        :data:`MASS_MATRICES`; ``low_rank`` needs the nutpie backend).
 
     Raises
     ------
@@ -63,6 +69,12 @@ def resolve_sampler(settings: Mapping[str, Any] | None,
     if merged["backend"] not in BACKENDS:
         raise InvalidParameterError(
             f"sampler backend {merged['backend']!r} is unknown; choose one of {BACKENDS}")
+    if merged["mass_matrix"] not in MASS_MATRICES:
+        raise InvalidParameterError(f"sampler mass_matrix {merged['mass_matrix']!r} is unknown; "
+                                    f"choose one of {MASS_MATRICES}")
+    if merged["mass_matrix"] == "low_rank" and chosen_backend(merged["backend"]) != "nutpie":
+        raise InvalidParameterError("sampler mass_matrix 'low_rank' needs the nutpie backend "
+                                    "(pip install 'metaq[nutpie]'; backend 'auto' or 'nutpie')")
     return merged
 
 
@@ -91,9 +103,10 @@ def sample_posterior(model: Any, settings: Mapping[str, Any], *, random_seed: in
         With ``posterior`` and ``sample_stats`` (``diverging`` included).
     """
     backend = chosen_backend(settings["backend"])
-    logger.info("sampling with %s: %d chains x (%d tune + %d draws), target_accept=%.2f",
-                backend, settings["chains"], settings["tune"], settings["draws"],
-                settings["target_accept"])
+    mass_matrix = settings.get("mass_matrix", "diag")
+    logger.info("sampling with %s: %d chains x (%d tune + %d draws), target_accept=%.2f, "
+                "%s mass matrix", backend, settings["chains"], settings["tune"],
+                settings["draws"], settings["target_accept"], mass_matrix)
     if backend == "nutpie":
         from metaq._optional import require
 
@@ -102,7 +115,8 @@ def sample_posterior(model: Any, settings: Mapping[str, Any], *, random_seed: in
         return nutpie.sample(compiled, draws=settings["draws"], tune=settings["tune"],
                              chains=settings["chains"], seed=random_seed,
                              target_accept=settings["target_accept"], progress_bar=False,
-                             save_warmup=False)
+                             save_warmup=False,
+                             low_rank_modified_mass_matrix=mass_matrix == "low_rank")
     import pymc as pm
 
     with model:

@@ -41,3 +41,13 @@ def test_sampler_settings_merge_in_order():
 def test_bad_sampler_settings_are_refused(overrides, message):
     with pytest.raises(InvalidParameterError, match=message):
         resolve_sampler(None, overrides)
+
+
+def test_mass_matrix_setting_is_checked():
+    assert resolve_sampler(None)["mass_matrix"] == "diag"
+    with pytest.raises(InvalidParameterError, match="mass_matrix 'dense' is unknown"):
+        resolve_sampler(None, {"mass_matrix": "dense"})
+    with pytest.raises(InvalidParameterError, match="'low_rank' needs the nutpie backend"):
+        resolve_sampler(None, {"mass_matrix": "low_rank", "backend": "pymc"})
+    assert resolve_sampler({"mass_matrix": "low_rank", "backend": "nutpie"})["mass_matrix"] == \
+        "low_rank"
