@@ -103,7 +103,7 @@ def sample_posterior(model: Any, settings: Mapping[str, Any], *, random_seed: in
         With ``posterior`` and ``sample_stats`` (``diverging`` included).
     """
     backend = chosen_backend(settings["backend"])
-    mass_matrix = settings.get("mass_matrix", "diag")
+    mass_matrix = settings["mass_matrix"]
     logger.info("sampling with %s: %d chains x (%d tune + %d draws), target_accept=%.2f, "
                 "%s mass matrix", backend, settings["chains"], settings["tune"],
                 settings["draws"], settings["target_accept"], mass_matrix)
