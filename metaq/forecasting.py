@@ -305,6 +305,18 @@ class DatasetForecast:
             lines.append(f"{row['dataset_id']}: an extrapolation, up to "
                          f"{row['extrapolation_sd']:.1f} training sd beyond the training "
                          f"datasets on {row['extrapolated_features'].replace(',', ', ')}")
+        for _, row in far[far["untrained_features"].fillna("") != ""].iterrows():
+            lines.append(f"{row['dataset_id']}: an extrapolation: it differs on "
+                         f"{row['untrained_features'].replace(',', ', ')}, which had one value "
+                         f"in every training dataset, so the model cannot say what they do")
+        unidentified = table[~table["change_identified"].astype(bool)]
+        if len(unidentified):
+            lines.append(
+                f"{len(unidentified)} of {len(table)} rows: no untuned score informs the "
+                f"level the change is measured from, so 'change' there is the difference from "
+                f"the training datasets' average fine-tuned score (the fine-tuned score itself "
+                f"is forecast); give the untuned scores (--base-scores) for a change from the "
+                f"untuned model")
         return "\n".join(lines)
 
 

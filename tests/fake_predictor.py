@@ -40,6 +40,7 @@ def build_fake_predictor(seed: int = 0):
 
     from metaq.modeling import HierarchicalDeltaModel
     from metaq.modeling.design import Encoding, FeatureScaler
+    from metaq.modeling.state import FittedState
 
     rng = np.random.default_rng(seed)
     k, m, t = len(FEATURES), len(MODELS), len(BENCHMARKS)
@@ -51,7 +52,8 @@ def build_fake_predictor(seed: int = 0):
         return (("chain", "draw", *dims), values)
 
     coords = {"chain": np.arange(CHAINS), "draw": np.arange(DRAWS), "feature": FEATURES,
-              "model": MODELS["name"].tolist(), "task": BENCHMARKS}
+              "model": MODELS["name"].tolist(), "task": BENCHMARKS,
+              "dataset": TRAINING["dataset_id"].tolist()}
     sds = {name: draws(0.1, noise=0.0) for name in
            ("task_intercept_sd", "model_intercept_sd", "group_slope_sd", "task_slope_sd",
             "base_model_sd", "base_task_sd", "base_cell_sd")}
@@ -66,27 +68,28 @@ def build_fake_predictor(seed: int = 0):
         "base_mean": draws(0.0, noise=0.0), "base_model": draws(np.zeros(m), "model", noise=0.0),
         "base_task": draws(np.zeros(t), "task", noise=0.0),
         "run_sd": draws(0.2, noise=0.0), **sds,
+        # no unexplained dataset effect: a forecast is the features' part alone
+        "dataset_sd": draws(0.0, noise=0.0),
+        "dataset_offset": draws(np.zeros(len(TRAINING)), "dataset", noise=0.0),
     }, coords=coords)
     model = HierarchicalDeltaModel(target="logit")
     diverging = xr.Dataset({"diverging": (("chain", "draw"), np.zeros((CHAINS, DRAWS), bool))},
                            coords={"chain": coords["chain"], "draw": coords["draw"]})
     model.idata_ = az.InferenceData(posterior=posterior, sample_stats=diverging)
-    model.features_ = list(FEATURES)
-    model.feature_scaler_ = FeatureScaler(list(FEATURES), MEANS.copy(), SDS.copy())
+    scaler = FeatureScaler(list(FEATURES), MEANS.copy(), SDS.copy(),
+                           np.zeros(len(FEATURES), dtype=bool))
     tasks = pd.DataFrame({"benchmark": BENCHMARKS, "domain": "", "label": BENCHMARKS},
-                         dtype=object)
+                         dtype=object).assign(n_items=900.0)
     log_size = np.log(MODELS["params_b"].to_numpy())
-    model.encoding_ = Encoding(MODELS.copy(), tasks, float(log_size.mean()),
-                               float(log_size.std(ddof=1)), "dataset", np.full((m, t), 0.5))
-    model.likelihood_ = "binomial"
-    model.y_scale_ = 1.0
-    model.training_x_ = model.feature_scaler_.transform(TRAINING)
-    model.priors_ = {}
-    model.sampler_ = {}
-    model.n_runs_ = 16
-    model.diagnostics_ = {}
-    model.data_hashes_ = {}
-    model.random_seed_ = seed
+    encoding = Encoding(MODELS.copy(), tasks, float(log_size.mean()),
+                        float(log_size.std(ddof=1)), "dataset", np.full((m, t), 0.5))
+    FittedState(
+        features=list(FEATURES), feature_scaler=scaler, encoding=encoding,
+        likelihood="binomial", priors={}, sampler={}, y_scale=1.0,
+        training_x=scaler.transform(TRAINING), feature_blocks=np.arange(k),
+        constant_features={}, run_correlation=0.0, data_hashes={}, random_seed=seed,
+        n_runs=16, diagnostics={},
+    ).attach(model)
     return model
 
 

@@ -47,6 +47,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "untuned level are the sign it is needed")
     parser.add_argument("--max-draws", type=int, default=None,
                         help="thin the saved draws to at most this many (smaller file)")
+    parser.add_argument("--prior-predictive", action="store_true",
+                        help="also draw what the priors alone imply for the runs, print it "
+                             "beside the observed values and keep it in the card (the report "
+                             "shows it)")
     parser.set_defaults(func=run)
 
 
@@ -60,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     metrics = [m.strip() for m in args.metrics.split(",")] if args.metrics else None
     model = fit_predictor(args.runs, args.features, out=args.out, target=args.target,
                           random_seed=args.seed, sampler=sampler, features_used=metrics,
-                          max_draws=args.max_draws)
+                          max_draws=args.max_draws, prior_predictive=args.prior_predictive)
     d = model.diagnostics_
     print(f"fitted on {model.n_runs_} runs, {len(model.features_)} features, "
           f"{len(model.encoding_.models)} base models, {len(model.encoding_.tasks)} tasks "
@@ -72,5 +76,11 @@ def run(args: argparse.Namespace) -> int:
           f"{d['ppc_coverage']:.0%} of runs")
     for problem in diagnostic_problems(d):
         print(f"warning: {problem}")
+    if "prior_predictive" in d:
+        import pandas as pd
+
+        print("prior predictive check (the priors alone, 90 % interval, vs the observed runs):")
+        print(pd.DataFrame(d["prior_predictive"]).to_string(
+            index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"saved {args.out}")
     return 0

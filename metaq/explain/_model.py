@@ -115,14 +115,16 @@ def _rows(table: pd.DataFrame, targets: pd.DataFrame, benchmarks: list[str]) -> 
 
 
 def run_outcome_draws(model, features: pd.DataFrame, target_models, benchmarks, *,
-                      n_items: int, random_seed: int
+                      n_items: int | None, random_seed: int
                       ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
     """Draw the expected change and the mean and sd of a future run's outcome.
 
     With the binomial likelihood the outcome is the run's logit fine-tuned score, Gaussian
-    around ``logit(p)`` with variance ``(run_sd**2 + 1 / n_items) / (p (1 - p))`` (the
-    beta-binomial's variance on the logit scale by the delta method); with the Student-t one
-    it is the change itself, with sd ``residual_sd * y_scale``.
+    around ``logit(p)`` with variance ``(run_sd**2 + 1 / n) / (p (1 - p))`` (the
+    beta-binomial's variance on the logit scale by the delta method), ``n`` the benchmark's
+    item count from the training runs (`n_items` where it is unknown, or for every
+    benchmark when the predictor stored none); with the Student-t one it is the change
+    itself, with sd ``residual_sd * y_scale``.
 
     Returns rows, change ``(sample, row)`` on the target scale, outcome mean and sd
     ``(sample, row)``.
@@ -135,12 +137,37 @@ def run_outcome_draws(model, features: pd.DataFrame, target_models, benchmarks, 
     params = flatten_posterior(model.idata_.posterior, ["run_sd", "residual_sd"])
     if model.likelihood_ == "binomial":
         p = forecast.scores
-        sd = np.sqrt((np.square(params["run_sd"])[:, None] + 1.0 / n_items) / (p * (1.0 - p)))
+        items = benchmark_items(model, forecast.rows, fallback=n_items)
+        sd = np.sqrt((np.square(params["run_sd"])[:, None] + 1.0 / items[None, :])
+                     / (p * (1.0 - p)))
         mean = logit(p)
     else:
         mean = forecast.values
         sd = np.broadcast_to((params["residual_sd"] * model.y_scale_)[:, None], mean.shape)
     return _row_index(forecast), forecast.values, mean, sd
+
+
+def benchmark_items(model, rows: pd.DataFrame, *, fallback: int | None) -> np.ndarray:
+    """Item count of each forecast row's benchmark: the training count, else `fallback`.
+
+    Raises
+    ------
+    InvalidParameterError
+        When a benchmark has no stored count and no `fallback` is given.
+    """
+    from metaq.exceptions import InvalidParameterError
+
+    t_idx = model.encoding_.task_index(rows["benchmark"].tolist(), rows["domain"].tolist())
+    items = model.encoding_.task_items(t_idx)
+    unknown = np.isnan(items)
+    if unknown.any():
+        if fallback is None:
+            names = sorted(set(rows.loc[unknown, "benchmark"]))
+            raise InvalidParameterError(
+                f"no item count is known for benchmark(s) {names} (the training runs had no "
+                f"n_items for them). Fix: pass n_items=<items per benchmark>.")
+        items = np.where(unknown, float(fallback), items)
+    return items
 
 
 def forecast_draws(forecast) -> tuple[pd.DataFrame, np.ndarray]:

@@ -11,9 +11,11 @@ For a candidate run whose outcome ``y`` (one value per benchmark) has, under pos
 3. taking the weighted variance of ``f``, and averaging over the simulated outcomes.
 
 Assumptions (stated in the docs too): the outcome is Gaussian given a draw on the model's
-target scale, benchmarks are independent given a draw, and the current draws cover the updated
-posterior well enough; the effective sample size of the weights is returned so this can be
-checked (it falls when a run would be very informative, and the estimate is then rougher).
+target scale; the benchmarks of one run share a run effect, so given a draw their outcomes are
+equicorrelated with the correlation the fit measured (``run_correlation_``); and the current
+draws cover the updated posterior well enough. The effective sample size of the weights is
+returned so this can be checked (it falls when a run would be very informative, and the
+estimate is then rougher).
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ import numpy as np
 
 
 def expected_posterior_variance(quantity: np.ndarray, outcome_mean: np.ndarray,
-                                outcome_sd: np.ndarray, *, n_outcomes: int = 200,
-                                random_seed: int | None = None
+                                outcome_sd: np.ndarray, *, correlation: float = 0.0,
+                                n_outcomes: int = 200, random_seed: int | None = None
                                 ) -> tuple[np.ndarray, float]:
     """Estimate the variance of each quantity expected after observing the run.
 
@@ -34,6 +36,10 @@ def expected_posterior_variance(quantity: np.ndarray, outcome_mean: np.ndarray,
     outcome_mean, outcome_sd : numpy.ndarray
         Shape ``(n_draws, n_outcomes_dims)``: mean and noise sd of the candidate run's outcome
         under each draw.
+    correlation : float, default 0.0
+        Correlation of the run's outcomes with each other given a draw (a shared run
+        effect): ``T`` equicorrelated outcomes carry less information than ``T`` independent
+        ones.
     n_outcomes : int, default 200
         Number of simulated outcomes averaged over.
     random_seed : int, optional
@@ -64,16 +70,30 @@ def expected_posterior_variance(quantity: np.ndarray, outcome_mean: np.ndarray,
     sources = rng.integers(n_draws, size=n_outcomes)
     variances = np.empty((n_outcomes, quantity.shape[1]))
     ess = np.empty(n_outcomes)
+    shared, own = np.sqrt(correlation), np.sqrt(1.0 - correlation)
     for i, source in enumerate(sources):
-        outcome = rng.normal(mean[source], sd[source])
-        weights = _likelihood_weights(outcome, mean, sd)
+        noise = own * rng.standard_normal(mean.shape[1]) + shared * rng.standard_normal()
+        outcome = mean[source] + sd[source] * noise
+        weights = _likelihood_weights(outcome, mean, sd, correlation)
         centred = quantity - weights @ quantity
         variances[i] = weights @ centred**2
         ess[i] = 1.0 / np.sum(weights**2)
     return variances.mean(axis=0), float(ess.mean())
 
 
-def _likelihood_weights(outcome: np.ndarray, mean: np.ndarray, sd: np.ndarray) -> np.ndarray:
-    log_lik = -0.5 * np.sum(((outcome - mean) / sd) ** 2 + 2.0 * np.log(sd), axis=1)
+def _likelihood_weights(outcome: np.ndarray, mean: np.ndarray, sd: np.ndarray,
+                        correlation: float) -> np.ndarray:
+    """Normalised likelihood of `outcome` under each draw, equicorrelated with `correlation`.
+
+    For ``T`` outcomes with standardised residuals ``r`` and correlation matrix
+    ``(1 - rho) I + rho 11'``, the quadratic form is ``(|r|^2 - c (sum r)^2) / (1 - rho)``
+    with ``c = rho / (1 + (T - 1) rho)``; the log determinant differs between draws only
+    through ``2 sum log sd``.
+    """
+    r = (outcome - mean) / sd
+    n_dims = r.shape[1]
+    shrink = correlation / (1.0 + (n_dims - 1) * correlation)
+    quadratic = (np.sum(r**2, axis=1) - shrink * np.sum(r, axis=1) ** 2) / (1.0 - correlation)
+    log_lik = -0.5 * quadratic - np.sum(np.log(sd), axis=1)
     weights = np.exp(log_lik - log_lik.max())
     return weights / weights.sum()

@@ -29,7 +29,7 @@ from metaq.explain._model import (
 from metaq.explain._summary import check_prob, summarise_draws
 
 
-def feature_importance(model, *, by: Literal["model", "overall"] = "model",
+def feature_importance(model, *, by: Literal["model", "overall", "block"] = "model",
                        target_models=None, benchmarks: Sequence[str] | None = None,
                        prob: float | None = None, random_seed: int = 0) -> pd.DataFrame:
     """Posterior of each feature's standardised slope, per target model or overall.
@@ -38,9 +38,11 @@ def feature_importance(model, *, by: Literal["model", "overall"] = "model",
     ----------
     model : HierarchicalDeltaModel
         A fitted predictor.
-    by : {"model", "overall"}, default "model"
-        One row per (target model, feature), or per feature averaged over the target models
-        within each draw.
+    by : {"model", "overall", "block"}, default "model"
+        One row per (target model, feature), per feature averaged over the target models
+        within each draw, or per (target model, block) of near-copy features
+        (:func:`block_weights`): the change per +1 unit along the block's shared direction,
+        which the data can identify when its single features cannot be told apart.
     target_models : sequence or DataFrame, optional
         Models (names the predictor saw, or ``{"name", "params_b", "family"}`` for any size);
         the training base models by default. An unseen size gets the population's slopes
@@ -55,8 +57,10 @@ def feature_importance(model, *, by: Literal["model", "overall"] = "model",
     Returns
     -------
     pandas.DataFrame
-        ``[target_model, params_b,] feature, estimate, lower, upper, prob_positive,
-        prob_direction``, sorted by ``|estimate|`` within each model.
+        ``[target_model, params_b,] feature, block, estimate, lower, upper, prob_positive,
+        prob_direction``, sorted by ``|estimate|`` within each model; with ``by="block"``
+        ``feature`` is the block's features joined with ``+`` (signed ``-`` where a feature
+        runs against the block's first one).
 
     Raises
     ------
@@ -64,21 +68,60 @@ def feature_importance(model, *, by: Literal["model", "overall"] = "model",
         For an unknown benchmark.
     """
     prob = check_prob(prob)
+    if by not in ("model", "overall", "block"):
+        raise InvalidParameterError(f"by={by!r}; choose 'model', 'overall' or 'block'")
     targets, slopes = slope_draws(model, target_models, benchmarks, random_seed)
     per_model = slopes.mean(axis=2)  # (sample, model, feature): average over benchmarks
-    features = model_features(model)
+    names, weights = block_weights(model)
+    features, blocks = model_features(model), names[np.argmax(np.abs(weights), axis=1)]
+    if by == "block":
+        per_model, features = per_model @ weights, list(names)
+        blocks = names
     if by == "overall":
         table = summarise_draws(per_model.mean(axis=1), prob)
+        table.insert(0, "block", blocks)
         table.insert(0, "feature", features)
         return _by_magnitude(table, [])
     tables = []
     for position, target in targets.reset_index(drop=True).iterrows():
         table = summarise_draws(per_model[:, position], prob)
+        table.insert(0, "block", blocks)
         table.insert(0, "feature", features)
         table.insert(0, "params_b", target["params_b"])
         table.insert(0, "target_model", target["name"])
         tables.append(table)
     return _by_magnitude(pd.concat(tables, ignore_index=True), ["target_model"])
+
+
+def block_weights(model) -> tuple[np.ndarray, np.ndarray]:
+    """Blocks of near-copy features and the signed ``(feature, block)`` map onto them.
+
+    A block's direction moves each of its features by one standardised unit, in the sign
+    of its correlation with the block's first feature over the training datasets; a
+    block's slope is then ``sum_k sign_k slope_k``.
+
+    Returns
+    -------
+    names : numpy.ndarray
+        Block labels (features joined with ``+``, ``-`` before an opposite-signed one).
+    weights : numpy.ndarray
+        ``(feature, block)`` of 0 and +-1.
+    """
+    blocks = np.asarray(model.feature_blocks_, dtype=int)
+    features = model_features(model)
+    train = np.asarray(model.training_x_, dtype=float)
+    weights = np.zeros((len(features), blocks.max() + 1 if len(blocks) else 0))
+    names = []
+    for block in range(weights.shape[1]):
+        members = np.flatnonzero(blocks == block)
+        lead = train[:, members[0]]
+        signs = [1.0 if k == members[0] or np.dot(train[:, k] - train[:, k].mean(),
+                                                  lead - lead.mean()) >= 0 else -1.0
+                 for k in members]
+        weights[members, block] = signs
+        names.append("+".join(("" if sign > 0 else "-") + features[k]
+                              for k, sign in zip(members, signs, strict=True)))
+    return np.asarray(names, dtype=object), weights
 
 
 def scale_contrast(model, small=None, large=None, *, benchmarks: Sequence[str] | None = None,

@@ -8,9 +8,11 @@ are simulated from the current posterior, every posterior draw is re-weighted by
 it makes the simulated outcome, and the weighted variance of the forecasts is averaged.
 
 Assumptions, stated with every table: the run's outcome on each benchmark is Gaussian on the
-logit scale given a draw, with the model's run-to-run spread plus binomial noise of ``n_items``
-benchmark items; benchmarks are independent given a draw; the current draws cover the updated
-posterior (the reported effective sample size of the weights says how well). A run on a model
+logit scale given a draw, with the model's run-to-run spread plus the binomial noise of the
+benchmark's items (its count in the training runs); the benchmarks of one run share a run
+effect, so their outcomes are equicorrelated with the correlation the fit measured between a
+run's residuals (``run_correlation_``); the current draws cover the updated posterior (the
+reported effective sample size of the weights says how well). A run on a model
 size the predictor has not seen informs that size's offsets only through the draws it shares
 with the forecasts, which the joint evaluation below keeps.
 """
@@ -25,14 +27,12 @@ import pandas as pd
 from metaq.explain._model import run_outcome_draws
 from metaq.explain._preposterior import expected_posterior_variance
 
-DEFAULT_N_ITEMS = 900
-
 
 def rank_next_runs(model, candidates: pd.DataFrame | Sequence[dict], features: pd.DataFrame,
                    *, interest_datasets: Sequence[str], interest_models,
                    benchmarks: Sequence[str] | None = None,
                    interest_benchmarks: Sequence[str] | None = None,
-                   n_items: int = DEFAULT_N_ITEMS, n_outcomes: int = 200,
+                   n_items: int | None = None, n_outcomes: int = 200,
                    random_seed: int = 0) -> pd.DataFrame:
     """Rank candidate (dataset, model) runs by expected reduction of forecast variance.
 
@@ -53,8 +53,9 @@ def rank_next_runs(model, candidates: pd.DataFrame | Sequence[dict], features: p
         Benchmarks a candidate run would be evaluated on; all the predictor knows by default.
     interest_benchmarks : sequence of str, optional
         Benchmarks of the forecasts of interest; `benchmarks` by default.
-    n_items : int, default 900
-        Items per benchmark (binomial noise of a future score).
+    n_items : int, optional
+        Items of a benchmark whose count the training runs did not record (binomial noise
+        of a future score); benchmarks with a stored count use it.
     n_outcomes : int, default 200
         Simulated outcomes per candidate.
     random_seed : int, default 0
@@ -90,6 +91,7 @@ def rank_next_runs(model, candidates: pd.DataFrame | Sequence[dict], features: p
         run = ((rows["dataset_id"] == candidate.dataset_id)
                & (rows["target_model"] == candidate.name)).to_numpy()
         after, ess = expected_posterior_variance(quantity, mean[:, run], sd[:, run],
+                                                 correlation=model.run_correlation_,
                                                  n_outcomes=n_outcomes,
                                                  random_seed=random_seed + i)
         out.append({"dataset_id": candidate.dataset_id, "target_model": candidate.name,

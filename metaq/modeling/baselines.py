@@ -1,8 +1,10 @@
 """Baselines with the predictor's interface, for honest comparison.
 
 Each point baseline predicts a change with a simple regressor and turns it into predictive
-draws by adding residuals resampled from leave-one-dataset-out refits (so their spread is an
-out-of-sample error, not the optimistic in-sample one). They return the same
+draws by adding residuals resampled from held-out refits (so their spread is an out-of-sample
+error, not the optimistic in-sample one). The refits hold out what the forecast will face
+(``residual_scheme``): whole datasets for a new dataset, whole sizes for a new size, random
+runs for runs of seen datasets and models. They return the same
 :class:`~metaq.modeling.forecast.Forecast` as :class:`HierarchicalDeltaModel`, so CRPS,
 coverage and decision accuracy compare like with like. The pooled Bayesian baseline is
 :class:`metaq.modeling.hierarchical.PooledDeltaModel`.
@@ -73,6 +75,29 @@ class BaselineInputs:
                               self.size_z[keep], self.dataset[keep])
 
 
+#: What the held-out refits behind a point baseline's residuals leave out.
+RESIDUAL_SCHEMES = ("loo-dataset", "loo-size", "kfold")
+RESIDUAL_FOLDS = 5  # folds of the kfold residuals
+
+
+def _residual_groups(inputs: BaselineInputs, scheme: str,
+                     random_seed: int | None) -> tuple[np.ndarray, str]:
+    """Held-out group of each training row for `scheme`, and the scheme used."""
+    if scheme == "loo-size":
+        sizes = np.round(inputs.size_z, 9)
+        if len(np.unique(sizes)) >= 2:
+            return sizes, scheme
+        logger.info("one training size: loo-size residuals fall back to loo-dataset")
+        scheme = "loo-dataset"
+    if scheme == "kfold" and len(inputs.x) >= 2:
+        order = np.random.default_rng(random_seed).permutation(len(inputs.x))
+        groups = np.empty(len(order), dtype=int)
+        for fold, part in enumerate(np.array_split(order, min(RESIDUAL_FOLDS, len(order)))):
+            groups[part] = fold
+        return groups, scheme
+    return pd.factorize(inputs.dataset)[0], "loo-dataset"
+
+
 class PointBaseline(ABC):
     """Shared fit/predict of the point baselines (subclasses define the point model).
 
@@ -84,15 +109,22 @@ class PointBaseline(ABC):
         The change to predict.
     n_draws : int, default 1000
         Predictive draws per forecast row.
+    residual_scheme : {"loo-dataset", "loo-size", "kfold"}, default "loo-dataset"
+        What the refits behind the residuals hold out: match it to what the forecasts
+        face (:data:`RESIDUAL_SCHEMES`). ``loo-size`` with a single training size falls
+        back to ``loo-dataset`` (logged; ``residual_scheme_`` says what was used).
     """
 
     _model_type = "point_baseline"
 
     def __init__(self, features: Sequence[str] | None = None,
-                 target: Literal["logit", "abs", "rel"] = "logit", n_draws: int = 1000) -> None:
+                 target: Literal["logit", "abs", "rel"] = "logit", n_draws: int = 1000,
+                 residual_scheme: Literal["loo-dataset", "loo-size", "kfold"] = "loo-dataset"
+                 ) -> None:
         self.features = features
         self.target = target
         self.n_draws = n_draws
+        self.residual_scheme = residual_scheme
 
     def fit(self, runs: pd.DataFrame | str | Path, features: pd.DataFrame | str | Path, *,
             random_seed: int | None = None) -> Self:
@@ -112,6 +144,9 @@ class PointBaseline(ABC):
         if self.target not in TARGETS:
             raise InvalidParameterError(f"unknown target {self.target!r}; choose one of "
                                         f"{sorted(TARGETS)}")
+        if self.residual_scheme not in RESIDUAL_SCHEMES:
+            raise InvalidParameterError(f"unknown residual_scheme {self.residual_scheme!r}; "
+                                        f"choose one of {RESIDUAL_SCHEMES}")
         runs = as_runs_table(runs)
         table = as_features_table(features)
         data, encoding, scaler = build_training_data(
@@ -131,14 +166,16 @@ class PointBaseline(ABC):
         return self
 
     def _held_out_residuals(self, inputs: BaselineInputs, y: np.ndarray) -> np.ndarray:
-        datasets = pd.unique(inputs.dataset)
-        if len(datasets) < 2:
+        groups, self.residual_scheme_ = _residual_groups(inputs, self.residual_scheme,
+                                                         self.random_seed_)
+        if len(np.unique(groups)) < 2:
             logger.warning("%s: one training dataset, so its predictive spread uses in-sample "
                            "residuals (too narrow)", type(self).__name__)
+            self.residual_scheme_ = "in-sample"
             return y - self._predict_point(self.estimator_, inputs)
         residuals = np.empty_like(y)
-        for dataset in datasets:
-            held = inputs.dataset == dataset
+        for group in np.unique(groups):
+            held = groups == group
             fitted = self._fit_point(inputs.subset(~held), y[~held])
             residuals[held] = y[held] - self._predict_point(fitted, inputs.subset(held))
         return residuals
@@ -223,6 +260,39 @@ class NoFeatureBaseline(PointBaseline):
             value = fitted["model"].get(m) if value is None and t < 0 else value
             out.append(fitted["all"] if value is None else value)
         return np.asarray(out, dtype=float)
+
+
+class TwoWayBaseline(NoFeatureBaseline):
+    """The no-feature mean per (base model, task) plus the dataset's own effect, shrunk.
+
+    A dataset with training runs (on other models or benchmarks) gets the mean of its
+    residuals from the cell means, shrunk towards 0 by the empirical-Bayes factor
+    ``n tau^2 / (n tau^2 + sigma^2)`` (``n`` its runs, ``tau^2`` the variance of dataset
+    effects and ``sigma^2`` the residual variance within a dataset, both by the method of
+    moments); a dataset without runs gets the cell mean alone. It is what a user with a few
+    runs of a dataset can compute in a spreadsheet, and a forecaster that uses features has
+    to beat it where a dataset has been seen.
+    """
+
+    _model_type = "two_way"
+
+    def _fit_point(self, inputs: BaselineInputs, y: np.ndarray) -> dict[str, Any]:
+        fitted = super()._fit_point(inputs, y)
+        residual = y - super()._predict_point(fitted, inputs)
+        frame = pd.DataFrame({"d": inputs.dataset, "r": residual})
+        stats = frame.groupby("d")["r"].agg(["mean", "count", "var"])
+        within = float(np.nansum(stats["var"] * (stats["count"] - 1))
+                       / max((stats["count"] - 1).sum(), 1))
+        between = max(float(stats["mean"].var(ddof=1)) - float(np.mean(within / stats["count"]))
+                      if len(stats) > 1 else 0.0, 0.0)
+        shrink = stats["count"] * between / (stats["count"] * between + within) \
+            if within > 0 else pd.Series(1.0, index=stats.index)
+        fitted["dataset"] = (shrink.fillna(0.0) * stats["mean"]).to_dict()
+        return fitted
+
+    def _predict_point(self, fitted: dict[str, Any], inputs: BaselineInputs) -> np.ndarray:
+        cells = super()._predict_point(fitted, inputs)
+        return cells + np.array([fitted["dataset"].get(d, 0.0) for d in inputs.dataset])
 
 
 class StudyRankBaseline(PointBaseline):

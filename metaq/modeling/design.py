@@ -75,21 +75,26 @@ class FeatureScaler:
         Metric names, in model order.
     means, sds : numpy.ndarray
         Per-feature mean and scale (sample sd with ddof=1, floored as above).
+    floored : numpy.ndarray
+        Per feature, whether the floor (not the training sd) sets its unit: the slopes'
+        prior per unit then rests on that choice rather than on the training spread.
     """
 
     features: list[str]
     means: np.ndarray
     sds: np.ndarray
+    floored: np.ndarray
 
     @classmethod
     def fit(cls, table: pd.DataFrame, features: Sequence[str], *,
             min_relative_scale: float = MIN_RELATIVE_SCALE) -> FeatureScaler:
         """Learn means and (floored) scales of `features` from the rows of `table`."""
         values = table[list(features)].to_numpy(dtype=float)
-        sds = values.std(axis=0, ddof=1) if len(values) > 1 else np.ones(len(features))
+        raw = values.std(axis=0, ddof=1) if len(values) > 1 else np.ones(len(features))
         floor = min_relative_scale * np.abs(values).mean(axis=0)
-        sds = np.maximum(sds, floor)
-        return cls(list(features), values.mean(axis=0), np.where(sds > 0, sds, 1.0))
+        sds = np.maximum(raw, floor)
+        return cls(list(features), values.mean(axis=0), np.where(sds > 0, sds, 1.0),
+                   floor > raw)
 
     def transform(self, table: pd.DataFrame) -> np.ndarray:
         """Standardise the feature columns of `table` (NaN for absent columns or cells)."""
@@ -119,13 +124,14 @@ class FeatureScaler:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
-        return {"features": self.features, "means": self.means.tolist(), "sds": self.sds.tolist()}
+        return {"features": self.features, "means": self.means.tolist(),
+                "sds": self.sds.tolist(), "floored": self.floored.tolist()}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FeatureScaler:
         """Inverse of :meth:`to_dict`."""
         return cls(list(data["features"]), np.asarray(data["means"], float),
-                   np.asarray(data["sds"], float))
+                   np.asarray(data["sds"], float), np.asarray(data["floored"], bool))
 
 
 @dataclass
@@ -221,6 +227,8 @@ class TrainingData:
     n_base: np.ndarray | None = None
     y: np.ndarray | None = None          # Student-t likelihood: delta / y_scale
     y_scale: float = 1.0
+    feature_blocks: np.ndarray | None = None  # (feature,) block of near copies, metric_blocks
+    constant_features: dict[str, float] = field(default_factory=dict)  # dropped, with value
 
     @property
     def has_measurement_error(self) -> bool:
@@ -280,7 +288,8 @@ def build_training_data(runs: pd.DataFrame, features: pd.DataFrame, feature_name
     level = _feature_level(runs, features)
     frow_keys = _feature_row_keys(runs, features, level)
     table = _feature_rows(features, frow_keys)
-    feature_names = _drop_constant(table, feature_names)
+    constant = _constant_values(table, feature_names)
+    feature_names = [name for name in feature_names if name not in constant]
     _reject_missing_values(table, feature_names)
     scaler = FeatureScaler.fit(table, feature_names)
     encoding, run_model, run_task = _encode(runs, level)
@@ -295,7 +304,8 @@ def build_training_data(runs: pd.DataFrame, features: pd.DataFrame, feature_name
         run_model=run_model, run_task=run_task,
         size_z=encoding.size_z(encoding.models["params_b"]),
         run_dataset=np.array([dataset_index[d] for d in runs["dataset_id"]], dtype=int),
-        datasets=[str(d) for d in datasets])
+        datasets=[str(d) for d in datasets],
+        feature_blocks=metric_blocks(table, scaler.features), constant_features=constant)
     if likelihood == "binomial":
         _add_binomial_counts(data, runs, encoding, run_model, run_task)
     else:
@@ -348,18 +358,58 @@ def _feature_rows(features: pd.DataFrame, keys: list[tuple[str, str]]) -> pd.Dat
     return features.set_index(["dataset_id", "domain"]).loc[index].reset_index()
 
 
-def _drop_constant(table: pd.DataFrame, names: list[str]) -> list[str]:
+def _constant_values(table: pd.DataFrame, names: list[str]) -> dict[str, float]:
+    """Features with one value across the training rows: name -> that value (dropped)."""
     if len(table) < 2:
-        return names
-    constant = [n for n in names if np.nanstd(table[n].to_numpy(dtype=float)) == 0]
+        return {}
+    constant = {n: float(np.nanmean(table[n].to_numpy(dtype=float))) for n in names
+                if np.nanstd(table[n].to_numpy(dtype=float)) == 0}
     if constant:
         logger.warning("feature(s) %s are constant across the training datasets and carry no "
-                       "information; they are left out of the model", constant)
-    kept = [n for n in names if n not in constant]
-    if not kept:
+                       "information; they are left out of the model (a candidate that differs "
+                       "on one is flagged)", list(constant))
+    if len(constant) == len(names):
         raise SchemaError(f"every feature {names} is constant across the training datasets. "
                           f"Fix: fit on runs of at least two datasets that differ.")
-    return kept
+    return constant
+
+
+#: Absolute correlation over the training datasets from which two metrics are near copies.
+BLOCK_CORRELATION = 0.95
+
+
+def metric_blocks(table: pd.DataFrame, features: Sequence[str], *,
+                  threshold: float = BLOCK_CORRELATION) -> np.ndarray:
+    """Group metrics that are near copies of each other over the training datasets.
+
+    Two metrics are linked when ``|r| >= threshold`` across the training feature rows; a
+    block is a connected set of linked metrics. With two training rows every pair of
+    non-constant metrics is perfectly correlated, so all form one block: two datasets
+    span a single direction, whatever the number of metrics.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(feature,)`` block index, numbered by first appearance.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"a": [1.0, 2, 3, 4], "b": [2.0, 4, 6, 8.1], "c": [1.0, -1, 1, -1]})
+    >>> metric_blocks(t, ["a", "b", "c"]).tolist()
+    [0, 0, 1]
+    """
+    from scipy.sparse.csgraph import connected_components
+
+    names = list(features)
+    if len(names) < 2 or len(table) < 2:
+        return np.arange(len(names))
+    values = table[names].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        linked = np.abs(np.corrcoef(values, rowvar=False)) >= threshold
+    _, labels = connected_components(np.nan_to_num(linked).astype(int), directed=False)
+    _, first = np.unique(labels, return_index=True)
+    renumber = {label: i for i, label in enumerate(labels[np.sort(first)])}
+    return np.array([renumber[label] for label in labels], dtype=int)
 
 
 def _reject_missing_values(table: pd.DataFrame, names: list[str]) -> None:

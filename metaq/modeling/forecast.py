@@ -11,7 +11,7 @@ import pandas as pd
 from metaq.exceptions import InvalidParameterError
 
 ROW_COLUMNS = ("dataset_id", "target_model", "params_b", "family", "benchmark", "domain",
-               "seen_model", "missing_features")
+               "seen_model", "missing_features", "change_identified", "untrained_features")
 
 
 def check_prob(prob: float) -> float:
@@ -24,7 +24,9 @@ def check_prob(prob: float) -> float:
 
 
 def forecast_rows(dataset_ids: Sequence[str], models: pd.DataFrame, tasks: pd.DataFrame,
-                  missing: Sequence[str], seen_model: np.ndarray) -> pd.DataFrame:
+                  missing: Sequence[str], seen_model: np.ndarray, *,
+                  change_identified: np.ndarray | None = None,
+                  untrained: Sequence[str] | None = None) -> pd.DataFrame:
     """Row index of a datasets x models x tasks forecast (datasets outermost, tasks innermost).
 
     Parameters
@@ -39,6 +41,12 @@ def forecast_rows(dataset_ids: Sequence[str], models: pd.DataFrame, tasks: pd.Da
         Per dataset, its missing features (comma separated).
     seen_model : numpy.ndarray
         Per model, whether it was in the training runs.
+    change_identified : numpy.ndarray, optional
+        ``(model, task)``: whether data inform the untuned level the change is measured
+        from (default: everywhere).
+    untrained : sequence of str, optional
+        Per dataset, the features it differs on that were constant in training (comma
+        separated; default none).
 
     Returns
     -------
@@ -49,6 +57,8 @@ def forecast_rows(dataset_ids: Sequence[str], models: pd.DataFrame, tasks: pd.Da
     d = np.repeat(np.arange(n_d), n_m * n_t)
     m = np.tile(np.repeat(np.arange(n_m), n_t), n_d)
     t = np.tile(np.arange(n_t), n_d * n_m)
+    identified = (np.ones((n_m, n_t), dtype=bool) if change_identified is None
+                  else np.asarray(change_identified, dtype=bool))
     return pd.DataFrame({
         "dataset_id": np.asarray(dataset_ids, dtype=object)[d],
         "target_model": models["name"].to_numpy(dtype=object)[m],
@@ -58,6 +68,9 @@ def forecast_rows(dataset_ids: Sequence[str], models: pd.DataFrame, tasks: pd.Da
         "domain": tasks["domain"].to_numpy(dtype=object)[t],
         "seen_model": np.asarray(seen_model, dtype=bool)[m],
         "missing_features": np.asarray(missing, dtype=object)[d],
+        "change_identified": identified[m, t],
+        "untrained_features": np.asarray([""] * n_d if untrained is None else untrained,
+                                         dtype=object)[d],
     })
 
 
@@ -75,9 +88,14 @@ class Forecast:
     scores : numpy.ndarray
         ``(sample, row)`` fine-tuned score (accuracy); NaN where the model cannot tell.
     rows : pandas.DataFrame
-        The row index: ``dataset_id, target_model, params_b, family, benchmark, domain,
-        seen_model, missing_features`` (missing features of the dataset, comma separated,
-        integrated over their training distribution).
+        The row index (:data:`ROW_COLUMNS`, the last two optional): ``dataset_id,
+        target_model, params_b, family, benchmark, domain, seen_model, missing_features``
+        (missing features of the dataset, comma separated, integrated over their training
+        distribution), ``change_identified`` (False where no untuned score informs the level
+        the change is measured from: the change is then the difference from the average
+        training dataset's fine-tuned score, while the fine-tuned score itself stays a
+        forecast) and ``untrained_features`` (features the dataset differs on that were
+        constant in training, so the model cannot say what they do).
     target : {"logit", "abs", "rel"}
         Scale of `draws`.
     model_name : str

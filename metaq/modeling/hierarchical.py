@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, Self
@@ -16,8 +17,6 @@ from metaq.modeling import predictive
 from metaq.modeling.design import (
     BaseScores,
     Benchmarks,
-    Encoding,
-    FeatureScaler,
     TargetModels,
     TrainingData,
     as_features_table,
@@ -33,13 +32,16 @@ from metaq.modeling.diagnostics import (
     convergence_summary,
     loo_summary,
     ppc_summary,
+    run_correlation,
     warn_on_problems,
 )
 from metaq.modeling.forecast import Forecast, check_prob, forecast_rows
 from metaq.modeling.persistence import load_fitted, save_fitted, table_hash
+from metaq.modeling.prior_check import prior_predictive_table
 from metaq.modeling.priors import resolve_priors
 from metaq.modeling.pymc_model import PREDICTIVE_VARS, build_pymc_model
 from metaq.modeling.sampling import chosen_backend, resolve_sampler, sample_posterior
+from metaq.modeling.state import FittedState
 from metaq.tables.targets import TARGETS
 
 logger = logging.getLogger(__name__)
@@ -135,7 +137,8 @@ class HierarchicalDeltaModel:
 
     # ------------------------------------------------------------------ fit
     def fit(self, runs: pd.DataFrame | str | Path, features: pd.DataFrame | str | Path, *,
-            random_seed: int | None = None, **sampler_overrides: Any) -> Self:
+            random_seed: int | None = None, prior_predictive: bool = False,
+            **sampler_overrides: Any) -> Self:
         """Fit the model to past runs and the features of their datasets.
 
         Parameters
@@ -146,6 +149,10 @@ class HierarchicalDeltaModel:
             Features table with a row for every dataset of `runs`.
         random_seed : int, optional
             Seed of the sampler and of the diagnostics' predictive draws.
+        prior_predictive : bool, default False
+            Also draw what the priors alone imply for the runs (fine-tuned scores, changes,
+            the spread between datasets; :func:`metaq.modeling.prior_check.prior_predictive_table`)
+            and keep it, beside the observed values, in ``diagnostics_["prior_predictive"]``.
         **sampler_overrides
             Sampler settings for this fit (``draws=200, chains=2`` ...).
 
@@ -171,23 +178,27 @@ class HierarchicalDeltaModel:
                                                      likelihood=likelihood, target=self.target)
         priors = resolve_priors(self.priors)
         settings = resolve_sampler(self.sampler, sampler_overrides)
-        model, _ = build_pymc_model(data, scaler.features, encoding.tasks["label"].tolist(),
-                                    encoding.models["name"].tolist(), priors,
-                                    scale_effects=self.scale_effects)
+        model, tensors = build_pymc_model(data, scaler.features,
+                                          encoding.tasks["label"].tolist(),
+                                          encoding.models["name"].tolist(), priors,
+                                          scale_effects=self.scale_effects)
+        prior_table = (prior_predictive_table(model, tensors, data, random_seed=random_seed)
+                       if prior_predictive else None)
         idata = sample_posterior(model, settings, random_seed=random_seed)
         self.idata_ = idata
-        self.features_ = scaler.features
-        self.feature_scaler_ = scaler
-        self.encoding_ = encoding
-        self.likelihood_ = likelihood
-        self.priors_ = priors
-        self.sampler_ = {**settings, "backend": chosen_backend(settings["backend"])}
-        self.y_scale_ = data.y_scale
-        self.training_x_ = data.x_obs
-        self.data_hashes_ = {"runs": table_hash(runs), "features": table_hash(features)}
-        self.random_seed_ = random_seed
-        self.n_runs_ = len(data.run_row)
+        FittedState(
+            features=scaler.features, feature_scaler=scaler, encoding=encoding,
+            likelihood=likelihood, priors=priors,
+            sampler={**settings, "backend": chosen_backend(settings["backend"])},
+            y_scale=data.y_scale, training_x=data.x_obs, feature_blocks=data.feature_blocks,
+            constant_features=data.constant_features, run_correlation=0.0,
+            data_hashes={"runs": table_hash(runs), "features": table_hash(features)},
+            random_seed=random_seed, n_runs=len(data.run_row), diagnostics={},
+        ).attach(self)
         self.diagnostics_ = self._diagnose(data, np.random.default_rng(random_seed))
+        self.run_correlation_ = self.diagnostics_["run_correlation"]
+        if prior_table is not None:
+            self.diagnostics_["prior_predictive"] = prior_table.to_dict(orient="records")
         warn_on_problems(self.diagnostics_)
         logger.info("fitted %s on %d runs, %d features: max R-hat %.3f, %d divergences",
                     type(self).__name__, self.n_runs_, len(self.features_),
@@ -217,8 +228,8 @@ class HierarchicalDeltaModel:
         posterior = _thinned(self.idata_.posterior, CHECK_DRAWS)
         params = predictive.flatten_posterior(posterior, PREDICTIVE_VARS)
         terms = predictive.group_terms(params, self.encoding_, self.encoding_.models,
-                                       self.encoding_.tasks, rng)
-        n = len(params["intercept"])
+                                       self.encoding_.tasks, predictive.DrawStreams(0))
+        n = len(params["slope"])
         x = (predictive.flatten_posterior(posterior, ["x_true"])["x_true"]
              if "x_true" in posterior else np.broadcast_to(data.x_obs, (n, *data.x_obs.shape)))
         mu = predictive.training_linear_predictor(params, terms, x, data.run_row,
@@ -228,6 +239,8 @@ class HierarchicalDeltaModel:
         shape = (posterior.sizes["chain"], posterior.sizes["draw"], -1)
         summary.update(loo_summary(log_lik.reshape(shape)))
         summary.update(ppc_summary(observed, replicated))
+        summary["run_correlation"] = run_correlation(
+            observed, replicated, data.run_dataset, data.run_model)
         return summary
 
     # ------------------------------------------------------------------ predict
@@ -291,18 +304,19 @@ class HierarchicalDeltaModel:
         """
         check_prob(prob)
         target = self._forecast_target(target)
-        terms, table, x, rng, models, tasks, params = self._prepare(
-            features, target_models, benchmarks, random_seed, base_scores)
+        prep = self._prepare(features, target_models, benchmarks, random_seed, base_scores)
         trained = self.idata_.posterior.coords.get("dataset")
         trained = [] if trained is None else trained.values.tolist()
-        offsets = predictive.dataset_offsets(params, trained, table["dataset_id"], rng)
-        mu = predictive.linear_predictor(terms, x, offsets)
+        offsets = predictive.dataset_offsets(prep.params, trained, prep.table["dataset_id"],
+                                             prep.streams["dataset"])
+        mu = predictive.linear_predictor(prep.terms, prep.x, offsets)
         delta, score = predictive.outcome_draws(
-            mu, terms.theta_base, terms.base_score, params, target=target,
-            y_scale=self.y_scale_, include_run_noise=include_run_noise, rng=rng,
-            n_items=terms.n_items if item_noise else None)
-        rows = forecast_rows(table["dataset_id"], models, tasks, self._missing(table),
-                             terms.seen_model)
+            mu, prep.terms, prep.params, target=target, y_scale=self.y_scale_,
+            include_run_noise=include_run_noise, streams=prep.streams, item_noise=item_noise)
+        rows = forecast_rows(prep.table["dataset_id"], prep.models, prep.tasks,
+                             self._missing(prep.table), prep.terms.seen_model,
+                             change_identified=prep.terms.change_identified,
+                             untrained=self._untrained(prep.table))
         n = delta.shape[0]
         return Forecast(delta.reshape(n, -1), score.reshape(n, -1), rows, target=target,
                         model_name=self._model_type)
@@ -335,10 +349,10 @@ class HierarchicalDeltaModel:
             Dims ``(chain, draw, target_model, task, feature)``.
         """
         self._check_fitted()
-        rng = np.random.default_rng(random_seed)
         models = target_models_frame(target_models, self.encoding_)
         tasks = tasks_frame(benchmarks, self.encoding_)
-        terms = predictive.group_terms(self._params(), self.encoding_, models, tasks, rng)
+        terms = predictive.group_terms(self._params(), self.encoding_, models, tasks,
+                                       predictive.DrawStreams(random_seed))
         return self._as_draws(terms.slope * self._unit_scale(), {
             "target_model": models["name"].tolist(), "task": tasks["label"].tolist(),
             "feature": self.features_})
@@ -358,12 +372,12 @@ class HierarchicalDeltaModel:
             Dims ``(chain, draw, dataset_id, target_model, task, feature)`` in
             :attr:`linear_predictor_unit`.
         """
-        terms, table, x, _, models, tasks, _ = self._prepare(features, target_models,
-                                                             benchmarks, random_seed)
-        parts = predictive.contributions(terms, x) * self._unit_scale()
+        prep = self._prepare(features, target_models, benchmarks, random_seed)
+        parts = predictive.contributions(prep.terms, prep.x) * self._unit_scale()
         return self._as_draws(parts, {
-            "dataset_id": table["dataset_id"].tolist(), "target_model": models["name"].tolist(),
-            "task": tasks["label"].tolist(), "feature": self.features_})
+            "dataset_id": prep.table["dataset_id"].tolist(),
+            "target_model": prep.models["name"].tolist(), "task": prep.tasks["label"].tolist(),
+            "feature": self.features_})
 
     @property
     def linear_predictor_unit(self) -> str:
@@ -415,21 +429,11 @@ class HierarchicalDeltaModel:
         model = cls.__new__(cls)
         HierarchicalDeltaModel.__init__(model, features=spec["features_requested"],
                                         target=spec["target"], priors=spec["priors"],
-                                        sampler=card["sampler"], likelihood=spec["likelihood"],
+                                        sampler=card["state"]["sampler"],
+                                        likelihood=spec["likelihood"],
                                         scale_effects=spec["scale_effects"])
         model.idata_ = idata
-        model.features_ = spec["features"]
-        model.feature_scaler_ = FeatureScaler.from_dict(card["scaler"])
-        model.encoding_ = Encoding.from_dict(card["encoding"])
-        model.likelihood_ = spec["likelihood"]
-        model.priors_ = spec["priors"]
-        model.sampler_ = card["sampler"]
-        model.y_scale_ = float(card["y_scale"])
-        model.training_x_ = np.asarray(card["training_x"], dtype=float)
-        model.data_hashes_ = card["data_hashes"]
-        model.random_seed_ = card["random_seed"]
-        model.n_runs_ = card["n_runs"]
-        model.diagnostics_ = card["diagnostics"]
+        FittedState.from_dict(card["state"]).attach(model)
         return model
 
     def _card(self) -> dict[str, Any]:
@@ -439,14 +443,9 @@ class HierarchicalDeltaModel:
             "target": self.target, "likelihood": self.likelihood_,
             "scale_effects": self.scale_effects, "priors": self.priors_,
         }
-        return {
-            "model_type": self._model_type, "spec": spec, "sampler": self.sampler_,
-            "random_seed": self.random_seed_, "scaler": self.feature_scaler_.to_dict(),
-            "encoding": self.encoding_.to_dict(), "y_scale": self.y_scale_,
-            "training_x": self.training_x_.tolist(), "data_hashes": self.data_hashes_,
-            "n_runs": self.n_runs_, "diagnostics": self.diagnostics_,
-            "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
+        return {"model_type": self._model_type, "spec": spec,
+                "state": FittedState.of(self).to_dict(),
+                "created_utc": datetime.now(UTC).isoformat(timespec="seconds")}
 
     # ------------------------------------------------------------------ helpers
     def _check_fitted(self) -> None:
@@ -460,9 +459,10 @@ class HierarchicalDeltaModel:
     def _unit_scale(self) -> float:
         return 1.0 if self.likelihood_ == "binomial" else self.y_scale_
 
-    def _prepare(self, features, target_models, benchmarks, random_seed, base_scores=None):
+    def _prepare(self, features, target_models, benchmarks, random_seed,
+                 base_scores=None) -> _Prepared:
         self._check_fitted()
-        rng = np.random.default_rng(random_seed)
+        streams = predictive.DrawStreams(random_seed)
         full = as_features_table(features, allow_missing=True)
         table = dataset_rows(full)
         models = target_models_frame(target_models, self.encoding_)
@@ -470,12 +470,12 @@ class HierarchicalDeltaModel:
         params = self._params()
         known = (None if base_scores is None
                  else known_base_scores(base_scores, models, tasks, self.encoding_))
-        terms = predictive.group_terms(params, self.encoding_, models, tasks, rng, known)
-        x = self._feature_draws(full, table, tasks, len(params["intercept"]), rng)
-        return terms, table, x, rng, models, tasks, params
+        terms = predictive.group_terms(params, self.encoding_, models, tasks, streams, known)
+        x = self._feature_draws(full, table, tasks, len(params["slope"]), streams)
+        return _Prepared(terms, table, x, streams, models, tasks, params)
 
     def _feature_draws(self, full: pd.DataFrame, table: pd.DataFrame, tasks: pd.DataFrame,
-                       n_samples: int, rng: np.random.Generator) -> np.ndarray:
+                       n_samples: int, streams: predictive.DrawStreams) -> np.ndarray:
         """(sample, dataset, feature) draws; (sample, dataset, task, feature) per domain."""
         if self.encoding_.feature_level != "domain":
             rows, index = table, None
@@ -489,13 +489,17 @@ class HierarchicalDeltaModel:
             index = np.array([position[k] for k in keys]).reshape(len(table), len(tasks))
         scaler = self.feature_scaler_
         x = predictive.feature_draws(scaler.transform(rows), scaler.transform_se(rows),
-                                     self.training_x_, n_samples, rng)
+                                     self.training_x_, n_samples, streams)
         return x if index is None else x[:, index]
 
     def _missing(self, table: pd.DataFrame) -> list[str]:
         values = self.feature_scaler_.transform(table)
         return [",".join(f for f, gap in zip(self.features_, row, strict=True) if gap)
                 for row in np.isnan(values)]
+
+    def _untrained(self, table: pd.DataFrame) -> list[str]:
+        """Per dataset, the features left out as constant in training on which it differs."""
+        return untrained_features(table, self.constant_features_)
 
     def _as_draws(self, values: np.ndarray, coords: dict[str, list]):
         import xarray as xr
@@ -509,6 +513,43 @@ class HierarchicalDeltaModel:
     def __repr__(self) -> str:
         fitted = f", fitted on {self.n_runs_} runs" if hasattr(self, "idata_") else ""
         return f"{type(self).__name__}(target={self.target!r}{fitted})"
+
+
+@dataclass
+class _Prepared:
+    """What every forecast-like method draws from: group terms, features and their rows."""
+
+    terms: predictive.GroupTerms
+    table: pd.DataFrame
+    x: np.ndarray
+    streams: predictive.DrawStreams
+    models: pd.DataFrame
+    tasks: pd.DataFrame
+    params: dict[str, np.ndarray]
+
+
+def untrained_features(table: pd.DataFrame, constant: Mapping[str, float], *,
+                       rtol: float = 1e-9) -> list[str]:
+    """Per row of `table`, the `constant` features (training value) on which it differs.
+
+    A feature that had one value across the training datasets was left out of the model:
+    the training runs say nothing about what it does, so a candidate that differs on it is
+    forecast as if it did not (an extrapolation the intervals cannot show). Missing values
+    are not flagged (they are unknown, not different).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"long_cot": [1.0, 0.0, np.nan]})
+    >>> untrained_features(t, {"long_cot": 1.0, "lora": 0.0})
+    ['', 'long_cot', '']
+    """
+    flags = []
+    for _, row in table.iterrows():
+        differs = [name for name, value in constant.items()
+                   if name in row.index and pd.notna(row[name])
+                   and not np.isclose(float(row[name]), value, rtol=rtol, atol=rtol)]
+        flags.append(",".join(differs))
+    return flags
 
 
 class PooledDeltaModel(HierarchicalDeltaModel):
@@ -538,7 +579,8 @@ def fit_predictor(runs: pd.DataFrame | str | Path, features: pd.DataFrame | str 
                   out: str | Path, target: str = "logit", random_seed: int | None = None,
                   sampler: Mapping[str, Any] | None = None,
                   features_used: Sequence[str] | None = None,
-                  max_draws: int | None = None) -> HierarchicalDeltaModel:
+                  max_draws: int | None = None,
+                  prior_predictive: bool = False) -> HierarchicalDeltaModel:
     """Fit a :class:`HierarchicalDeltaModel` and save it (the ``metaq fit`` command).
 
     Parameters
@@ -557,6 +599,9 @@ def fit_predictor(runs: pd.DataFrame | str | Path, features: pd.DataFrame | str 
         Subset of metric columns.
     max_draws : int, optional
         Thin the saved draws to at most this many.
+    prior_predictive : bool, default False
+        Also keep a prior predictive check in the diagnostics
+        (:meth:`HierarchicalDeltaModel.fit`).
 
     Returns
     -------
@@ -564,7 +609,7 @@ def fit_predictor(runs: pd.DataFrame | str | Path, features: pd.DataFrame | str 
         The fitted model (already saved).
     """
     model = HierarchicalDeltaModel(features=features_used, target=target, sampler=sampler)
-    model.fit(runs, features, random_seed=random_seed)
+    model.fit(runs, features, random_seed=random_seed, prior_predictive=prior_predictive)
     model.save(out, max_draws=max_draws)
     return model
 

@@ -19,7 +19,7 @@ import pandas as pd
 from metaq import __version__
 from metaq.exceptions import IncompatibleModelError, ModelNotFoundError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CARD_ATTR = "metaq_card"
 
 

@@ -9,6 +9,7 @@ missing, from the training datasets.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,6 +26,37 @@ CHUNK = 256
 # models of different families and similar size differ by about 0.8 logit on MMLU (Llama 2 7B
 # vs MPT and Falcon 7B; Table 3 of the Llama 2 paper). 0.25 is a judgement, not a fit
 WITHIN_FAMILY = 0.25
+
+
+class DrawStreams:
+    """Independent random generators, one per named random component of a forecast.
+
+    Each stream is derived from the seed and the component's name alone, so a stream draws
+    the same numbers whatever the other components consumed.
+
+    Parameters
+    ----------
+    random_seed : int, optional
+        Seed of every stream (None: fresh entropy, shared by this object's streams).
+
+    Examples
+    --------
+    >>> a, b = DrawStreams(0), DrawStreams(0)
+    >>> _ = a["features"].normal(size=5)  # consuming one stream ...
+    >>> bool(a["dataset"].normal() == b["dataset"].normal())  # ... leaves the others alone
+    True
+    """
+
+    def __init__(self, random_seed: int | None) -> None:
+        self._root = np.random.SeedSequence(random_seed)
+        self._streams: dict[str, np.random.Generator] = {}
+
+    def __getitem__(self, name: str) -> np.random.Generator:
+        if name not in self._streams:
+            key = (*self._root.spawn_key, zlib.crc32(name.encode()))
+            self._streams[name] = np.random.default_rng(
+                np.random.SeedSequence(self._root.entropy, spawn_key=key))
+        return self._streams[name]
 
 
 def flatten_posterior(posterior, names: tuple[str, ...] | list[str]) -> dict[str, np.ndarray]:
@@ -61,9 +93,18 @@ class GroupTerms:
     slope : numpy.ndarray
         ``(sample, model, task, feature)`` coefficient of each standardised feature.
     theta_base : numpy.ndarray or None
-        ``(sample, model, task)`` untuned logit level (binomial likelihood only).
+        ``(sample, model, task)`` logit level the fine-tuned score starts from (binomial
+        likelihood only): the untuned level, or, for a model fitted without any untuned
+        score, the fine-tuned level of an average training dataset.
+    reference : numpy.ndarray or None
+        ``(sample, model, task)`` logit level the change is measured from: the untuned level
+        where it is known or modelled, else (a model fitted without untuned scores) the
+        average training dataset's fine-tuned level.
     base_score : numpy.ndarray
-        ``(model, task)`` untuned score observed in training, NaN where unknown.
+        ``(model, task)`` untuned score observed in training or given, NaN where unknown.
+    change_identified : numpy.ndarray
+        ``(model, task)`` whether data inform the untuned level the change is measured from
+        (see :func:`change_identified`).
     seen_model, seen_task : numpy.ndarray
         Whether each requested model / task was in the training runs.
     n_items : numpy.ndarray
@@ -73,14 +114,16 @@ class GroupTerms:
     intercept: np.ndarray
     slope: np.ndarray
     theta_base: np.ndarray | None
+    reference: np.ndarray | None
     base_score: np.ndarray
+    change_identified: np.ndarray
     seen_model: np.ndarray
     seen_task: np.ndarray
     n_items: np.ndarray
 
 
 def group_terms(params: dict[str, np.ndarray], encoding: Encoding, models: pd.DataFrame,
-                tasks: pd.DataFrame, rng: np.random.Generator,
+                tasks: pd.DataFrame, streams: DrawStreams,
                 known: KnownBaseScores | None = None) -> GroupTerms:
     """Compute intercepts and slopes per draw for `models` x `tasks` (new ones drawn).
 
@@ -94,13 +137,13 @@ def group_terms(params: dict[str, np.ndarray], encoding: Encoding, models: pd.Da
         Columns ``name``, ``params_b`` and optionally ``family``.
     tasks : pandas.DataFrame
         Columns ``benchmark`` and ``domain``.
-    rng : numpy.random.Generator
-        Source of the new-group offsets.
+    streams : DrawStreams
+        Sources of the new-group offsets (one stream per term).
     known : KnownBaseScores, optional
         Untuned scores the user measured: where given they replace the untuned level (and
         the untuned score), for any model (:func:`known_untuned_level`).
     """
-    n_samples = len(params["intercept"])
+    n_samples = len(params["slope"])
     n_features = params["slope"].shape[1]
     m_idx = encoding.model_index(models["name"].tolist())
     t_idx = encoding.task_index(tasks["benchmark"].tolist(), tasks["domain"].tolist())
@@ -108,18 +151,19 @@ def group_terms(params: dict[str, np.ndarray], encoding: Encoding, models: pd.Da
     size_z = np.where(m_idx >= 0, trained_z[np.clip(m_idx, 0, None)],
                       encoding.size_z(models["params_b"].to_numpy(dtype=float)))
     # scale groups nest in families: only the model with scale effects uses them
-    siblings = (family_weights(encoding.models, models, m_idx) if "size_intercept" in params
+    siblings = (family_weights(encoding.models, models, m_idx) if "size_slope" in params
                 else None)
 
     def effect(name: str, sd_name: str, index: np.ndarray, tail: tuple[int, ...],
                weights: np.ndarray | None = None) -> np.ndarray:
-        if name not in params:  # term switched off (pooled model)
+        if name not in params:  # term switched off (pooled model, no untuned scores)
             return np.zeros((n_samples, len(index), *tail))
-        return _group_effect(params[name], params[sd_name], index, rng, weights)
+        return _group_effect(params[name], params[sd_name], index, streams[name], weights)
 
     model_int = effect("model_offset", "model_intercept_sd", m_idx, (), siblings)
     cell_int = (_interaction(params["cell_intercept"], params["cell_intercept_sd"], m_idx,
-                             t_idx, rng, siblings) if "cell_intercept" in params
+                             t_idx, streams["cell_intercept"], siblings)
+                if "cell_intercept" in params
                 else np.zeros((n_samples, len(m_idx), len(t_idx))))
     if "size_intercept" in params:
         model_int = model_int + params["size_intercept"][:, None] * size_z[None, :]
@@ -127,23 +171,54 @@ def group_terms(params: dict[str, np.ndarray], encoding: Encoding, models: pd.Da
     size_slope = params.get("size_slope", np.zeros((n_samples, n_features)))
     task_int = effect("task_intercept", "task_intercept_sd", t_idx, ())
     task_slope = effect("task_slope", "task_slope_sd", t_idx, (n_features,))
-    intercept = (params["intercept"][:, None, None] + model_int[:, :, None]
-                 + task_int[:, None, :] + cell_int)
+    intercept = (params.get("intercept", np.zeros(n_samples))[:, None, None]
+                 + model_int[:, :, None] + task_int[:, None, :] + cell_int)
     slope = (params["slope"][:, None, None, :]
              + size_slope[:, None, None, :] * size_z[None, :, None, None]
              + group_slope[:, :, None, :] + task_slope[:, None, :, :])
-    theta = (_untuned_level(params, m_idx, t_idx, size_z, trained_z, rng, siblings)
+    theta = (_untuned_level(params, m_idx, t_idx, size_z, trained_z, streams, siblings)
              if "theta_base" in params else None)
     base = np.full((len(m_idx), len(t_idx)), np.nan)
     seen = np.ix_(m_idx >= 0, t_idx >= 0)
     base[seen] = encoding.base_scores[np.ix_(m_idx[m_idx >= 0], t_idx[t_idx >= 0])]
-    if known is not None:
-        given = ~np.isnan(known.score)
+    given = np.zeros(base.shape, dtype=bool) if known is None else ~np.isnan(known.score)
+    reference = theta
+    if given.any():
         base[given] = known.score[given]
         if theta is not None:
-            theta = np.where(given[None], known_untuned_level(known, n_samples, rng), theta)
-    return GroupTerms(intercept, slope, theta, base, m_idx >= 0, t_idx >= 0,
-                      encoding.task_items(t_idx))
+            measured = np.where(given[None], known_untuned_level(
+                known, n_samples, streams["known_untuned"]), theta)
+            # without untuned scores in training the level is the fine-tuned one: a measured
+            # untuned score sets only what the change is measured from
+            theta = theta if "intercept" not in params else measured
+            reference = measured
+    identified = change_identified(encoding, m_idx, t_idx, given,
+                                   modelled_level="theta_base" in params)
+    return GroupTerms(intercept, slope, theta, reference, base, identified, m_idx >= 0,
+                      t_idx >= 0, encoding.task_items(t_idx))
+
+
+def change_identified(encoding: Encoding, m_idx: np.ndarray, t_idx: np.ndarray,
+                      given: np.ndarray, *, modelled_level: bool = True) -> np.ndarray:
+    """Whether data inform the untuned level each (model, task) change is measured from.
+
+    Fine-tuned scores alone identify only the untuned level *plus* the change. A change is
+    identified where an untuned score of the cell was given (`given`), or where training saw
+    untuned scores and, for a trained model or task, some of that model's and task's own (an
+    unseen model or task is placed by the pooled terms those scores inform). Under the
+    Student-t likelihood (`modelled_level` False) the change itself was observed.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(model, task)`` booleans.
+    """
+    if not modelled_level:
+        return np.ones(given.shape, dtype=bool)
+    observed = ~np.isnan(encoding.base_scores)
+    model_ok = np.where(m_idx >= 0, observed.any(axis=1)[np.clip(m_idx, 0, None)], True)
+    task_ok = np.where(t_idx >= 0, observed.any(axis=0)[np.clip(t_idx, 0, None)], True)
+    return given | (observed.any() & model_ok[:, None] & task_ok[None, :])
 
 
 def known_untuned_level(known: KnownBaseScores, n_samples: int,
@@ -163,7 +238,7 @@ def known_untuned_level(known: KnownBaseScores, n_samples: int,
     """
     level = np.broadcast_to(known.score, (n_samples, *known.score.shape)).copy()
     counted = ~np.isnan(known.score) & ~np.isnan(known.n_items)
-    if counted.any():  # no draw (the random stream is untouched) for exact scores
+    if counted.any():
         n = known.n_items[counted]
         k = known.score[counted] * n
         level[:, counted] = rng.beta(k + 0.5, n - k + 0.5, size=(n_samples, len(n)))
@@ -191,34 +266,62 @@ def family_weights(trained: pd.DataFrame, models: pd.DataFrame, m_idx: np.ndarra
     return np.divide(same, counts, out=np.zeros(same.shape), where=counts > 0)
 
 
+def new_group_sd(sd: np.ndarray, n_trained: int) -> np.ndarray:
+    r"""Spread of a new group's offset relative to the fitted terms: ``sd * sqrt(1 + 1/G)``.
+
+    Offsets of the ``G`` training groups are zero-sum: the population mean of their true
+    effects is absorbed by the intercept, which therefore sits at the mean of the ``G``
+    drawn effects. A new group's effect, measured from that intercept, is
+    :math:`e_{new} - \bar e` with variance :math:`\sigma^2 (1 + 1/G)`.
+
+    Examples
+    --------
+    >>> float(new_group_sd(np.array(1.0), 2) ** 2)
+    1.5
+    """
+    return sd * np.sqrt(1.0 + 1.0 / max(n_trained, 1))
+
+
 def _group_effect(values: np.ndarray, sd: np.ndarray, index: np.ndarray,
-                  rng: np.random.Generator, siblings: np.ndarray | None = None) -> np.ndarray:
+                  rng: np.random.Generator, siblings: np.ndarray | None = None, *,
+                  zero_sum: bool = True) -> np.ndarray:
     """Offsets ``(sample, requested, *tail)`` of groups: fitted for a seen group, else new.
 
-    A new group draws ``sd * Normal(0, 1)`` (bambi's ``sample_new_groups``); a new base model
-    with training siblings (`siblings`, :func:`family_weights`) starts from their mean offset
-    and draws only a within-family deviation, ``WITHIN_FAMILY * sd * Normal(0, 1)``.
+    A new group draws ``sd * Normal(0, 1)`` (bambi's ``sample_new_groups``), widened by
+    :func:`new_group_sd` for `zero_sum` offsets; a new base model with training siblings
+    (`siblings`, :func:`family_weights`) starts from their mean offset and draws only a
+    within-family deviation, ``WITHIN_FAMILY * sd * Normal(0, 1)``. `sd` is ``(sample,)``
+    or ``(sample, *tail)``. The stream draws one number per requested cell, seen or not.
     """
-    tail = values.shape[2:]
+    n_groups, tail = values.shape[1], values.shape[2:]
     expand = (1, -1, *([1] * len(tail)))
-    fresh = rng.standard_normal((len(values), len(index), *tail))
-    fresh *= sd.reshape(len(values), *([1] * (1 + len(tail))))
+    sd = sd.reshape(len(values), 1, *sd.shape[1:], *([1] * (len(tail) - sd.ndim + 1)))
+    factor = np.full(len(index), np.sqrt(1.0 + 1.0 / n_groups) if zero_sum else 1.0)
     if siblings is not None:
-        has_family = siblings.sum(axis=1) > 0
-        fresh *= np.where(has_family, WITHIN_FAMILY, 1.0).reshape(expand)
+        factor = np.where(siblings.sum(axis=1) > 0, WITHIN_FAMILY, factor)
+    fresh = rng.standard_normal((len(values), len(index), *tail)) * sd * factor.reshape(expand)
+    if siblings is not None:
         fresh += np.einsum("rg,sg...->sr...", siblings, values)
     return np.where((index >= 0).reshape(expand), values[:, np.clip(index, 0, None)], fresh)
 
 
 def _interaction(values: np.ndarray, sd: np.ndarray, m_idx: np.ndarray, t_idx: np.ndarray,
-                 rng: np.random.Generator, siblings: np.ndarray | None) -> np.ndarray:
+                 rng: np.random.Generator, siblings: np.ndarray | None, *,
+                 zero_sum: bool = True) -> np.ndarray:
     """Model x task offsets ``(sample, model, task)``, fitted where both were trained.
 
     A cell with an unseen task is new; one with an unseen model is new or its family's
-    (:func:`_group_effect`).
+    (:func:`_group_effect`). Offsets zero-sum over both axes widen a new cell by
+    :func:`new_group_sd` along each new axis.
     """
-    by_model = _group_effect(values[:, :, np.clip(t_idx, 0, None)], sd, m_idx, rng, siblings)
-    fresh = rng.standard_normal(by_model.shape) * sd[:, None, None]
+    n_models, n_tasks = values.shape[1:]
+    by_model = _group_effect(values[:, :, np.clip(t_idx, 0, None)], sd, m_idx, rng, siblings,
+                             zero_sum=zero_sum)
+    factor = np.ones(len(m_idx))
+    if zero_sum:
+        factor = (np.sqrt(1.0 + 1.0 / n_tasks)
+                  * np.where(m_idx < 0, np.sqrt(1.0 + 1.0 / n_models), 1.0))
+    fresh = rng.standard_normal(by_model.shape) * sd[:, None, None] * factor[None, :, None]
     return np.where((t_idx >= 0)[None, None, :], by_model, fresh)
 
 
@@ -228,8 +331,8 @@ def dataset_offsets(params: dict[str, np.ndarray], trained: Sequence[str],
 
     A dataset the model was trained on (same ``dataset_id``) keeps its fitted effect (a
     forecast for another base model, or a what-if on its features); any other is new and
-    draws ``Normal(0, dataset_sd)`` per posterior draw: its features, not its name, carry
-    what is known about it.
+    draws ``Normal(0, dataset_sd^2 (1 + 1/D))`` per posterior draw (:func:`new_group_sd`, D
+    training datasets): its features, not its name, carry what is known about it.
 
     Parameters
     ----------
@@ -245,23 +348,20 @@ def dataset_offsets(params: dict[str, np.ndarray], trained: Sequence[str],
     Returns
     -------
     numpy.ndarray
-        ``(sample, dataset)``; zeros for a model saved without the term.
+        ``(sample, dataset)``.
     """
-    n = len(params["intercept"])
-    if "dataset_sd" not in params:
-        return np.zeros((n, len(dataset_ids)))
     index = np.array([{str(d): i for i, d in enumerate(trained)}.get(str(d), -1)
                       for d in dataset_ids], dtype=int)
     return _group_effect(params["dataset_offset"], params["dataset_sd"], index, rng)
 
 
 def _untuned_level(params: dict[str, np.ndarray], m_idx: np.ndarray, t_idx: np.ndarray,
-                   size_z: np.ndarray, trained_z: np.ndarray, rng: np.random.Generator,
+                   size_z: np.ndarray, trained_z: np.ndarray, streams: DrawStreams,
                    siblings: np.ndarray | None) -> np.ndarray:
     """Untuned logit level ``(sample, model, task)``.
 
     The fitted one where the cell was trained, else the size trend plus the model's, task's
-    and cell's effects (new ones when unseen).
+    and cell's effects (new ones when unseen; the cells are free, not zero-sum, deviations).
     """
     n = len(params["base_mean"])
     trend = params.get("base_size", np.zeros(n))[:, None]
@@ -269,20 +369,26 @@ def _untuned_level(params: dict[str, np.ndarray], m_idx: np.ndarray, t_idx: np.n
     cell = (params["theta_base"] - params["base_mean"][:, None, None]
             - (trend * trained_z[None, :] + params["base_model"])[:, :, None]
             - params["base_task"][:, None, :])
-    model = _group_effect(params["base_model"], params["base_model_sd"], m_idx, rng, siblings)
-    task = _group_effect(params["base_task"], params["base_task_sd"], t_idx, rng)
+    model = _group_effect(params["base_model"], params["base_model_sd"], m_idx,
+                          streams["base_model"], siblings)
+    task = _group_effect(params["base_task"], params["base_task_sd"], t_idx,
+                         streams["base_task"])
     return (params["base_mean"][:, None, None] + (trend * size_z[None, :] + model)[:, :, None]
             + task[:, None, :]
-            + _interaction(cell, params["base_cell_sd"], m_idx, t_idx, rng, siblings))
+            + _interaction(cell, params["base_cell_sd"], m_idx, t_idx, streams["base_cell"],
+                           siblings, zero_sum=False))
 
 
 def feature_draws(x: np.ndarray, se: np.ndarray, training_x: np.ndarray, n_samples: int,
-                  rng: np.random.Generator) -> np.ndarray:
+                  streams: DrawStreams) -> np.ndarray:
     """Draws of the standardised true features of new datasets.
 
     A measured value ``x`` with standard error ``se`` gives ``Normal(x, se)``; a missing value
-    (NaN) is integrated over the training datasets: each draw takes the missing features of one
-    training feature row picked at random (jointly, so their correlation is kept).
+    (NaN) is drawn from its conditional distribution given the dataset's observed features,
+    under a Gaussian fitted to the training feature rows (mean and Ledoit-Wolf shrunk
+    covariance, :func:`missing_feature_draws`). Noise and missing values draw from their own
+    streams, one number per (sample, dataset, feature) whatever is missing or measured, so
+    forecasts that differ in one feature stay paired in every other.
 
     Parameters
     ----------
@@ -292,23 +398,89 @@ def feature_draws(x: np.ndarray, se: np.ndarray, training_x: np.ndarray, n_sampl
         ``(feature_row, feature)`` standardised training features.
     n_samples : int
         Number of draws.
-    rng : numpy.random.Generator
-        Random source.
+    streams : DrawStreams
+        Random sources (``feature_noise`` and ``missing_features``).
 
     Returns
     -------
     numpy.ndarray
         ``(sample, dataset, feature)``.
     """
-    draws = np.broadcast_to(x, (n_samples, *x.shape)).copy()
-    if (se > 0).any():
-        draws += rng.standard_normal(draws.shape) * se[None]
+    noise = streams["feature_noise"].standard_normal((n_samples, *x.shape))
+    draws = x[None] + noise * np.nan_to_num(se)[None]
+    unit = streams["missing_features"].standard_normal((n_samples, *x.shape))
     missing = np.isnan(x)
     if missing.any():
-        pick = rng.integers(0, len(training_x), size=(n_samples, x.shape[0]))
-        donor = training_x[pick]  # (sample, dataset, feature)
-        draws = np.where(missing[None], donor, draws)
+        draws = np.where(missing[None], missing_feature_draws(x, training_x, unit), draws)
     return draws
+
+
+def missing_feature_draws(x: np.ndarray, training_x: np.ndarray, unit: np.ndarray) -> np.ndarray:
+    """Conditional Gaussian draws of the missing entries of `x` given its observed ones.
+
+    The training feature rows give a mean and a Ledoit-Wolf shrunk covariance (a few
+    datasets give a singular sample covariance); for each dataset the missing features are
+    ``mean_m + S_mo S_oo^-1 (x_o - mean_o) + L z`` with ``L`` the lower Cholesky factor of
+    ``S_mm - S_mo S_oo^-1 S_om`` (:func:`_cholesky`) and `unit` the standard normal ``z``.
+    With nothing observed this is the training distribution's Gaussian.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        ``(dataset, feature)`` standardised values, NaN where missing.
+    training_x : numpy.ndarray
+        ``(feature_row, feature)`` standardised training features.
+    unit : numpy.ndarray
+        ``(sample, dataset, feature)`` standard normal draws.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(sample, dataset, feature)``: the draws at missing entries, NaN elsewhere.
+
+    Examples
+    --------
+    >>> train = np.array([[-1.0, -2.0], [0.0, 0.1], [1.0, 1.9]])  # almost perfectly correlated
+    >>> draws = missing_feature_draws(np.array([[1.0, np.nan]]), train,
+    ...                               np.random.default_rng(0).normal(size=(4000, 1, 2)))
+    >>> bool(draws[:, 0, 1].mean() > 1.0)  # pulled up by the observed first feature
+    True
+    """
+    mean, cov = _training_gaussian(training_x)
+    out = np.full(unit.shape, np.nan)
+    for d, row in enumerate(x):
+        gap = np.isnan(row)
+        if not gap.any():
+            continue
+        seen = ~gap
+        centre, spread = mean[gap], cov[np.ix_(gap, gap)]
+        if seen.any():
+            gain = np.linalg.solve(cov[np.ix_(seen, seen)], cov[np.ix_(seen, gap)]).T
+            centre = centre + gain @ (row[seen] - mean[seen])
+            spread = spread - gain @ cov[np.ix_(seen, gap)]
+        out[:, d, gap] = centre[None] + unit[:, d, gap] @ _cholesky(spread).T
+    return out
+
+
+def _training_gaussian(training_x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and Ledoit-Wolf covariance of the training rows (zero covariance for one row)."""
+    from sklearn.covariance import LedoitWolf
+
+    if len(training_x) < 2:
+        return training_x.mean(axis=0), np.zeros((training_x.shape[1],) * 2)
+    return training_x.mean(axis=0), LedoitWolf().fit(training_x).covariance_
+
+
+def _cholesky(matrix: np.ndarray) -> np.ndarray:
+    """Lower Cholesky factor of a PSD matrix (zero for a zero matrix).
+
+    Lower-triangular in feature order, each missing feature's draw is its conditional given
+    the observed ones and the missing ones before it plus its own unit draw: setting one
+    missing feature keeps the unit draws of the others where they were.
+    """
+    matrix = (matrix + matrix.T) / 2
+    jitter = 1e-10 * max(float(np.trace(matrix)), 1e-12)
+    return np.linalg.cholesky(matrix + jitter * np.eye(len(matrix)))
 
 
 def linear_predictor(terms: GroupTerms, x: np.ndarray,
@@ -365,20 +537,17 @@ def training_linear_predictor(params: dict[str, np.ndarray], terms: GroupTerms,
     return mu
 
 
-def outcome_draws(mu: np.ndarray, theta: np.ndarray | None, base_score: np.ndarray,
-                  params: dict[str, np.ndarray], *, target: str, y_scale: float,
-                  include_run_noise: bool, rng: np.random.Generator,
-                  n_items: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def outcome_draws(mu: np.ndarray, terms: GroupTerms, params: dict[str, np.ndarray], *,
+                  target: str, y_scale: float, include_run_noise: bool, streams: DrawStreams,
+                  item_noise: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Change on the `target` scale and fine-tuned score, per draw.
 
     Parameters
     ----------
     mu : numpy.ndarray
         ``(sample, dataset, model, task)`` linear predictor.
-    theta : numpy.ndarray or None
-        ``(sample, model, task)`` untuned logit level (binomial likelihood), else None.
-    base_score : numpy.ndarray
-        ``(model, task)`` observed untuned score (used by the Student-t likelihood).
+    terms : GroupTerms
+        The cells' levels (binomial likelihood), untuned scores and item counts.
     params : dict
         Flattened posterior (``run_sd`` or ``nu`` and ``residual_sd``).
     target : {"logit", "abs", "rel"}
@@ -387,11 +556,11 @@ def outcome_draws(mu: np.ndarray, theta: np.ndarray | None, base_score: np.ndarr
         Scale of the Student-t outcome (the change's training sd).
     include_run_noise : bool
         Add run-to-run variation (a forecast of one fine-tuning run) or not (its expectation).
-    rng : numpy.random.Generator
-        Random source.
-    n_items : numpy.ndarray, optional
-        ``(task,)`` item counts: forecast the score a benchmark of that many items *prints*
-        (binomial sampling of the items, :func:`measured_outcome`), where the count is known.
+    streams : DrawStreams
+        Random sources (``run_noise``, ``items``).
+    item_noise : bool, default False
+        Forecast the score a benchmark of the task's item count *prints* (binomial sampling
+        of the items, :func:`measured_outcome`), where the count is known.
 
     Returns
     -------
@@ -400,25 +569,29 @@ def outcome_draws(mu: np.ndarray, theta: np.ndarray | None, base_score: np.ndarr
         unknown under the Student-t likelihood.
     """
     shape = mu.shape
-    if theta is not None:
-        level = np.broadcast_to(theta[:, None], shape)
+    if terms.theta_base is not None:
+        level = np.broadcast_to(terms.theta_base[:, None], shape)
+        reference = np.broadcast_to(terms.reference[:, None], shape)
         # clipped before the beta draw too: a far extrapolation gives expit(...) == 1.0
         p_ft = np.clip(expit(level + mu), 1e-9, 1 - 1e-9)
         if include_run_noise:
             phi = 1.0 / np.square(params["run_sd"]).reshape(-1, 1, 1, 1)
-            p_ft = np.clip(rng.beta(p_ft * phi, (1.0 - p_ft) * phi), 1e-9, 1 - 1e-9)
-        if n_items is not None and np.isfinite(n_items).any():
-            return measured_outcome(p_ft, expit(level), base_score, n_items, target, rng)
-        p_base = expit(level)
-        delta = {"logit": lambda: logit(p_ft) - level, "abs": lambda: p_ft - p_base,
+            p_ft = np.clip(streams["run_noise"].beta(p_ft * phi, (1.0 - p_ft) * phi),
+                           1e-9, 1 - 1e-9)
+        if item_noise and np.isfinite(terms.n_items).any():
+            return measured_outcome(p_ft, expit(reference), terms.base_score, terms.n_items,
+                                    target, streams["items"])
+        p_base = expit(reference)
+        delta = {"logit": lambda: logit(p_ft) - reference, "abs": lambda: p_ft - p_base,
                  "rel": lambda: 100.0 * (p_ft - p_base) / p_base}[target]()
         return delta, p_ft
     change = mu
     if include_run_noise:
         nu = params["nu"].reshape(-1, 1, 1, 1)
-        change = mu + params["residual_sd"].reshape(-1, 1, 1, 1) * rng.standard_t(nu, size=shape)
+        noise = streams["run_noise"].standard_t(nu, size=shape)
+        change = mu + params["residual_sd"].reshape(-1, 1, 1, 1) * noise
     delta = change * y_scale
-    return delta, score_from_change(delta, base_score[None, None], target)
+    return delta, score_from_change(delta, terms.base_score[None, None], target)
 
 
 def measured_outcome(p_ft: np.ndarray, p_base: np.ndarray, base_score: np.ndarray,

@@ -42,13 +42,14 @@ def build_pymc_model(data: TrainingData, features: list[str], tasks: list[str], 
     Returns
     -------
     pymc.Model, dict
-        The model and its named tensors (``mu``, ``x``, ...) for tests and checks.
+        The model and its named tensors (``mu``, ``x``, and for the binomial likelihood
+        ``theta_run``, the level of each run, and ``p_ft``) for tests and checks.
     """
     import pymc as pm
     import pytensor.tensor as pt
 
-    n_features = max(len(features), 1)
-    root_k = float(np.sqrt(n_features))
+    budget = prior_budget(data.feature_blocks, len(features))
+    level_only = data.y is None and not len(data.base_cells)
     coords = {"feature": features, "task": tasks, "model": models, "dataset": data.datasets,
               "run": np.arange(len(data.run_row)), "feature_row": np.arange(len(data.x_obs))}
     with pm.Model(coords=coords) as model:
@@ -64,39 +65,30 @@ def build_pymc_model(data: TrainingData, features: list[str], tasks: list[str], 
             x_err = pm.Normal("x_err_z", 0.0, 1.0, dims=("feature_row", "feature"))
             x = pm.Deterministic("x_true", x_obs + x_se * x_err, dims=("feature_row", "feature"))
 
-        intercept = pm.Normal("intercept", 0.0, priors["intercept"])
-        task_intercept = _pooled("task_intercept", priors["task_intercept_sd"], ("task",))
         feature_scale, dataset_sd = _between_dataset_split(priors)
         # non-centred: with few datasets the slopes are weakly identified and a centred
         # slope funnels with the feature scale (R-hat 2 on the study's leave-one-out folds)
-        slope = pm.Deterministic("slope", feature_scale * priors["slope"] / root_k
+        slope = pm.Deterministic("slope", feature_scale * priors["slope"] * budget
                                  * pm.Normal("slope_z", 0.0, 1.0, dims="feature"),
                                  dims="feature")
         # the slopes' task and model deviations are shares of the feature scale too: a
         # deviation of fixed size would let a dataset the features barely separate move far
-        task_slope = _pooled("task_slope", priors["task_slope_sd"] / root_k, ("task", "feature"),
-                             relative_to=feature_scale)
+        task_slope = _pooled("task_slope", priors["task_slope_sd"], ("task", "feature"),
+                             relative_to=feature_scale * budget)
         coef = slope[None, :] + task_slope[run_task]
         dataset_offset = dataset_sd * pm.ZeroSumNormal("dataset_offset_z", 1.0, dims="dataset")
         dataset_offset = pm.Deterministic("dataset_offset", dataset_offset, dims="dataset")
-        mu = intercept + task_intercept[run_task] + dataset_offset[run_dataset]
+        mu = dataset_offset[run_dataset]
+        if not level_only:
+            mu = mu + _change_location(priors, data, run_model, run_task, size_z,
+                                       scale_effects=scale_effects)
         if scale_effects:
-            size_intercept, model_offset = _size_trend(
-                "model_offset", "size_intercept", data.size_z, (),
-                trend_sd=priors["size_intercept"],
-                offset_sd=pm.HalfNormal("model_intercept_sd", priors["model_intercept_sd"]),
-                centred=True)  # centred: each model's mean change is pinned by a grid of runs
-            model_intercept = pm.Deterministic(
-                "model_intercept", size_intercept * size_z + model_offset, dims="model")
-            cell_intercept = _pooled("cell_intercept", priors["cell_intercept_sd"],
-                                     ("model", "task"), group_axes=2)
             size_slope, group_slope = _size_trend(
                 "group_slope", "size_slope", data.size_z, ("feature",),
-                trend_sd=feature_scale * priors["size_slope"] / root_k,
-                offset_sd=_relative_sd("group_slope_sd", priors["group_slope_sd"] / root_k,
-                                       feature_scale))
+                trend_sd=feature_scale * priors["size_slope"] * budget,
+                offset_sd=_relative_sd("group_slope_sd", priors["group_slope_sd"],
+                                       feature_scale * budget, dims="feature"))
             coef = coef + size_slope[None, :] * size_z[run_model][:, None] + group_slope[run_model]
-            mu = mu + model_intercept[run_model] + cell_intercept[run_model, run_task]
         mu = mu + (x[run_row] * coef).sum(axis=-1)
         tensors = {"mu": mu, "x": x}
         if data.y is not None:
@@ -106,7 +98,8 @@ def build_pymc_model(data: TrainingData, features: list[str], tasks: list[str], 
                         shape=mu.shape)
         else:
             theta = _untuned_level(data, priors, scale_effects=scale_effects)
-            p_ft = pm.math.invlogit(theta[run_model, run_task] + mu)
+            tensors["theta_run"] = theta[run_model, run_task]
+            p_ft = pm.math.invlogit(tensors["theta_run"] + mu)
             run_sd = pm.HalfNormal("run_sd", priors["run_sd"])
             phi = 1.0 / pt.square(run_sd)
             pm.BetaBinomial("k_ft", n=pm.Data("n_ft", data.n_ft), alpha=p_ft * phi,
@@ -114,6 +107,52 @@ def build_pymc_model(data: TrainingData, features: list[str], tasks: list[str], 
                             shape=mu.shape)
             tensors["p_ft"] = p_ft
     return model, tensors
+
+
+def prior_budget(blocks: np.ndarray | None, n_features: int) -> np.ndarray:
+    """Per-feature share of the slopes' prior scale: ``1 / sqrt(B * b_k)``.
+
+    Features are grouped in blocks of near copies (:func:`metaq.modeling.design.metric_blocks`);
+    with ``B`` blocks and ``b_k`` features in feature k's block, the summed effect of a block
+    has the prior variance of one independent feature, and the K features together that of B
+    independent ones. Without blocks every feature is its own block (``1 / sqrt(K)``).
+
+    Examples
+    --------
+    >>> prior_budget(np.array([0, 0, 1]), 3).round(3).tolist()
+    [0.5, 0.5, 0.707]
+    """
+    if n_features == 0:
+        return np.ones(0)
+    blocks = np.arange(n_features) if blocks is None else np.asarray(blocks, dtype=int)
+    sizes = np.bincount(blocks)[blocks]
+    return 1.0 / np.sqrt(len(np.unique(blocks)) * sizes)
+
+
+def _change_location(priors: dict[str, float], data: TrainingData, run_model, run_task,
+                     size_z, *, scale_effects: bool):
+    """Dataset-independent part of the change of each run: intercept, task, model and cell.
+
+    Only identified where untuned scores are observed; a table without any leaves it out
+    (the untuned level then absorbs it, see :func:`build_pymc_model`).
+    """
+    import pymc as pm
+
+    intercept = pm.Normal("intercept", 0.0, priors["intercept"])
+    task_intercept = _pooled("task_intercept", priors["task_intercept_sd"], ("task",))
+    location = intercept + task_intercept[run_task]
+    if scale_effects:
+        size_intercept, model_offset = _size_trend(
+            "model_offset", "size_intercept", data.size_z, (),
+            trend_sd=priors["size_intercept"],
+            offset_sd=pm.HalfNormal("model_intercept_sd", priors["model_intercept_sd"]),
+            centred=True)  # centred: each model's mean change is pinned by a grid of runs
+        model_intercept = pm.Deterministic(
+            "model_intercept", size_intercept * size_z + model_offset, dims="model")
+        cell_intercept = _pooled("cell_intercept", priors["cell_intercept_sd"],
+                                 ("model", "task"), group_axes=2)
+        location = location + model_intercept[run_model] + cell_intercept[run_model, run_task]
+    return location
 
 
 def _between_dataset_split(priors: dict[str, float]):
@@ -144,11 +183,11 @@ def _between_dataset_split(priors: dict[str, float]):
     return feature_scale, pm.Deterministic("dataset_sd", tau * pt.sqrt(pt.sigmoid(-logit_share)))
 
 
-def _relative_sd(name: str, sd_scale: float, scale):
+def _relative_sd(name: str, sd_scale: float, scale, dims: str | None = None):
     """``scale * HalfNormal(sd_scale)``, registered as `name` (the share as ``name_rel``)."""
     import pymc as pm
 
-    return pm.Deterministic(name, scale * pm.HalfNormal(f"{name}_rel", sd_scale))
+    return pm.Deterministic(name, scale * pm.HalfNormal(f"{name}_rel", sd_scale), dims=dims)
 
 
 def _pooled(name: str, sd_scale: float, dims: tuple[str, ...], *, sd_name: str | None = None,
@@ -159,7 +198,8 @@ def _pooled(name: str, sd_scale: float, dims: tuple[str, ...], *, sd_name: str |
     an interaction such as model x task): they are deviations from the population and main
     terms, so those and the mean offset cannot trade off along a ridge the sampler would
     crawl along. A new group draws ``sd * Normal(0, 1)``. With `relative_to` the spread is
-    ``relative_to * HalfNormal(sd_scale)`` (:func:`_relative_sd`).
+    ``relative_to * HalfNormal(sd_scale)`` (:func:`_relative_sd`), indexed by the dims after
+    the group axes (per feature, for slopes).
     Non-centred (``sd * z``) by default; `centred` for offsets the data pin down tightly
     (untuned levels measured on hundreds of items), where non-centring makes a banana.
     """
@@ -167,7 +207,7 @@ def _pooled(name: str, sd_scale: float, dims: tuple[str, ...], *, sd_name: str |
 
     sd_name = sd_name or f"{name}_sd"
     sd = (pm.HalfNormal(sd_name, sd_scale) if relative_to is None
-          else _relative_sd(sd_name, sd_scale, relative_to))
+          else _relative_sd(sd_name, sd_scale, relative_to, dims=dims[group_axes:] or None))
     if centred:
         return pm.ZeroSumNormal(name, sigma=sd, dims=dims)
     # ZeroSumNormal sums to zero over its last axes: put the group axes last

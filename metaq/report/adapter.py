@@ -92,6 +92,24 @@ def diagnostics_table(summary: dict[str, Any], *, thresholds: dict[str, float]) 
     return pd.DataFrame(rows, columns=["check", "value", "threshold", "passed", "detail"])
 
 
+def feature_units(model: Any) -> pd.DataFrame:
+    """Tabulate what one standardised unit of each feature of `model` is, and its block.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``feature, mean, sd, floored, block`` (block: the near-copy metrics sharing one
+        prior budget, named by their features joined with ``+``).
+    """
+    scaler = model.feature_scaler_
+    blocks = np.asarray(model.feature_blocks_, dtype=int)
+    names = np.asarray(scaler.features, dtype=object)
+    labels = {b: "+".join(names[blocks == b]) for b in np.unique(blocks)}
+    return pd.DataFrame({"feature": scaler.features, "mean": scaler.means, "sd": scaler.sds,
+                         "floored": scaler.floored,
+                         "block": [labels[b] for b in blocks]})
+
+
 def _posterior_predictive_check(model: Any, runs: pd.DataFrame, features: pd.DataFrame,
                                 *, prob: float, random_seed: int) -> pd.DataFrame:
     """Each training run's observed change against its posterior predictive interval."""
@@ -192,4 +210,7 @@ def report_data_from_model(model: Any, runs: pd.DataFrame, features: pd.DataFram
         diagnostics=diagnostics_table(summary, thresholds=THRESHOLDS),
         ppc=_posterior_predictive_check(model, runs, features, prob=prob,
                                         random_seed=random_seed),
+        units=feature_units(model),
+        prior_predictive=(pd.DataFrame(summary["prior_predictive"])
+                          if "prior_predictive" in summary else None),
         loo=pd.DataFrame({"pareto_k": summary["pareto_k"]}) if "pareto_k" in summary else None)

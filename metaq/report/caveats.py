@@ -82,6 +82,43 @@ def _extrapolated(forecast: pd.DataFrame) -> list[str]:
             for _, row in far.iterrows()]
 
 
+def _unidentified_change(forecast: pd.DataFrame) -> list[str]:
+    if "change_identified" not in forecast.columns:
+        return []
+    blind = forecast[~forecast["change_identified"].astype(bool)]
+    if blind.empty:
+        return []
+    return [f"{len(blind)} of {len(forecast)} forecasts have no untuned score behind the level "
+            f"the change is measured from (the runs the model learned from printed only "
+            f"fine-tuned scores for those models or benchmarks): fine-tuned scores identify "
+            f"the untuned level plus the change, not each, so there the 'change' is the "
+            f"difference from the average training dataset's fine-tuned score and the "
+            f"fine-tuned score itself is the forecast to read. Measured untuned scores "
+            f"(--base-scores) turn it into a change from the untuned model."]
+
+
+def _untrained(forecast: pd.DataFrame) -> list[str]:
+    if "untrained_features" not in forecast.columns:
+        return []
+    per_dataset = forecast.drop_duplicates("dataset_id")
+    flagged = per_dataset[per_dataset["untrained_features"].fillna("").astype(str) != ""]
+    return [f"{row['dataset_id']} differs on {str(row['untrained_features']).replace(',', ', ')},"
+            f" which had one value in every dataset the model learned from: the model has "
+            f"no information on what they do, so its forecast ignores them (an extrapolation "
+            f"the intervals cannot show)."
+            for _, row in flagged.iterrows()]
+
+
+def _floored_units(units: pd.DataFrame) -> list[str]:
+    floored = units.loc[units["floored"].astype(bool), "feature"].tolist()
+    if not floored:
+        return []
+    return [f"The unit of {', '.join(floored)} is set by a floor (10 % of the feature's mean "
+            f"magnitude) because the training datasets barely differ on them: their slopes, "
+            f"importance and what-ifs are per that unit, and a statement such as 'P(the "
+            f"paper's sign)' for them rests on this choice as much as on the data."]
+
+
 def _judge_subsample(features: pd.DataFrame) -> list[str]:
     scored = next((c for c in ("n_judged", "n_scored") if c in features.columns), None)
     if scored is None or "n_examples" not in features.columns:
@@ -153,8 +190,12 @@ def compute_caveats(data: ReportData, config: ReportConfig) -> list[str]:
         if data.forecast is not None:
             caveats += _unseen_models(data.runs, data.forecast)
     if data.forecast is not None:
+        caveats += _unidentified_change(data.forecast)
         caveats += _missing_features(data.forecast)
         caveats += _extrapolated(data.forecast)
+        caveats += _untrained(data.forecast)
+    if data.units is not None:
+        caveats += _floored_units(data.units)
     if data.features is not None:
         caveats += _judge_subsample(data.features)
     if data.correlations is not None:

@@ -37,6 +37,8 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "diagnostics": ("check", "value", "threshold", "passed"),
     "ppc": ("observed", "mean", "lower", "upper"),
     "loo": ("pareto_k",),
+    "units": ("feature", "mean", "sd", "floored"),
+    "prior_predictive": ("quantity", "prior_lo", "prior_median", "prior_hi", "observed"),
 }
 
 
@@ -213,6 +215,14 @@ class ReportData:
         (on the forecast's target scale) and optionally ``base_model``, ``benchmark``.
     loo : pandas.DataFrame, optional
         PSIS-LOO per training observation: ``pareto_k`` and optionally ``loo_pit``.
+    units : pandas.DataFrame, optional
+        What one standardised unit of each feature is: ``feature, mean, sd, floored`` (the
+        unit was set by the floor on the scale, not by the training spread) and optionally
+        ``block`` (features that are near copies share a block and one prior budget).
+    prior_predictive : pandas.DataFrame, optional
+        What the priors alone imply for the runs, beside the observed values:
+        ``quantity, prior_lo, prior_median, prior_hi, observed`` and optionally ``unit``
+        (:func:`metaq.modeling.prior_check.prior_predictive_table`).
     notes : tuple of str
         Extra caveats from whoever built the data (shown with the computed ones).
 
@@ -235,6 +245,8 @@ class ReportData:
     diagnostics: pd.DataFrame | None = None
     ppc: pd.DataFrame | None = None
     loo: pd.DataFrame | None = None
+    units: pd.DataFrame | None = None
+    prior_predictive: pd.DataFrame | None = None
     notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:

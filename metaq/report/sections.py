@@ -350,7 +350,8 @@ def diagnostics_section(data: ReportData, config: ReportConfig) -> ReportSection
     Parameters
     ----------
     data : ReportData
-        Uses ``diagnostics``, ``ppc``, ``loo`` and ``runs``.
+        Uses ``diagnostics``, ``prior_predictive``, ``units``, ``ppc``, ``loo`` and
+        ``runs``.
     config : ReportConfig
         Table length.
 
@@ -372,6 +373,20 @@ def diagnostics_section(data: ReportData, config: ReportConfig) -> ReportSection
     if data.runs is not None:
         tables.append(ReportTable("Runs per scale group", _runs_per_group(data.runs),
                                   "How many runs, datasets and benchmarks inform each group."))
+    if data.prior_predictive is not None:
+        tables.append(ReportTable(
+            "Prior predictive check", data.prior_predictive,
+            "What the priors alone imply for the training runs (central 90 % prior interval "
+            "and median) beside the same statistic of the observed runs. Observed values well "
+            "inside the interval: the priors leave the answer to the data; near an edge: the "
+            "priors shape it."))
+    if data.units is not None:
+        tables.append(ReportTable(
+            "Feature units", data.units,
+            "One standardised unit of each feature (slopes and importance are per unit): "
+            "the training sd, or, where `floored`, 10 % of the feature's mean magnitude; "
+            "features of one `block` are near copies over the training datasets and share "
+            "one prior budget."))
     if data.ppc is not None:
         figures.append(_ppc_figure(data.ppc, forecast_target(data.forecast), data.prob))
     if data.loo is not None:

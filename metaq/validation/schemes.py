@@ -4,13 +4,19 @@
   reference study this is leave-one-variant-out).
 * ``loo-size``: hold out every run of the base models of one size (forecast a size never
   seen).
+* ``leave-pair-out``: hold out every run of two datasets (rank two datasets never seen with
+  one fit: the decision "which of these two should I fine-tune on?").
 * ``kfold``: random run-level folds (interpolation between seen datasets and models).
+
+Each scheme also names the held-out *unit* whose surprise a fold's runs share (a dataset, a
+size, a pair of datasets): bootstrap intervals of scores resample those units.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import combinations
 
 import numpy as np
 import pandas as pd
@@ -76,27 +82,75 @@ def kfold(runs: pd.DataFrame, *, k: int = 5, random_seed: int | None = 0) -> lis
             for i, test in enumerate(np.array_split(order, k))]
 
 
+#: Pairs held out by ``leave-pair-out`` at most (a random subset beyond it: each pair is a fit).
+MAX_PAIRS = 15
+
+
+def leave_pair_out(runs: pd.DataFrame, *, max_pairs: int | None = MAX_PAIRS,
+                   random_seed: int | None = 0) -> list[Fold]:
+    """One fold per pair of datasets, holding out all runs of both.
+
+    Ranking the two held-out datasets compares forecasts of one fit, which is the decision
+    a user makes between two candidates; pairing forecasts from different folds instead
+    compares fits trained on different data (a model that predicts the other datasets'
+    mean then ranks a held-out dataset against the others *reversed*).
+
+    Parameters
+    ----------
+    runs : pandas.DataFrame
+        A validated runs table.
+    max_pairs : int, optional
+        At most this many pairs, drawn at random without replacement (all when None or
+        when there are fewer).
+    random_seed : int, optional
+        Seed of that draw.
+
+    Raises
+    ------
+    InvalidParameterError
+        With fewer than three datasets (a pair held out must leave one to train on), or
+        ``max_pairs < 1``.
+    """
+    datasets = sorted(pd.unique(runs["dataset_id"]))
+    if len(datasets) < 3:
+        raise InvalidParameterError(
+            f"leave-pair-out needs runs of at least three datasets (two held out, one to learn "
+            f"from); the table has {datasets}. Fix: use another scheme (e.g. kfold).")
+    if max_pairs is not None and max_pairs < 1:
+        raise InvalidParameterError(f"max_pairs={max_pairs!r} must be at least 1")
+    pairs = list(combinations(datasets, 2))
+    if max_pairs is not None and len(pairs) > max_pairs:
+        chosen = np.random.default_rng(random_seed).choice(len(pairs), max_pairs, replace=False)
+        pairs = [pairs[i] for i in sorted(chosen)]
+    values = runs["dataset_id"].to_numpy()
+    return [Fold(f"pair={a}|{b}", np.flatnonzero((values != a) & (values != b)),
+                 np.flatnonzero((values == a) | (values == b))) for a, b in pairs]
+
+
 SCHEMES: dict[str, Callable[..., list[Fold]]] = {
     "loo-dataset": leave_one_dataset_out,
     "loo-size": leave_one_size_out,
+    "leave-pair-out": leave_pair_out,
     "kfold": kfold,
 }
 
 
 def make_folds(runs: pd.DataFrame, scheme: str, *, k: int = 5,
-               random_seed: int | None = 0) -> list[Fold]:
+               max_pairs: int | None = MAX_PAIRS, random_seed: int | None = 0) -> list[Fold]:
     """Return the folds of a named scheme (see :data:`SCHEMES`).
 
     Parameters
     ----------
     runs : pandas.DataFrame
         A validated runs table.
-    scheme : {"loo-dataset", "loo-size", "kfold"}
+    scheme : {"loo-dataset", "loo-size", "leave-pair-out", "kfold"}
         The scheme.
     k : int, default 5
         Number of folds of ``kfold``.
+    max_pairs : int, optional
+        Pairs of ``leave-pair-out`` at most (:data:`MAX_PAIRS`).
     random_seed : int, optional
-        Seed of ``kfold``'s shuffle.
+        Seed of ``kfold``'s shuffle and of the pairs drawn.
 
     Returns
     -------
@@ -119,7 +173,24 @@ def make_folds(runs: pd.DataFrame, scheme: str, *, k: int = 5,
                                f"{sorted(SCHEMES)}")
     if scheme == "kfold":
         return kfold(runs, k=k, random_seed=random_seed)
+    if scheme == "leave-pair-out":
+        return leave_pair_out(runs, max_pairs=max_pairs, random_seed=random_seed)
     return SCHEMES[scheme](runs)
+
+
+def held_out_unit(scheme: str, folds: pd.Series, datasets: pd.Series) -> pd.Series:
+    """Label each held-out run by the unit whose surprise it shares with other runs.
+
+    A whole fold under ``loo-size`` (a size) and ``leave-pair-out`` (a pair of datasets);
+    the run's dataset under ``loo-dataset`` and ``kfold``. Bootstrap intervals of pooled
+    scores resample these units, not runs.
+
+    Examples
+    --------
+    >>> held_out_unit("kfold", pd.Series(["fold=1/5"]), pd.Series(["ds1"])).tolist()
+    ['ds1']
+    """
+    return (folds if scheme in ("loo-size", "leave-pair-out") else datasets).astype(str)
 
 
 def _leave_one_group_out(runs: pd.DataFrame, column: str, label: str) -> list[Fold]:

@@ -185,41 +185,48 @@ def binomial_noise_sd(p_a: np.ndarray, p_b: np.ndarray, n_a: np.ndarray,
     return np.sqrt(p_a * (1 - p_a) / n_a + p_b * (1 - p_b) / n_b)
 
 
-def ranking_scores(predictions: pd.DataFrame, *, group: Sequence[str]) -> dict[str, float]:
+def ranking_scores(predictions: pd.DataFrame, *, group: Sequence[str],
+                   random_seed: int | None = 0) -> dict[str, float]:
     """Spearman and pairwise decision accuracy of predicted means across datasets.
 
-    Within a comparison set (one target model and benchmark) the untuned score is shared, so
+    Within a comparison set (the `group` columns: one target model and benchmark, and the
+    fold, so that only forecasts of one fit are compared) the untuned score is shared, so
     ranking datasets by the fine-tuned score ``score_ft`` is ranking them by their change on
     any scale; true differences are taken in accuracy points of ``score_ft``.
 
     Parameters
     ----------
     predictions : pandas.DataFrame
-        One row per held-out run with ``score_ft`` (the truth), ``mean`` (the forecast's mean
-        on its outcome scale) and ``n_items`` (may be missing), plus the `group` columns.
+        One row per held-out run with ``dataset_id``, ``score_ft`` (the truth), ``mean``
+        (the forecast's mean on its outcome scale) and ``n_items`` (may be missing), plus
+        the `group` columns.
     group : sequence of str
-        Columns defining a comparison set (e.g. target model, benchmark, domain): datasets
-        are ranked and paired only within a set.
+        Columns defining a comparison set: datasets are ranked and paired only within one.
+    random_seed : int, optional
+        Seed of the bootstrap interval.
 
     Returns
     -------
     dict
         ``spearman`` (mean over sets with at least 3 datasets and no constant side),
         ``pairwise_acc``, ``pairwise_acc_weighted`` (pairs weighted by ``|true difference|``),
-        ``pairwise_acc_beyond_noise`` (pairs whose true difference exceeds
-        ``NOISE_Z`` binomial standard deviations; NaN without ``n_items``), and the counts
-        ``n_pairs`` and ``n_pairs_beyond_noise``. NaN where there is nothing to score.
+        ``pairwise_acc_beyond_noise`` (pairs whose true difference exceeds ``NOISE_Z``
+        binomial standard deviations; NaN without ``n_items``) with its 95 % bootstrap
+        interval ``pairwise_acc_beyond_noise_lo``/``_hi`` over pairs of datasets
+        (:func:`cluster_bootstrap_interval`: a pair of datasets compared on several models
+        and benchmarks is one unit), and the counts ``n_pairs``, ``n_pairs_beyond_noise``
+        and ``n_dataset_pairs_beyond_noise``. NaN where there is nothing to score.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> p = pd.DataFrame({"score_ft": [0.5, 0.6, 0.7],
+    >>> p = pd.DataFrame({"dataset_id": ["a", "b", "c"], "score_ft": [0.5, 0.6, 0.7],
     ...                   "mean": [0.52, 0.50, 0.71], "n_items": [100] * 3, "g": "x"})
     >>> s = ranking_scores(p, group=["g"])
     >>> round(s["pairwise_acc"], 3), round(s["pairwise_acc_beyond_noise"], 3)
     (0.667, 1.0)
     """
-    rhos, correct, weights, beyond = [], [], [], []
+    rhos, pairs = [], []
     for _, members in predictions.groupby(list(group), sort=False, dropna=False):
         if len(members) >= 3 and members["score_ft"].nunique() > 1 and \
                 members["mean"].nunique() > 1:
@@ -229,23 +236,96 @@ def ranking_scores(predictions: pd.DataFrame, *, group: Sequence[str]) -> dict[s
             true_diff = first["score_ft"] - second["score_ft"]
             if true_diff == 0:
                 continue
-            correct.append(np.sign(first["mean"] - second["mean"]) == np.sign(true_diff))
-            weights.append(abs(true_diff))
-            beyond.append(_beyond_noise(first, second, true_diff))
-    correct_arr, weights_arr = np.array(correct, dtype=float), np.array(weights)
-    beyond_arr = np.array(beyond, dtype=float)
-    known = ~np.isnan(beyond_arr)
-    strong = known & (beyond_arr == 1)
+            pairs.append({"correct": np.sign(first["mean"] - second["mean"]) == np.sign(true_diff),
+                          "weight": abs(true_diff),
+                          "beyond": _beyond_noise(first, second, true_diff),
+                          "unit": "|".join(sorted(map(str, (first["dataset_id"],
+                                                            second["dataset_id"]))))})
+    table = pd.DataFrame(pairs, columns=["correct", "weight", "beyond", "unit"])
+    correct = table["correct"].to_numpy(dtype=float)
+    beyond = table["beyond"].to_numpy(dtype=float)
+    known = ~np.isnan(beyond)
+    strong = known & (beyond == 1)
+    lo, hi = (cluster_bootstrap_interval(correct[strong], table["unit"][strong],
+                                         random_seed=random_seed)
+              if strong.any() else (np.nan, np.nan))
     return {
         "spearman": float(np.mean(rhos)) if rhos else np.nan,
-        "pairwise_acc": float(correct_arr.mean()) if correct else np.nan,
-        "pairwise_acc_weighted": (float(np.average(correct_arr, weights=weights_arr))
-                                  if correct else np.nan),
-        "pairwise_acc_beyond_noise": (float(correct_arr[strong].mean()) if strong.any()
-                                      else np.nan),
-        "n_pairs": len(correct),
+        "pairwise_acc": float(correct.mean()) if len(table) else np.nan,
+        "pairwise_acc_weighted": (float(np.average(correct, weights=table["weight"]))
+                                  if len(table) else np.nan),
+        "pairwise_acc_beyond_noise": float(correct[strong].mean()) if strong.any() else np.nan,
+        "pairwise_acc_beyond_noise_lo": lo,
+        "pairwise_acc_beyond_noise_hi": hi,
+        "n_pairs": len(table),
         "n_pairs_beyond_noise": int(strong.sum()) if known.any() else np.nan,
+        "n_dataset_pairs_beyond_noise": (int(table["unit"][strong].nunique()) if known.any()
+                                         else np.nan),
     }
+
+
+def paired_differences(predictions: pd.DataFrame, *, score: str = "crps",
+                       unit: str = "unit", key: Sequence[str], level: float = 0.95,
+                       n_boot: int = 4000, random_seed: int | None = 0) -> pd.DataFrame:
+    """Each model's mean `score` minus the best model's, with a paired cluster bootstrap.
+
+    The best model has the lowest mean score over the runs every model forecast. For every
+    other model the per-run difference to it is averaged, and its interval comes from
+    resampling held-out units (the `unit` column: datasets, or sizes, or pairs) with
+    replacement, both models' runs of a unit together, so the interval carries the sampling
+    uncertainty of which datasets happened to be in the table, not only Monte Carlo noise.
+
+    Parameters
+    ----------
+    predictions : pandas.DataFrame
+        One row per (model, held-out run): ``model``, the `key` columns, `score`, `unit`.
+    score : str, default "crps"
+        The per-run score (lower is better).
+    unit : str, default "unit"
+        Column of held-out units.
+    key : sequence of str
+        Columns identifying a held-out run (the fold included).
+    level : float, default 0.95
+    n_boot : int, default 4000
+    random_seed : int, optional
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model: ``model, n_runs, n_units, crps`` (mean over the common runs),
+        ``crps_diff`` (minus the best model's; 0 for the best), ``lo``, ``hi`` and
+        ``beyond_noise`` (the interval excludes 0: the best model is better), sorted best
+        first.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"model": ["a"] * 4 + ["b"] * 4, "run": list(range(4)) * 2,
+    ...                   "unit": list("xxyy") * 2, "crps": [1, 1, 1, 1, 2, 2, 2, 2.0]})
+    >>> paired_differences(p, key=["run"])[["model", "crps_diff", "beyond_noise"]].values.tolist()
+    [['a', 0.0, False], ['b', 1.0, True]]
+    """
+    wide = predictions.pivot_table(index=[*key, unit], columns="model", values=score,
+                                   aggfunc="first").dropna()
+    if wide.empty:
+        return pd.DataFrame(columns=["model", "n_runs", "n_units", score, f"{score}_diff",
+                                     "lo", "hi", "beyond_noise"])
+    means = wide.mean(axis=0)
+    best = means.idxmin()
+    codes, labels = pd.factorize(wide.index.get_level_values(unit))
+    rng = np.random.default_rng(random_seed)
+    picks = rng.integers(0, len(labels), size=(n_boot, len(labels)))
+    sizes = np.bincount(codes, minlength=len(labels)).astype(float)[picks].sum(axis=1)
+    rows = []
+    for model in means.sort_values().index:
+        diff = (wide[model] - wide[best]).to_numpy()
+        sums = np.bincount(codes, weights=diff, minlength=len(labels))
+        boot = sums[picks].sum(axis=1) / sizes
+        lo, hi = np.quantile(boot, [(1 - level) / 2, (1 + level) / 2])
+        rows.append({"model": model, "n_runs": len(wide), "n_units": len(labels),
+                     score: float(means[model]), f"{score}_diff": float(diff.mean()),
+                     "lo": float(lo), "hi": float(hi),
+                     "beyond_noise": bool(model != best and lo > 0)})
+    return pd.DataFrame(rows)
 
 
 def _beyond_noise(first: pd.Series, second: pd.Series, true_diff: float) -> float:

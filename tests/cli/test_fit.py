@@ -29,7 +29,7 @@ def test_fit_writes_model_and_card_and_prints_diagnostics(tables, tmp_path, caps
     assert out.is_file()
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["spec"]["target"] == "rel" and card["spec"]["features"] == ["f0", "f2"]
-    assert card["random_seed"] == 3 and card["sampler"]["draws"] == 100
+    assert card["state"]["random_seed"] == 3 and card["state"]["sampler"]["draws"] == 100
     assert "fitted on 24 runs, 2 features, 2 base models, 2 tasks" in printed
     assert "R-hat max" in printed and "PSIS-LOO" in printed and f"saved {out}" in printed
 

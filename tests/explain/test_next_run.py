@@ -36,3 +36,37 @@ def test_variance_before_is_the_variance_of_the_forecasts_of_interest(fake_predi
     forecast = fake_predictor.predict(FEATURES.iloc[[0]], ["small-1b"], ["bench_a"],
                                       include_run_noise=False, random_seed=0)
     assert table["variance_before"].iloc[0] == pytest.approx(forecast.values.var(axis=0).sum())
+
+
+def _ranked_reduction(model):
+    table = rank_next_runs(model, [{"dataset_id": "B", "name": "large-70b"}], FEATURES,
+                           interest_datasets=["A"], interest_models=["large-70b"],
+                           n_outcomes=200, random_seed=3)
+    return table["expected_reduction"].iloc[0]
+
+
+def test_small_benchmarks_and_a_shared_run_effect_make_a_run_less_informative():
+    from fake_predictor import build_fake_predictor
+
+    plain = build_fake_predictor()
+    small = build_fake_predictor()
+    small.encoding_.tasks["n_items"] = 30.0  # AIME-sized benchmarks: noisier outcomes
+    shared = build_fake_predictor()
+    shared.run_correlation_ = 0.8  # the run's benchmarks move together: less evidence
+    assert _ranked_reduction(small) < 0.8 * _ranked_reduction(plain)
+    assert _ranked_reduction(shared) < 0.8 * _ranked_reduction(plain)
+
+
+def test_a_benchmark_without_a_stored_item_count_needs_one():
+    from fake_predictor import build_fake_predictor
+
+    from metaq.exceptions import InvalidParameterError
+
+    model = build_fake_predictor()
+    model.encoding_.tasks["n_items"] = float("nan")
+    with pytest.raises(InvalidParameterError, match="pass n_items"):
+        _ranked_reduction(model)
+    table = rank_next_runs(model, [{"dataset_id": "B", "name": "large-70b"}], FEATURES,
+                           interest_datasets=["A"], interest_models=["large-70b"],
+                           n_items=900, n_outcomes=20)
+    assert table["expected_reduction"].iloc[0] > 0

@@ -34,11 +34,16 @@ def test_relative_change_gives_the_per_draw_slope_times_the_move(fake_predictor)
 def test_contrast_is_paired_for_an_unseen_size(fake_predictor):
     # the unseen model's random offsets are shared by both sides, so the contrast of an
     # additive change is exactly slope * move per draw (no offset noise)
-    table = what_if(fake_predictor, DATASET, {"validity": "+0.05"},
-                    target_models=[{"name": "huge", "params_b": 400}], benchmarks=["bench_a"])
+    huge = [{"name": "huge", "params_b": 400}]
+    table = what_if(fake_predictor, DATASET, {"validity": "+0.05"}, target_models=huge,
+                    benchmarks=["bench_a"])
     row = table.iloc[0]
     assert row["estimate"] == pytest.approx(0.5 + 0.0, abs=0.03)  # +1 SD of validity
-    assert row["upper"] - row["lower"] < row["estimate"]
+    # per draw the contrast is the unseen model's own validity slope (drawn once, shared)
+    slope = fake_predictor.slopes([("huge", 400.0, "")], ["bench_a"], random_seed=0).sel(
+        feature="validity").values.ravel()
+    assert row["estimate"] == pytest.approx(slope.mean(), abs=1e-9)
+    assert [row["lower"], row["upper"]] == pytest.approx(np.quantile(slope, [0.05, 0.95]))
     assert row["baseline_mean"] != pytest.approx(row["changed_mean"])
 
 

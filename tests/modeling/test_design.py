@@ -52,7 +52,8 @@ def test_scaler_floors_the_scale_of_nearly_identical_training_datasets(study):
 
 
 def test_scaler_marks_absent_columns_missing_and_scales_standard_errors():
-    scaler = FeatureScaler(["a", "b"], np.array([1.0, 0.0]), np.array([2.0, 4.0]))
+    scaler = FeatureScaler(["a", "b"], np.array([1.0, 0.0]), np.array([2.0, 4.0]),
+                           np.array([False, True]))
     table = pd.DataFrame({"a": [3.0], "a__se": [1.0]})
     assert scaler.transform(table)[0, 0] == pytest.approx(1.0)
     assert np.isnan(scaler.transform(table)[0, 1])

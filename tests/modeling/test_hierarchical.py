@@ -77,6 +77,23 @@ def test_forecast_of_training_cells_tracks_the_observed_changes(fitted, sim):
     assert summary["prob_best"].sum() == pytest.approx(1.0)
 
 
+def test_setting_a_missing_feature_keeps_the_new_dataset_effect_paired(fitted, sim):
+    # the logit change of a new dataset is intercepts + features x slopes + its own
+    # unexplained effect; setting a feature that was missing must change the features' part
+    # only, so the difference of the forecasts is the difference of the contributions
+    row = sim.features.head(1).assign(dataset_id="new")
+    before = row.assign(f0=np.nan)
+    args = {"target_models": ["m8b", ("m30b", 30.0, "sim")], "benchmarks": ["bench0"],
+            "random_seed": 11}
+    forecasts = [fitted.predict(table, target="logit", include_run_noise=False, **args)
+                 for table in (before, row)]
+    parts = [fitted.contributions(table, **args).sum("feature").values.reshape(
+        -1, forecasts[0].values.shape[1]) for table in (before, row)]
+    np.testing.assert_allclose(forecasts[1].values - forecasts[0].values, parts[1] - parts[0],
+                               atol=1e-8)
+    assert np.std(forecasts[1].values - forecasts[0].values) > 0  # the feature did move
+
+
 def test_slopes_and_contributions_add_up(fitted, sim):
     slopes = fitted.slopes(["m1b", "m70b"], ["bench0"])
     assert slopes.dims == ("chain", "draw", "target_model", "task", "feature")
@@ -95,8 +112,8 @@ def test_save_load_round_trip(fitted, sim, tmp_path):
     path = fitted.save(tmp_path / "model.nc")
     card = json.loads((tmp_path / "model.json").read_text())
     assert card["spec"]["features"] == ["f0", "f1", "f2"]
-    assert set(card["data_hashes"]) == {"runs", "features"}
-    assert card["sampler"]["draws"] == 150
+    assert set(card["state"]["data_hashes"]) == {"runs", "features"}
+    assert card["state"]["sampler"]["draws"] == 150
     loaded = HierarchicalDeltaModel.load(path)
     assert loaded.features_ == fitted.features_
     assert loaded.diagnostics_["max_rhat"] == pytest.approx(fitted.diagnostics_["max_rhat"])

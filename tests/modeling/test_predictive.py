@@ -5,11 +5,13 @@ from scipy.special import expit, logit
 
 from metaq.modeling.design import KnownBaseScores, build_training_data
 from metaq.modeling.predictive import (
+    DrawStreams,
     dataset_offsets,
     feature_draws,
     flatten_posterior,
     group_terms,
     linear_predictor,
+    new_group_sd,
     score_from_change,
     training_linear_predictor,
 )
@@ -23,24 +25,40 @@ from metaq.modeling.pymc_model import (
 from metaq.modeling.simulate import simulate_runs
 
 
-def test_measured_features_scatter_by_their_standard_error(rng):
+def test_measured_features_scatter_by_their_standard_error():
     x = np.array([[1.0, -0.5]])
     se = np.array([[0.2, 0.0]])
-    draws = feature_draws(x, se, np.zeros((3, 2)), 20000, rng)
+    draws = feature_draws(x, se, np.zeros((3, 2)), 20000, DrawStreams(0))
     assert draws[:, 0, 0].mean() == pytest.approx(1.0, abs=0.01)
     assert draws[:, 0, 0].std() == pytest.approx(0.2, rel=0.03)
     assert np.all(draws[:, 0, 1] == -0.5)
 
 
-def test_missing_features_come_jointly_from_training_rows(rng):
-    training = np.array([[1.0, 10.0], [2.0, 20.0], [3.0, 30.0]])
-    x = np.array([[np.nan, np.nan], [0.5, np.nan]])
-    draws = feature_draws(x, np.zeros_like(x), training, 3000, rng)
-    pairs = {tuple(p) for p in draws[:, 0, :]}
-    assert pairs == {(1.0, 10.0), (2.0, 20.0), (3.0, 30.0)}  # rows kept together
-    assert set(np.unique(draws[:, 1, 1])) == {10.0, 20.0, 30.0}
-    assert np.all(draws[:, 1, 0] == 0.5)
-    assert np.bincount((draws[:, 0, 0] - 1).astype(int)) / 3000 == pytest.approx(1 / 3, abs=0.03)
+def test_missing_features_are_drawn_given_the_observed_ones():
+    rng = np.random.default_rng(1)
+    latent = rng.normal(size=40)
+    training = np.column_stack([latent, latent + 0.3 * rng.normal(size=40),
+                                rng.normal(size=40)])  # f0 ~ f1 correlated, f2 independent
+    x = np.array([[np.nan, np.nan, np.nan], [1.5, np.nan, np.nan], [-1.5, np.nan, 0.0]])
+    draws = feature_draws(x, np.zeros_like(x), training, 20000, DrawStreams(0))
+    # nothing observed: the training distribution (mean and spread of each feature)
+    assert draws[:, 0].mean(axis=0) == pytest.approx(training.mean(axis=0), abs=0.05)
+    assert draws[:, 0].std(axis=0) == pytest.approx(training.std(axis=0), rel=0.15)
+    assert np.corrcoef(draws[:, 0, 0], draws[:, 0, 1])[0, 1] > 0.7  # joint, not independent
+    # f0 observed high pulls its correlated neighbour up, not the independent f2
+    assert np.all(draws[:, 1, 0] == 1.5) and np.all(draws[:, 2, 0] == -1.5)
+    assert draws[:, 1, 1].mean() > 1.0 and draws[:, 2, 1].mean() < -1.0
+    assert draws[:, 1, 1].std() < 0.75 * training[:, 1].std()  # narrower than unconditioned
+    assert abs(draws[:, 1, 2].mean() - training[:, 2].mean()) < 0.3
+
+
+def test_setting_a_missing_feature_keeps_the_other_draws_paired():
+    training = np.random.default_rng(2).normal(size=(6, 3))
+    se = np.full((1, 3), 0.1)
+    before = feature_draws(np.array([[0.5, np.nan, np.nan]]), se, training, 500, DrawStreams(7))
+    after = feature_draws(np.array([[0.5, 0.9, np.nan]]), se, training, 500, DrawStreams(7))
+    assert after[:, 0, 0] == pytest.approx(before[:, 0, 0])  # same measurement noise
+    assert np.corrcoef(before[:, 0, 2], after[:, 0, 2])[0, 1] > 0.9  # same imputation draw
 
 
 def test_score_from_change_inverts_each_target():
@@ -74,7 +92,7 @@ def prior_draws():
 def test_numpy_predictor_reproduces_the_pymc_graph(prior_draws, rng):
     data, encoding, params, mu_pymc = prior_draws
     params = {k: np.asarray(v, dtype=float) for k, v in params.items()}
-    terms = group_terms(params, encoding, encoding.models, encoding.tasks, rng)
+    terms = group_terms(params, encoding, encoding.models, encoding.tasks, DrawStreams(0))
     mu = training_linear_predictor(params, terms, params["x_true"], data.run_row,
                                    data.run_model, data.run_task, data.run_dataset)
     assert mu == pytest.approx(mu_pymc, rel=1e-6, abs=1e-9)
@@ -87,7 +105,7 @@ def seen_and_new(prior_draws, rng):
     params = {k: np.asarray(v, dtype=float) for k, v in params.items()}
     models = pd.DataFrame({"name": ["m8b", "new"], "params_b": [8.0, 8.0]})
     tasks = pd.DataFrame({"benchmark": ["bench0", "unseen"], "domain": ["", ""]})
-    terms = group_terms(params, encoding, models, tasks, rng)
+    terms = group_terms(params, encoding, models, tasks, DrawStreams(0))
     m, t = encoding.model_index(["m8b"])[0], encoding.task_index(["bench0"], [""])[0]
     return encoding, params, terms, m, t
 
@@ -99,7 +117,7 @@ def test_unseen_model_and_task_draw_offsets_from_the_population(seen_and_new):
     # a seen model uses its own posterior offset ...
     assert terms.slope[:, 0, 0, 0] - shared == pytest.approx(params["group_slope"][:, m, 0])
     # ... an unseen one of the same size a fresh draw scaled by the posterior's group sd
-    fresh = (terms.slope[:, 1, 0, 0] - shared) / params["group_slope_sd"]
+    fresh = (terms.slope[:, 1, 0, 0] - shared) / new_group_sd(params["group_slope_sd"][:, 0], 3)
     assert abs(fresh.mean()) < 0.5 and 0.6 < fresh.std() < 1.4
     assert list(terms.seen_model) == [True, False] and list(terms.seen_task) == [True, False]
     assert terms.theta_base[:, 0, 0] == pytest.approx(params["theta_base"][:, m, t])
@@ -143,8 +161,8 @@ def test_measured_untuned_scores_replace_the_level_where_given(prior_draws, rng)
     tasks = pd.DataFrame({"benchmark": ["bench0", "bench1"], "domain": ["", ""]})
     known = KnownBaseScores(np.array([[np.nan, np.nan], [0.8, 0.3]]),
                             np.array([[np.nan, np.nan], [np.nan, 900.0]]))
-    plain = group_terms(params, encoding, models, tasks, np.random.default_rng(0))
-    given = group_terms(params, encoding, models, tasks, np.random.default_rng(0), known)
+    plain = group_terms(params, encoding, models, tasks, DrawStreams(0))
+    given = group_terms(params, encoding, models, tasks, DrawStreams(0), known)
     # the seen model keeps its fitted level and score
     assert given.theta_base[:, 0] == pytest.approx(plain.theta_base[:, 0])
     # an exact score fixes the level; one with an item count scatters by its binomial error
@@ -163,12 +181,13 @@ def test_a_new_model_of_a_trained_family_starts_from_its_siblings(prior_draws, r
                            "family": ["sim", "other"]})
     tasks = pd.DataFrame({"benchmark": ["bench0"], "domain": [""]})
     t = encoding.task_index(["bench0"], [""])[0]
-    terms = group_terms(params, encoding, models, tasks, rng)
+    terms = group_terms(params, encoding, models, tasks, DrawStreams(0))
     shared = (params["slope"][:, 0] + params["size_slope"][:, 0] * encoding.size_z([8.0])[0]
               + params["task_slope"][:, t, 0])
     family_mean = params["group_slope"][:, :, 0].mean(axis=1)
-    kin = (terms.slope[:, 0, 0, 0] - shared - family_mean) / params["group_slope_sd"]
-    stranger = (terms.slope[:, 1, 0, 0] - shared) / params["group_slope_sd"]
+    sd = params["group_slope_sd"][:, 0]
+    kin = (terms.slope[:, 0, 0, 0] - shared - family_mean) / sd
+    stranger = (terms.slope[:, 1, 0, 0] - shared) / new_group_sd(sd, 3)
     assert 0.2 < kin.std() < 0.3 and 0.8 < stranger.std() < 1.2  # WITHIN_FAMILY = 0.25
     # the untuned level of a sibling: the family's mean cell, shifted along the size trend
     z = encoding.size_z(encoding.models["params_b"].to_numpy(float))
@@ -179,9 +198,11 @@ def test_a_new_model_of_a_trained_family_starts_from_its_siblings(prior_draws, r
     # the pooled model has no scale groups and ignores the family
     pooled = {k: v for k, v in params.items()
               if k not in {"size_intercept", "size_slope", "group_slope", "base_size"}}
-    pooled_terms = group_terms(pooled, encoding, models, tasks, rng)
+    pooled_terms = group_terms(pooled, encoding, models, tasks, DrawStreams(0))
     fresh = (pooled_terms.theta_base[:, 0, 0] - params["base_mean"] - params["base_task"][:, t])
-    assert 0.8 < (fresh / level_sd).std() < 1.2
+    new_level_sd = np.sqrt(new_group_sd(params["base_model_sd"], 3) ** 2
+                           + params["base_cell_sd"] ** 2)  # the cells are not zero-sum
+    assert 0.8 < (fresh / new_level_sd).std() < 1.2
 
 
 @pytest.mark.parametrize("params_b", [(8.0,), (8.0, 11.0), (1.0, 8.0, 70.0), (7.0, 7.0, 8.0, 70.0)])
@@ -206,15 +227,24 @@ def test_size_trend_and_deviations_sample_their_prior_exactly(params_b):
 
 def test_new_datasets_draw_their_unexplained_effect_trained_ones_keep_theirs(rng):
     fitted = rng.standard_normal((4000, 2))
-    params = {"intercept": np.zeros(4000), "dataset_sd": np.full(4000, 0.3),
+    params = {"slope": np.zeros((4000, 1)), "dataset_sd": np.full(4000, 0.3),
               "dataset_offset": fitted}
     offsets = dataset_offsets(params, ["a", "b"], ["new1", "b", "new2"], rng)
     assert offsets.shape == (4000, 3)
     assert offsets[:, 1] == pytest.approx(fitted[:, 1])
-    assert offsets[:, [0, 2]].std(axis=0) == pytest.approx([0.3] * 2, rel=0.05)
+    # zero-sum offsets of D = 2 training datasets: a new one is sd^2 (1 + 1/D) away
+    assert offsets[:, [0, 2]].std(axis=0) == pytest.approx([0.3 * np.sqrt(1.5)] * 2, rel=0.05)
     assert abs(np.corrcoef(offsets[:, 0], offsets[:, 2])[0, 1]) < 0.05  # independent datasets
-    # a model saved before the term existed forecasts without it
-    assert not dataset_offsets({"intercept": np.zeros(5)}, [], ["x", "y"], rng).any()
+
+
+@pytest.mark.parametrize("n_groups", [1, 2, 5])
+def test_a_new_group_is_as_far_from_the_zero_sum_fit_as_the_generative_model_says(n_groups):
+    # true effects iid N(0, 1); the zero-sum fit sees e - mean(e) and the intercept absorbs
+    # mean(e), so a new group's effect relative to that intercept is e_new - mean(e)
+    effects = np.random.default_rng(n_groups).normal(size=(200_000, n_groups + 1))
+    relative = effects[:, -1] - effects[:, :-1].mean(axis=1)
+    assert relative.std() == pytest.approx(float(new_group_sd(np.array(1.0), n_groups)),
+                                           rel=0.01)
 
 
 @pytest.mark.parametrize("params_b, free", [((1.0, 8.0, 70.0), 1), ((8.0, 11.0), 0),
@@ -243,7 +273,8 @@ def test_linear_predictor_is_intercept_plus_features_times_slopes(rng):
     from metaq.modeling.predictive import GroupTerms
 
     terms = GroupTerms(intercept=rng.normal(size=(5, 2, 3)), slope=rng.normal(size=(5, 2, 3, 4)),
-                       theta_base=None, base_score=np.full((2, 3), np.nan),
+                       theta_base=None, reference=None, base_score=np.full((2, 3), np.nan),
+                       change_identified=np.ones((2, 3), bool),
                        seen_model=np.ones(2, bool), seen_task=np.ones(3, bool),
                        n_items=np.full(3, np.nan))
     x = rng.normal(size=(5, 6, 4))
@@ -260,7 +291,8 @@ def test_per_domain_features_enter_their_own_task(rng):
     from metaq.modeling.predictive import GroupTerms, contributions
 
     terms = GroupTerms(intercept=np.zeros((4, 1, 2)), slope=rng.normal(size=(4, 1, 2, 3)),
-                       theta_base=None, base_score=np.full((1, 2), np.nan),
+                       theta_base=None, reference=None, base_score=np.full((1, 2), np.nan),
+                       change_identified=np.ones((1, 2), bool),
                        seen_model=np.ones(1, bool), seen_task=np.ones(2, bool),
                        n_items=np.full(2, np.nan))
     x = rng.normal(size=(4, 5, 2, 3))  # (sample, dataset, task, feature)

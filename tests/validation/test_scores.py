@@ -55,7 +55,7 @@ def test_pit_of_calibrated_forecasts_covers_nominally(rng):
 def test_ranking_scores_by_hand():
     # one comparison set (model m, bench b) with 4 datasets; 6 pairs
     p = pd.DataFrame({
-        "base_model": "m", "benchmark": "b", "domain": "",
+        "base_model": "m", "benchmark": "b", "domain": "", "dataset_id": list("abcd"),
         "score_ft": [0.50, 0.52, 0.60, 0.70],
         "mean": [0.10, 0.05, 0.20, 0.30],  # orders a > b wrongly, the rest right
         "n_items": 400,
@@ -67,12 +67,38 @@ def test_ranking_scores_by_hand():
     assert got["pairwise_acc_weighted"] == pytest.approx(1 - 0.02 / 0.68)
     # noise sd of (0.50, 0.52) on 400 items ~ 0.035: only that pair is within noise
     assert got["n_pairs_beyond_noise"] == 5 and got["pairwise_acc_beyond_noise"] == 1.0
+    assert got["n_dataset_pairs_beyond_noise"] == 5
+    assert (got["pairwise_acc_beyond_noise_lo"], got["pairwise_acc_beyond_noise_hi"]) == (1, 1)
     assert got["spearman"] == pytest.approx(0.8)
 
 
+def test_pairs_are_scored_within_their_comparison_set_only():
+    # two folds of one table: the same two datasets compared across folds would give a
+    # pair; grouped by fold, each fold holds one dataset and there is no pair to score
+    p = pd.DataFrame({"fold": ["f1", "f2"], "g": "x", "dataset_id": ["a", "b"],
+                      "score_ft": [0.2, 0.8], "mean": [0.5, 0.4], "n_items": 1000})
+    assert ranking_scores(p, group=["g"])["n_pairs"] == 1
+    assert ranking_scores(p, group=["g", "fold"])["n_pairs"] == 0
+
+
+def test_pairwise_interval_resamples_dataset_pairs():
+    # one pair of datasets scored right on 9 benchmarks and one pair wrong on 9: two units,
+    # so the interval spans nearly everything however many benchmark rows each has
+    rows = []
+    for bench in range(9):
+        rows += [{"g": bench, "dataset_id": "a", "score_ft": 0.2, "mean": 0.2},
+                 {"g": bench, "dataset_id": "b", "score_ft": 0.8, "mean": 0.8},
+                 {"g": bench + 100, "dataset_id": "c", "score_ft": 0.2, "mean": 0.8},
+                 {"g": bench + 100, "dataset_id": "d", "score_ft": 0.8, "mean": 0.2}]
+    got = ranking_scores(pd.DataFrame(rows).assign(n_items=1000), group=["g"])
+    assert got["pairwise_acc_beyond_noise"] == 0.5 and got["n_dataset_pairs_beyond_noise"] == 2
+    assert got["pairwise_acc_beyond_noise_lo"] == 0.0
+    assert got["pairwise_acc_beyond_noise_hi"] == 1.0
+
+
 def test_ranking_scores_without_item_counts_leave_the_noise_score_missing():
-    p = pd.DataFrame({"g": "x", "score_ft": [0.1, 0.2], "mean": [0.0, 1.0],
-                      "n_items": [np.nan, np.nan]})
+    p = pd.DataFrame({"g": "x", "dataset_id": ["a", "b"], "score_ft": [0.1, 0.2],
+                      "mean": [0.0, 1.0], "n_items": [np.nan, np.nan]})
     got = ranking_scores(p, group=["g"])
     assert got["pairwise_acc"] == 1.0 and np.isnan(got["pairwise_acc_beyond_noise"])
     assert np.isnan(got["spearman"])  # fewer than 3 datasets
