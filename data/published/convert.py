@@ -56,7 +56,10 @@ BENCHMARKS = registry("benchmarks.csv", ["benchmark", "subset"])
 MODEL_NAMES = {"LLaMA-1-13B": "LLaMA-13B", "LLaMA-2-7B": "Llama-2-7B",
                "LLaMA-2-13B": "Llama-2-13B", "LLaMA-2-70B": "Llama-2-70B",
                "Qwen2.5-32B-Instruct (fine-tuned)": "Qwen2.5-32B-Instruct",
-               "Qwen2.5-32B (pre-trained base)": "Qwen2.5-32B"}
+               "Qwen2.5-32B (pre-trained base)": "Qwen2.5-32B",
+               "CodeLlama-7b-Python": "CodeLlama-7B-Python",
+               "deepseek-coder-6.7b-base": "DeepSeek-Coder-6.7B-Base",
+               "Llama3.2-3B-Instruct": "Llama-3.2-3B-Instruct"}
 BENCHMARK_NAMES = {
     "AIME24": "aime24", "AIME2024": "aime24", "AIME24 pass@1 (64 average)": "aime24",
     "AIME25": "aime25", "AIME2025": "aime25", "AIME25 I": "aime25_i", "AMC23": "amc23",
@@ -65,7 +68,7 @@ BENCHMARK_NAMES = {
     "CollegeMath": "college_math", "DeepMind Mathematics": "deepmind_math",
     "OlympiadBench-Math": "olympiadbench_math_en",
     "OlympiadBench (Math, EN)": "olympiadbench_math_en", "OlympiadBench": "olympiadbench",
-    "TheoremQA": "theoremqa", "HMMT": "hmmt_feb25", "MGSM": "mgsm",
+    "TheoremQA": "theoremqa", "AIME": "aime", "AMC": "amc", "HMMT": "hmmt_feb25", "MGSM": "mgsm",
     "MGSM (0 shot; `direct`)": "mgsm", "MGSM (8-shot; `direct`)": "mgsm_8shot",
     "GPQA-D": "gpqa_diamond", "GPQA Diamond": "gpqa_diamond", "GPQA-Diamond": "gpqa_diamond",
     "GPQA-Diamond pass@1": "gpqa_diamond", "JEEBench": "jeebench",
@@ -75,7 +78,8 @@ BENCHMARK_NAMES = {
     "LiveCodeBench": "livecodebench", "LCB 06/24-01/25": "lcb_2406_2501",
     "LiveCodeBench (2024-08-2025-01)": "lcb_2408_2501",
     "LiveCodeBench (v5, 2024.10-2025.02)": "lcb_2410_2502", "CodeForces": "codeforces",
-    "HumanEval": "humaneval", "Codex-Eval": "codex_eval",
+    "HumanEval": "humaneval", "HumanEval+": "humaneval_plus", "MBPP": "mbpp",
+    "MBPP+": "mbpp_plus", "Codex-Eval": "codex_eval",
     "MMLU": "mmlu", "MMLU (0 shot; no CoT)": "mmlu", "MMLU (5 shot; no CoT)": "mmlu_5shot",
     "MMLU (5-shot)": "mmlu_5shot", "ARC": "arc_challenge", "ARC-C": "arc_challenge",
     "ARC-C (0 shot; no CoT)": "arc_challenge", "HellaSwag": "hellaswag",
@@ -94,7 +98,10 @@ DATASET_IDS = {
     "OpenThoughts3-1.2M": "openthoughts3_1_2m", "Bespoke-Stratos-17k": "bespoke_stratos_17k",
     "7k QwQ samples": "sncontent_qwq_7k", "7k QwQ Samples": "sncontent_qwq_7k",
     "17k QwQ samples": "sncontent_qwq_17k", "17k QwQ Samples": "sncontent_qwq_17k",
-    "17k R1 Samples": "sncontent_r1_17k"}
+    "17k R1 Samples": "sncontent_r1_17k",
+    "Magicoder-OSS-Instruct-75K": "magicoder_oss_instruct_75k",
+    "Magicoder-OSS-Instruct-75K then Magicoder-Evol-Instruct-110K":
+        "magicoder_oss_instruct_75k_evol_110k"}
 
 
 @dataclass(frozen=True)
@@ -381,27 +388,31 @@ def _openthoughts_launch_7b() -> Converted:
 @table("openthoughts_scale_32b", study="openthoughts_scale", tier="A", design="controlled",
        source="OpenThoughts blog 'Scaling up Open Reasoning with OpenThinker-32B' (scale.mdx; "
               "arXiv:2506.04178), model table, github.com/open-thoughts/open-thoughts-website",
-       notes="OpenThinker-32B, LIMO-32B and s1-32B, all SFT of Qwen2.5-32B-Instruct (bases of "
-             "LIMO and s1 per their papers), trained by different teams; s1.1-32B (base not "
-             "stated in the corpus) and R1-Distill-32B (closed data) not carried")
+       notes="OpenThinker-32B, LIMO-32B, s1-32B and s1.1-32B, all SFT of Qwen2.5-32B-Instruct "
+             "(bases of LIMO and s1/s1.1 per their papers and repository), trained by different "
+             "teams; s1K and s1K-1.1 share their questions (Gemini vs DeepSeek-R1 traces); "
+             "R1-Distill-32B (closed data) not carried")
 def _openthoughts_scale_32b() -> Converted:
     return openthoughts_post("scale", {
         "OpenThinker-32B": OT_114K_32B, "LIMO-32B": ("limo", "Qwen2.5-32B-Instruct"),
-        "s1-32B": ("s1k", "Qwen2.5-32B-Instruct")})
+        "s1-32B": ("s1k", "Qwen2.5-32B-Instruct"),
+        "s1.1-32B": ("s1k_1_1", "Qwen2.5-32B-Instruct")})
 
 
 @table("openthoughts2_models", study="openthoughts_thinkagain", tier="A", design="controlled",
        source="OpenThoughts blog 'Outperforming DeepSeekR1-32B with OpenThinker2' "
               "(thinkagain.mdx; arXiv:2506.04178), 32B and 7B model tables, "
               "github.com/open-thoughts/open-thoughts-website",
-       notes="OpenThoughts2-1M vs OpenThoughts-114k at Qwen2.5-7B- and -32B-Instruct; "
-             "R1-Distill (closed data), Light-R1-32B (SFT + DPO), S1.1-32B, OlympicCoder-7B "
-             "and OpenR1-Math-7B (base or data not stated) not carried")
+       notes="OpenThoughts2-1M vs OpenThoughts-114k at Qwen2.5-7B- and -32B-Instruct, and "
+             "s1K-1.1 at 32B (base per the s1 repository); R1-Distill (closed data), "
+             "Light-R1-32B (SFT + DPO), OlympicCoder-7B and OpenR1-Math-7B (base or data not "
+             "stated) not carried")
 def _openthoughts2_models() -> Converted:
     ot2 = "openthoughts2_1m"
     return openthoughts_post("thinkagain", {
         "OpenThinker2-32B": (ot2, "Qwen2.5-32B-Instruct"), "OpenThinker-32B": OT_114K_32B,
-        "OpenThinker2-7B": (ot2, "Qwen2.5-7B-Instruct"), "OpenThinker-7B": OT_114K_7B})
+        "OpenThinker2-7B": (ot2, "Qwen2.5-7B-Instruct"), "OpenThinker-7B": OT_114K_7B,
+        "S1.1-32B": ("s1k_1_1", "Qwen2.5-32B-Instruct")})
 
 
 @table("openthoughts3_7b", study="openthoughts_ot3", tier="A", design="before_after",
@@ -612,6 +623,40 @@ def _tora() -> Converted:
     model = table_["base_model_family"] + "-" + table_["model_params_b"].astype(str) + "B"
     return Converted(scores(table_, dataset="tora_corpus_16k", model=model),
                      pd.DataFrame({"n_printed": [16_000]}, index=["tora_corpus_16k"]))
+
+
+@table("magicoder", study="magicoder", tier="A", design="controlled",
+       source="Wei et al. 2023, Magicoder: Source Code Is All You Need, arXiv:2312.02120, "
+              "README Models table, github.com/ise-uiuc/magicoder",
+       notes="OSS-Instruct-75K, and the same followed by Evol-Instruct-110K (Magicoder-S), on "
+             "CodeLlama-7B-Python and DeepSeek-Coder-6.7B-Base (bases per the repository's "
+             "experiments/README.md); no untuned scores")
+def _magicoder() -> Converted:
+    table_ = read("magicoder_readme_humaneval_mbpp.csv")
+    rows = scores(table_, dataset=table_["dataset"].map(dataset_id), model=table_["base_model"])
+    return Converted(rows, pd.DataFrame({"n_printed": [75_000]},
+                                        index=["magicoder_oss_instruct_75k"]))
+
+
+@table("small_models_learnability_gap_3b", study="small_models_learnability_gap", tier="B",
+       design="controlled", public_items=False,
+       source="Li et al. 2025, Small Models Struggle to Learn from Strong Reasoners, "
+              "arXiv:2502.12143, Table 3 (arXiv HTML)",
+       notes="7.5k MATH training samples answered by different teachers (long vs short CoT, "
+             "large vs small teacher, and mixes) on Qwen2.5-3B- and Llama-3.2-3B-Instruct; the "
+             "Llama student's Strong/Weak/Mix-Large rows (teacher UNCERTAIN) and Average not "
+             "carried; n_items empty (which MATH, AMC and AIME sets is not printed)")
+def _small_models_learnability_gap_3b() -> Converted:
+    table_ = read("small_models_learnability_gap_table3_3b.csv")
+    certain = ~table_["notes"].fillna("").str.contains("UNCERTAIN")
+    table_ = table_[certain & (table_["benchmark"] != "Average")]
+    methods = {"Long CoT": "slg_math_qwq_long", "Short CoT": "slg_math_qwen32b_short",
+               "Strong Model CoT": "slg_math_qwen72b", "Weak Model CoT": "slg_math_qwen3b",
+               "Deepseek-R1-32B (Long CoT)": "slg_math_r1_32b_long", "Mix-Long": "slg_mix_long",
+               "Mix-Large": "slg_mix_large_qwen"}
+    rows = scores(table_, dataset=table_["distillation_method"].map(methods),
+                  model=table_["student_model"])
+    return Converted(rows, pd.DataFrame({"n_printed": [7_500]}, index=["slg_math_qwq_long"]))
 
 
 @table("reference_study", study="langner2026", tier="study", design="controlled",
