@@ -35,6 +35,18 @@ from metaq.validation.scores import cluster_bootstrap_interval, wilson_interval
 OUT = Path(__file__).resolve().parent / "out" / "03_validate"
 PUBLISHED = DATA_DIR / "published"
 TIE = 0.003  # CRPS differences below this: Monte Carlo noise of 200-draw chains
+# Each published table's features for the per-table fits: the properties it states for every
+# one of its datasets (the corpus vocabulary of data/README.md leaves unstated ones missing).
+TABLE_FEATURES = {
+    "tulu1_13b": ["log_n_examples", "avg_rounds", "log_prompt_length", "log_completion_length",
+                  "source_nlp_datasets", "source_human_written"],
+    "dart_math": ["log_n_examples", "teacher_gpt35", "prop_to_difficulty"],
+    "cherry_ifd_v2": ["log_n_examples", "selected"],
+    "limo_32b": ["log_n_examples"],
+    "openthoughts2_7b": ["log_n_examples"],
+    "deita": ["log_n_examples", "selected"],
+    "openthoughts1_verify": ["log_n_examples", "verified"],
+}
 SHOWN = ["model", "n_runs", "crps", "log_density", "mae", "coverage_50", "coverage_90",
          "coverage_90_lo", "coverage_90_hi", "spearman", "pairwise_acc",
          "pairwise_acc_weighted", "pairwise_acc_beyond_noise", "n_pairs", "n_pairs_beyond_noise"]
@@ -60,8 +72,9 @@ def data_sets() -> dict[str, tuple[pd.DataFrame, pd.DataFrame, tuple[str, ...]]]
                           ("openthoughts2_7b", ("loo-dataset", "kfold")),
                           ("deita", ("loo-dataset", "loo-size", "kfold")),
                           ("openthoughts1_verify", ("loo-size", "kfold"))]:
+        features = read_features(PUBLISHED / name / "features.csv", allow_missing=True)
         sets[name] = (read_runs(PUBLISHED / name / "runs.csv"),
-                      read_features(PUBLISHED / name / "features.csv"), schemes)
+                      features[["dataset_id", "domain", *TABLE_FEATURES[name]]], schemes)
     return sets
 
 

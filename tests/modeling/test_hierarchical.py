@@ -238,7 +238,9 @@ def test_low_rank_mass_matrix_mixes_where_only_level_plus_change_is_observed():
     from metaq.tables import read_features, read_runs
 
     runs = read_runs(DATA_DIR / "published" / "dart_math" / "runs.csv")
-    features = read_features(DATA_DIR / "published" / "dart_math" / "features.csv")
+    features = read_features(DATA_DIR / "published" / "dart_math" / "features.csv",
+                             allow_missing=True)[["dataset_id", "log_n_examples",
+                                                  "teacher_gpt35", "prop_to_difficulty"]]
     train = runs[runs["dataset_id"] != "dart_math_uniform"]
     features = features[features["dataset_id"].isin(set(train["dataset_id"]))]
     with warnings.catch_warnings():

@@ -77,17 +77,19 @@ def test_loo_size_forecasts_an_unseen_size(simulated):
 def test_tables_without_untuned_scores_score_the_fine_tuned_score(tmp_path):
     folder = DATA_DIR / "published" / "cherry_ifd_v2"
     runs = read_runs(folder / "runs.csv")
-    result = validate_tables(runs, folder / "features.csv", models=["no_feature", "ridge"],
+    features = read_features(folder / "features.csv", allow_missing=True)[
+        ["dataset_id", "log_n_examples", "selected"]]  # the corpus's other columns have gaps
+    result = validate_tables(runs, features, models=["no_feature", "ridge"],
                              scheme="loo-dataset", out=tmp_path)
     assert result.outcome == "score_ft" and result.folds["error"].eq("").all()
     # no_feature forecasts the mean fine-tuned score of the other datasets, per model x task
-    held = result.predictions.query("model == 'no_feature' and dataset_id == 'alpaca_full'")
-    others = runs[runs["dataset_id"] != "alpaca_full"]
+    held = result.predictions.query("model == 'no_feature' and dataset_id == 'alpaca'")
+    others = runs[runs["dataset_id"] != "alpaca"]
     expected = others.groupby(["base_model", "benchmark"])["score_ft"].mean()
     got = held.set_index(["base_model", "benchmark"])["mean"]
     assert got.to_numpy() == pytest.approx(expected.loc[got.index].to_numpy(), abs=0.01)
     assert held["observed"].to_numpy() == pytest.approx(
-        runs.set_index(["dataset_id", "base_model", "benchmark"]).loc["alpaca_full"]
+        runs.set_index(["dataset_id", "base_model", "benchmark"]).loc["alpaca"]
         .loc[got.index, "score_ft"].to_numpy())
     assert {p.name for p in tmp_path.iterdir()} >= {"scores.csv", "folds.csv"}
 
@@ -96,8 +98,9 @@ def test_point_baselines_run_on_the_smallest_published_table():
     # DEITA: 7 runs; a leave-one-dataset-out refit inside a fold can hold one or two runs
     folder = DATA_DIR / "published" / "deita"
     every = ["no_feature", "study_rank", "ridge", "gradient_boosting"]
-    result = validate_tables(folder / "runs.csv", folder / "features.csv", models=every,
-                             scheme="loo-dataset")
+    features = read_features(folder / "features.csv", allow_missing=True)[
+        ["dataset_id", "log_n_examples", "selected"]]
+    result = validate_tables(folder / "runs.csv", features, models=every, scheme="loo-dataset")
     assert result.folds["error"].eq("").all()
     assert result.scores["n_runs"].eq(7).all()
 
