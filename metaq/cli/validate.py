@@ -13,13 +13,18 @@ examples:
   metaq validate --runs data/published/dart_math/runs.csv \\
       --features data/published/dart_math/features.csv --scheme loo-size --out out/dart
 
+  # rank two datasets never seen with one fit (up to 15 pairs of datasets)
+  metaq validate --scheme leave-pair-out --max-pairs 15 --out out/pairs
+
   # random run-level folds, the Bayesian models against ridge, more posterior draws
   metaq validate --scheme kfold --k 5 --models hierarchical,pooled,ridge --draws 1000 \
       --out out/kf
 
 Writes predictions.csv (one row per model x held-out run), scores.csv (one row per model:
-CRPS, log density, MAE, 50/90 % coverage, Spearman, pairwise decision accuracy),
-folds.csv (fit status and sampler diagnostics) and calibration.png.
+CRPS, log density, MAE, 50/90 % coverage with a bootstrap interval over held-out units,
+Spearman and pairwise decision accuracy within each fit), differences.csv (each model's CRPS
+minus the best one's with a paired bootstrap interval over held-out units), folds.csv (fit
+status and sampler diagnostics) and calibration.png.
 """
 
 
@@ -36,11 +41,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--features", default=str(STUDY_FEATURES),
                         help="features table (default: study)")
     parser.add_argument("--scheme", default="loo-dataset",
-                        choices=("loo-dataset", "loo-size", "kfold"), help="how runs are held out")
+                        choices=("loo-dataset", "loo-size", "leave-pair-out", "kfold"),
+                        help="how runs are held out (default loo-dataset)")
     parser.add_argument("--k", type=int, default=5, help="folds of --scheme kfold (default 5)")
+    parser.add_argument("--max-pairs", type=int, default=15,
+                        help="pairs of datasets of --scheme leave-pair-out at most, drawn at "
+                             "random beyond it (default 15)")
     parser.add_argument("--models", help="comma-separated models among hierarchical, pooled, "
-                                         "no_feature, study_rank, ridge, gradient_boosting "
-                                         "(default: all)")
+                                         "no_feature, two_way, study_rank, ridge, "
+                                         "gradient_boosting (default: all)")
     parser.add_argument("--target", default="abs", choices=("abs", "logit", "rel"),
                         help="scale of the change forecast and scored (default abs)")
     parser.add_argument("--draws", type=int, default=300, help="posterior draws per chain")
@@ -65,14 +74,19 @@ def run(args: argparse.Namespace) -> int:
     models = {"models": args.models.split(",")} if args.models else {}
     result = validate_tables(
         args.runs, args.features, **models, scheme=args.scheme, k=args.k,
+        max_pairs=args.max_pairs,
         target=args.target, sampler={"draws": args.draws, "tune": args.tune,
                                      "chains": args.chains, "mass_matrix": args.mass_matrix},
         random_seed=args.seed, item_noise=args.item_noise, out=args.out)
     columns = ["model", "n_runs", "crps", "mae", "coverage_90", "coverage_90_lo",
-               "coverage_90_hi", "spearman", "pairwise_acc"]
+               "coverage_90_hi", "pairwise_acc_beyond_noise", "pairwise_acc_beyond_noise_lo",
+               "pairwise_acc_beyond_noise_hi", "n_dataset_pairs_beyond_noise"]
     print(f"{args.scheme} on {args.runs} (outcome: {result.outcome})")
     print(result.scores[[c for c in columns if c in result.scores]].to_string(
         index=False, float_format=lambda v: f"{v:.3f}"))
+    print("CRPS minus the best model's, 95 % paired bootstrap interval over held-out units:")
+    print(result.differences[["model", "crps_diff", "lo", "hi", "beyond_noise"]].to_string(
+        index=False, float_format=lambda v: f"{v:+.4f}"))
     failed = result.folds[result.folds["error"] != ""]
     if len(failed):
         print(f"{len(failed)} fit(s) failed; see {args.out}/folds.csv")

@@ -33,7 +33,7 @@ from metaq.tables import (
     validate_runs,
 )
 from metaq.validation import scores
-from metaq.validation.schemes import Fold, make_folds
+from metaq.validation.schemes import MAX_PAIRS, Fold, held_out_unit, make_folds
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +42,7 @@ MODELS: dict[str, str] = {
     "hierarchical": "metaq.modeling.hierarchical:HierarchicalDeltaModel",
     "pooled": "metaq.modeling.hierarchical:PooledDeltaModel",
     "no_feature": "metaq.modeling.baselines:NoFeatureBaseline",
+    "two_way": "metaq.modeling.baselines:TwoWayBaseline",
     "study_rank": "metaq.modeling.baselines:StudyRankBaseline",
     "ridge": "metaq.modeling.baselines:RidgeBaseline",
     "gradient_boosting": "metaq.modeling.baselines:GradientBoostingBaseline",
@@ -52,8 +53,12 @@ CHANGE_MODELS = frozenset(MODELS) - BAYESIAN
 #: Small sampler settings: enough for intervals, fast enough for many folds on 2 cores.
 VALIDATION_SAMPLER: dict[str, Any] = {"draws": 300, "tune": 500, "chains": 2}
 INTERVALS = (0.5, 0.9)
-COMPARISON_SET = ["base_model", "benchmark", "domain"]
+#: Forecasts ranked against each other: one target model and benchmark, within one fit.
+COMPARISON_SET = ["fold", "base_model", "benchmark", "domain"]
 _RUN_KEY = ["dataset_id", "base_model", "benchmark", "domain"]
+#: The held-out refits behind a point baseline's residuals, per scheme: what its forecasts face.
+RESIDUAL_SCHEME = {"loo-dataset": "loo-dataset", "leave-pair-out": "loo-dataset",
+                   "loo-size": "loo-size", "kfold": "kfold"}
 
 
 @dataclass(frozen=True)
@@ -63,11 +68,16 @@ class ValidationResult:
     Attributes
     ----------
     predictions : pandas.DataFrame
-        One row per (model, held-out run): fold, run key, ``score_ft``, ``n_items``,
-        ``observed`` (the outcome), ``mean``, ``sd``, ``crps``, ``log_density``, ``pit``,
-        ``covered_50``, ``covered_90``.
+        One row per (model, held-out run): fold, ``unit`` (the held-out unit it shares its
+        surprise with, :func:`metaq.validation.schemes.held_out_unit`), run key,
+        ``score_ft``, ``n_items``, ``observed`` (the outcome), ``mean``, ``sd``, ``crps``,
+        ``log_density``, ``pit``, ``covered_50``, ``covered_90``.
     scores : pandas.DataFrame
         One row per model (see :func:`summarise`).
+    differences : pandas.DataFrame
+        Each model's CRPS minus the best model's with a paired bootstrap interval over
+        held-out units (:func:`metaq.validation.scores.paired_differences`): ``table,
+        scheme, model, crps, crps_diff, lo, hi, beyond_noise, n_runs, n_units``.
     folds : pandas.DataFrame
         One row per (model, fold): sizes, fit status and sampler diagnostics.
     scheme : str
@@ -78,18 +88,26 @@ class ValidationResult:
 
     predictions: pd.DataFrame
     scores: pd.DataFrame
+    differences: pd.DataFrame
     folds: pd.DataFrame
     scheme: str
     outcome: str
 
     def save(self, folder: str | Path) -> Path:
-        """Write ``predictions.csv``, ``scores.csv``, ``folds.csv`` and ``calibration.png``."""
+        """Write ``predictions.csv``, ``scores.csv``, ``differences.csv``, ``folds.csv``, a plot.
+
+        The plot is ``calibration.png``; ``differences.csv`` names the table by `folder`'s
+        name where the result has no table label.
+        """
         from metaq.validation.plots import plot_calibration
 
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         self.predictions.to_csv(folder / "predictions.csv", index=False)
         self.scores.to_csv(folder / "scores.csv", index=False)
+        differences = self.differences.copy()
+        differences["table"] = differences["table"].replace("", folder.name)
+        differences.to_csv(folder / "differences.csv", index=False)
         self.folds.to_csv(folder / "folds.csv", index=False)
         figure = plot_calibration(self.predictions, title=f"{self.scheme}, {self.outcome}")
         figure.savefig(folder / "calibration.png", dpi=120, bbox_inches="tight")
@@ -98,10 +116,13 @@ class ValidationResult:
 
 def cross_validate(runs: pd.DataFrame, features: pd.DataFrame, *,
                    models: Sequence[str] = tuple(MODELS),
-                   scheme: Literal["loo-dataset", "loo-size", "kfold"] = "loo-dataset",
-                   k: int = 5, target: Literal["logit", "abs", "rel"] = "abs",
+                   scheme: Literal["loo-dataset", "loo-size", "leave-pair-out",
+                                   "kfold"] = "loo-dataset",
+                   k: int = 5, max_pairs: int | None = MAX_PAIRS,
+                   target: Literal["logit", "abs", "rel"] = "abs",
                    sampler: Mapping[str, Any] | None = None,
-                   random_seed: int | None = 0, item_noise: bool = True) -> ValidationResult:
+                   random_seed: int | None = 0, item_noise: bool = True,
+                   label: str = "") -> ValidationResult:
     """Fit every model on every fold's training runs and score its held-out forecasts.
 
     Parameters
@@ -112,10 +133,14 @@ def cross_validate(runs: pd.DataFrame, features: pd.DataFrame, *,
         Features table with a row for each dataset of `runs`.
     models : sequence of str
         Names from :data:`MODELS`.
-    scheme : {"loo-dataset", "loo-size", "kfold"}, default "loo-dataset"
-        How runs are held out (:func:`metaq.validation.schemes.make_folds`).
+    scheme : {"loo-dataset", "loo-size", "leave-pair-out", "kfold"}, default "loo-dataset"
+        How runs are held out (:func:`metaq.validation.schemes.make_folds`). Rankings are
+        scored within a fold only, so ``loo-dataset`` has none: ``leave-pair-out`` ranks
+        two unseen datasets with one fit.
     k : int, default 5
         Folds of ``kfold``.
+    max_pairs : int, optional
+        Pairs of ``leave-pair-out`` at most (a random subset beyond it).
     target : {"logit", "abs", "rel"}, default "abs"
         Scale of the change every model forecasts (and is scored on when untuned scores are
         known); ``abs`` scores are in accuracy points (0-1 scale).
@@ -130,6 +155,8 @@ def cross_validate(runs: pd.DataFrame, features: pd.DataFrame, *,
         baselines' residual bootstrap carries that noise already, as their residuals are of
         recorded outcomes. ``False`` scores the forecast of the model's accuracy against the
         printed score (an ablation).
+    label : str, optional
+        Name of the table, carried into ``differences``.
 
     Returns
     -------
@@ -156,20 +183,24 @@ def cross_validate(runs: pd.DataFrame, features: pd.DataFrame, *,
     runs = validate_runs(runs)
     features = validate_features(features, allow_missing=True)
     outcome = f"delta_{target}" if runs["score_base"].notna().all() else "score_ft"
-    folds = make_folds(runs, scheme, k=k, random_seed=random_seed)
+    folds = make_folds(runs, scheme, k=k, max_pairs=max_pairs, random_seed=random_seed)
     settings = {**VALIDATION_SAMPLER, **(sampler or {})}
     predictions, fold_rows = [], []
     for fold in folds:
         for name in models:
             result, status = _run_fold(name, fold, runs, features, target=target,
-                                       outcome=outcome, sampler=settings,
+                                       outcome=outcome, sampler=settings, scheme=scheme,
                                        random_seed=random_seed, item_noise=item_noise)
             fold_rows.append(status)
             if result is not None:
                 predictions.append(result)
     table = pd.concat(predictions, ignore_index=True) if predictions else pd.DataFrame()
-    return ValidationResult(table, summarise(table, list(models)), pd.DataFrame(fold_rows),
-                            scheme, outcome)
+    if len(table):
+        table.insert(2, "unit", held_out_unit(scheme, table["fold"], table["dataset_id"]))
+    return ValidationResult(table, summarise(table, list(models), random_seed=random_seed),
+                            differences(table, label=label, scheme=scheme,
+                                        random_seed=random_seed),
+                            pd.DataFrame(fold_rows), scheme, outcome)
 
 
 def validate_tables(runs: str | Path | pd.DataFrame, features: str | Path | pd.DataFrame, *,
@@ -184,8 +215,8 @@ def validate_tables(runs: str | Path | pd.DataFrame, features: str | Path | pd.D
     out : str or Path, optional
         Folder for :meth:`ValidationResult.save`.
     **options
-        Passed to :func:`cross_validate` (models, scheme, k, target, sampler, random_seed,
-        item_noise).
+        Passed to :func:`cross_validate` (models, scheme, k, max_pairs, target, sampler,
+        random_seed, item_noise, label).
 
     Returns
     -------
@@ -201,17 +232,19 @@ def validate_tables(runs: str | Path | pd.DataFrame, features: str | Path | pd.D
     return result
 
 
-def summarise(predictions: pd.DataFrame, models: Sequence[str]) -> pd.DataFrame:
+def summarise(predictions: pd.DataFrame, models: Sequence[str], *,
+              random_seed: int | None = 0) -> pd.DataFrame:
     """One row per model: mean per-run scores, coverage and ranking scores.
 
     Returns
     -------
     pandas.DataFrame
         ``model, n_runs, crps, log_density, mae, coverage_50, coverage_90,
-        coverage_90_lo, coverage_90_hi`` (95 % Wilson interval of the 90 % coverage,
-        :func:`metaq.validation.scores.wilson_interval`), ``spearman,
-        pairwise_acc, pairwise_acc_weighted, pairwise_acc_beyond_noise, n_pairs,
-        n_pairs_beyond_noise`` (NaN for a model without predictions).
+        coverage_90_lo, coverage_90_hi`` (95 % bootstrap interval of the 90 % coverage over
+        held-out units, :func:`metaq.validation.scores.cluster_bootstrap_interval`), and the
+        ranking scores of :func:`metaq.validation.scores.ranking_scores` within each fold's
+        comparison sets (:data:`COMPARISON_SET`; NaN for a model without predictions, and
+        for a scheme whose folds hold out one dataset each).
     """
     rows = []
     for name in models:
@@ -222,25 +255,54 @@ def summarise(predictions: pd.DataFrame, models: Sequence[str]) -> pd.DataFrame:
                 "crps": own["crps"].mean(), "log_density": own["log_density"].mean(),
                 "mae": (own["mean"] - own["observed"]).abs().mean(),
                 "coverage_50": own["covered_50"].mean(), "coverage_90": own["covered_90"].mean(),
-                **dict(zip(("coverage_90_lo", "coverage_90_hi"), scores.wilson_interval(
-                    int(own["covered_90"].sum()), len(own)), strict=True)),
-                **scores.ranking_scores(own, group=COMPARISON_SET),
+                **dict(zip(("coverage_90_lo", "coverage_90_hi"),
+                           scores.cluster_bootstrap_interval(own["covered_90"].to_numpy(),
+                                                             own["unit"],
+                                                             random_seed=random_seed),
+                           strict=True)),
+                **scores.ranking_scores(own, group=COMPARISON_SET, random_seed=random_seed),
             })
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def build_model(name: str, *, target: str, sampler: Mapping[str, Any]) -> Any:
-    """Return an unfitted forecaster of :data:`MODELS` forecasting the change on `target`."""
+def differences(predictions: pd.DataFrame, *, label: str, scheme: str,
+                random_seed: int | None = 0) -> pd.DataFrame:
+    """CRPS of each model minus the best one's, with a paired bootstrap over held-out units.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``table, scheme`` and the columns of
+        :func:`metaq.validation.scores.paired_differences`.
+    """
+    columns = ["table", "scheme", "model", "n_runs", "n_units", "crps", "crps_diff", "lo",
+               "hi", "beyond_noise"]
+    if predictions.empty:
+        return pd.DataFrame(columns=columns)
+    table = scores.paired_differences(predictions, key=["fold", *_RUN_KEY],
+                                      random_seed=random_seed)
+    return table.assign(table=label, scheme=scheme)[columns]
+
+
+def build_model(name: str, *, target: str, sampler: Mapping[str, Any],
+                scheme: str = "loo-dataset") -> Any:
+    """Return an unfitted forecaster of :data:`MODELS` forecasting the change on `target`.
+
+    A point baseline takes its predictive spread from refits that hold out what `scheme`'s
+    folds hold out (:data:`RESIDUAL_SCHEME`).
+    """
     if name not in MODELS:
         raise UnknownNameError(f"unknown model {name!r}; choose from {sorted(MODELS)}")
     module, _, attr = MODELS[name].partition(":")
     cls = getattr(importlib.import_module(module), attr)
-    return cls(target=target, sampler=dict(sampler)) if name in BAYESIAN else cls(target=target)
+    if name in BAYESIAN:
+        return cls(target=target, sampler=dict(sampler))
+    return cls(target=target, residual_scheme=RESIDUAL_SCHEME[scheme])
 
 
 def _run_fold(name: str, fold: Fold, runs: pd.DataFrame, features: pd.DataFrame, *,
-              target: str, outcome: str, sampler: Mapping[str, Any],
+              target: str, outcome: str, sampler: Mapping[str, Any], scheme: str,
               random_seed: int | None, item_noise: bool = False
               ) -> tuple[pd.DataFrame | None, dict[str, Any]]:
     train, test = runs.iloc[fold.train], runs.iloc[fold.test].reset_index(drop=True)
@@ -250,7 +312,7 @@ def _run_fold(name: str, fold: Fold, runs: pd.DataFrame, features: pd.DataFrame,
     if score_as_change:  # the fine-tuned score is the change from an untuned score of 0
         train, target = train.assign(score_base=0.0), "abs"
     try:
-        model = build_model(name, target=target, sampler=sampler)
+        model = build_model(name, target=target, sampler=sampler, scheme=scheme)
         model.fit(train, _features_of(features, train), random_seed=random_seed)
         extra = {"item_noise": True} if item_noise and name in BAYESIAN else {}
         forecast = model.predict(_features_of(features, test), _target_models(test),
@@ -326,5 +388,8 @@ def _score_rows(name: str, fold: Fold, test: pd.DataFrame, draws: np.ndarray,
 
 def _diagnostics(model: Any) -> dict[str, Any]:
     found = getattr(model, "diagnostics_", None) or {}
-    return {key: found[key] for key in ("max_rhat", "min_ess_bulk", "divergences")
-            if key in found}
+    status = {key: found[key] for key in ("max_rhat", "min_ess_bulk", "divergences")
+              if key in found}
+    if hasattr(model, "residual_scheme_"):
+        status["residual_scheme"] = model.residual_scheme_
+    return status

@@ -209,7 +209,8 @@ def ranking_scores(predictions: pd.DataFrame, *, group: Sequence[str],
     -------
     dict
         ``spearman`` (mean over sets with at least 3 datasets and no constant side),
-        ``pairwise_acc``, ``pairwise_acc_weighted`` (pairs weighted by ``|true difference|``),
+        ``pairwise_acc`` (a tied forecast counts one half), ``pairwise_acc_weighted`` (pairs
+        weighted by ``|true difference|``),
         ``pairwise_acc_beyond_noise`` (pairs whose true difference exceeds ``NOISE_Z``
         binomial standard deviations; NaN without ``n_items``) with its 95 % bootstrap
         interval ``pairwise_acc_beyond_noise_lo``/``_hi`` over pairs of datasets
@@ -236,7 +237,9 @@ def ranking_scores(predictions: pd.DataFrame, *, group: Sequence[str],
             true_diff = first["score_ft"] - second["score_ft"]
             if true_diff == 0:
                 continue
-            pairs.append({"correct": np.sign(first["mean"] - second["mean"]) == np.sign(true_diff),
+            guess = np.sign(first["mean"] - second["mean"])
+            # a tie (the forecast cannot tell them apart) is a coin flip: half credit
+            pairs.append({"correct": 0.5 if guess == 0 else float(guess == np.sign(true_diff)),
                           "weight": abs(true_diff),
                           "beyond": _beyond_noise(first, second, true_diff),
                           "unit": "|".join(sorted(map(str, (first["dataset_id"],

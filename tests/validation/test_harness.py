@@ -10,7 +10,7 @@ from metaq.exceptions import UnknownNameError
 from metaq.modeling.simulate import simulate_runs
 from metaq.tables import derive_target, read_features, read_runs
 from metaq.validation import cross_validate, validate_tables
-from metaq.validation.scores import wilson_interval
+from metaq.validation.scores import cluster_bootstrap_interval, wilson_interval
 
 POINT = ["no_feature", "ridge"]
 
@@ -50,19 +50,40 @@ def test_outcome_is_the_observed_change_and_crps_agrees(loo_dataset, simulated):
     row = loo_dataset.scores.set_index("model").loc["ridge"]
     hits = int(own["covered_90"].sum())
     assert row["coverage_90"] == pytest.approx(hits / len(own))
+    # the interval resamples held-out datasets (their runs are missed together), so it is
+    # wider than the runs-independent Wilson interval
+    assert (own["unit"] == own["dataset_id"]).all()
     assert (row["coverage_90_lo"], row["coverage_90_hi"]) == pytest.approx(
-        wilson_interval(hits, len(own)))
+        cluster_bootstrap_interval(own["covered_90"].to_numpy(), own["unit"]))
+    lo, hi = wilson_interval(hits, len(own))
+    assert row["coverage_90_hi"] - row["coverage_90_lo"] > hi - lo
 
 
-def test_features_beat_the_no_feature_baseline_on_known_structure(loo_dataset):
+def test_features_beat_the_no_feature_baseline_on_known_structure(loo_dataset, simulated):
     scores = loo_dataset.scores.set_index("model")
     assert scores.loc["ridge", "crps"] < scores.loc["no_feature", "crps"]
-    assert scores.loc["ridge", "pairwise_acc"] > 0.75
-    # leaving a dataset out moves the no-feature mean away from it (the mean of the others):
-    # its out-of-fold ranking is reversed, below the chance level of 0.5
-    assert scores.loc["no_feature", "spearman"] < -0.9
-    assert scores.loc["no_feature", "pairwise_acc"] < 0.1
     assert scores["n_runs"].eq(6 * 3 * 2).all()
+    # one dataset per fold: nothing to rank within one fit
+    assert scores["n_pairs"].eq(0).all() and scores["pairwise_acc"].isna().all()
+    pairs = cross_validate(simulated.runs, simulated.features, models=POINT,
+                           scheme="leave-pair-out", random_seed=0).scores.set_index("model")
+    assert pairs.loc["ridge", "pairwise_acc"] > 0.75
+    # without features both held-out datasets get the same point forecast: chance level
+    # (only the resampled residuals' Monte Carlo noise tells their means apart), not the
+    # reversed ranking that pairing forecasts of different folds produced
+    assert abs(pairs.loc["no_feature", "pairwise_acc"] - 0.5) < 0.2
+
+
+def test_leave_pair_out_holds_out_two_datasets_and_ranks_them_in_one_fit(simulated):
+    result = cross_validate(simulated.runs, simulated.features, models=["no_feature"],
+                            scheme="leave-pair-out", max_pairs=4, random_seed=1)
+    assert len(result.folds) == 4
+    for fold, held in result.predictions.groupby("fold"):
+        assert sorted(held["dataset_id"].unique()) == fold.removeprefix("pair=").split("|")
+        assert (held["unit"] == fold).all()
+    row = result.scores.iloc[0]
+    assert row["n_dataset_pairs_beyond_noise"] <= 4
+    assert row["pairwise_acc_beyond_noise_lo"] <= row["pairwise_acc_beyond_noise_hi"]
 
 
 def test_loo_size_forecasts_an_unseen_size(simulated):
@@ -108,9 +129,18 @@ def test_point_baselines_run_on_the_smallest_published_table():
 def test_save_writes_the_report_files(loo_dataset, tmp_path):
     loo_dataset.save(tmp_path / "report")
     written = {p.name for p in (tmp_path / "report").iterdir()}
-    assert written == {"predictions.csv", "scores.csv", "folds.csv", "calibration.png"}
+    assert written == {"predictions.csv", "scores.csv", "differences.csv", "folds.csv",
+                       "calibration.png"}
     scores = pd.read_csv(tmp_path / "report" / "scores.csv")
     assert scores["model"].tolist() == POINT
+    diffs = pd.read_csv(tmp_path / "report" / "differences.csv")
+    assert list(diffs.columns[:3]) == ["table", "scheme", "model"]
+    assert (diffs["table"] == "report").all() and (diffs["scheme"] == "loo-dataset").all()
+    best = diffs.iloc[0]
+    assert best["crps_diff"] == 0 and not best["beyond_noise"]
+    other = diffs.iloc[1]
+    assert other["lo"] <= other["crps_diff"] <= other["hi"]
+    assert other["n_units"] == 6  # the six held-out datasets
 
 
 def test_unknown_model_names_are_listed():
