@@ -5,8 +5,8 @@ one table selected, each table runs in its own process. For each data set
 and cross-validation scheme it fits every model on the training folds, scores the held-out
 forecasts and writes the report folder (predictions, scores, folds, calibration plot) under
 ``analyses/out/03_validate/<data set>__<scheme>/``, plus ``summary.md`` with one table per
-data set and the verdict against the issue's targets across every table run so far (from the
-saved predictions). The numbers are copied into docs/validation.md.
+data set and the verdict across every table run so far (from the saved predictions and the
+paired bootstrap differences). The numbers are copied into docs/validation.md.
 
 Data sets: the reference study (leave one variant out = loo-dataset; loo-size), two simulated
 tables with known structure (datasets fully described by their features, and the same design
@@ -34,7 +34,6 @@ from metaq.validation.scores import cluster_bootstrap_interval, wilson_interval
 
 OUT = Path(__file__).resolve().parent / "out" / "03_validate"
 PUBLISHED = DATA_DIR / "published"
-TIE = 0.003  # CRPS differences below this: Monte Carlo noise of 200-draw chains
 # Each published table's features for the per-table fits: the properties it states for every
 # one of its datasets (the corpus vocabulary of data/README.md leaves unstated ones missing).
 TABLE_FEATURES = {
@@ -49,7 +48,9 @@ TABLE_FEATURES = {
 }
 SHOWN = ["model", "n_runs", "crps", "log_density", "mae", "coverage_50", "coverage_90",
          "coverage_90_lo", "coverage_90_hi", "spearman", "pairwise_acc",
-         "pairwise_acc_weighted", "pairwise_acc_beyond_noise", "n_pairs", "n_pairs_beyond_noise"]
+         "pairwise_acc_beyond_noise", "pairwise_acc_beyond_noise_lo",
+         "pairwise_acc_beyond_noise_hi", "n_pairs_beyond_noise", "n_dataset_pairs_beyond_noise"]
+DIFFERENCES = ["model", "crps", "crps_diff", "lo", "hi", "beyond_noise", "n_units"]
 
 
 def data_sets() -> dict[str, tuple[pd.DataFrame, pd.DataFrame, tuple[str, ...]]]:
@@ -58,19 +59,19 @@ def data_sets() -> dict[str, tuple[pd.DataFrame, pd.DataFrame, tuple[str, ...]]]
     # the same design with an effect of each dataset its features do not explain
     sim_effects = simulate_runs(n_datasets=6, params_b=(1.0, 8.0, 70.0), n_tasks=3,
                                 dataset_sd=0.3, random_seed=11)
+    every = ("loo-dataset", "leave-pair-out", "loo-size", "kfold")
+    no_size = ("loo-dataset", "leave-pair-out", "kfold")
     sets = {
-        "study": (read_runs(STUDY_RUNS), read_features(STUDY_FEATURES),
-                  ("loo-dataset", "loo-size", "kfold")),
-        "simulated": (sim.runs, sim.features, ("loo-dataset", "loo-size", "kfold")),
-        "simulated_dataset_effects": (sim_effects.runs, sim_effects.features,
-                                      ("loo-dataset", "kfold")),
+        "study": (read_runs(STUDY_RUNS), read_features(STUDY_FEATURES), every),
+        "simulated": (sim.runs, sim.features, every),
+        "simulated_dataset_effects": (sim_effects.runs, sim_effects.features, no_size),
     }
-    for name, schemes in [("dart_math", ("loo-dataset", "loo-size", "kfold")),
-                          ("cherry_ifd_v2", ("loo-dataset", "loo-size", "kfold")),
-                          ("tulu1_13b", ("loo-dataset", "kfold")),
-                          ("limo_32b", ("loo-dataset", "kfold")),
-                          ("openthoughts2_7b", ("loo-dataset", "kfold")),
-                          ("deita", ("loo-dataset", "loo-size", "kfold")),
+    for name, schemes in [("dart_math", every),
+                          ("cherry_ifd_v2", every),
+                          ("tulu1_13b", no_size),
+                          ("limo_32b", no_size),
+                          ("openthoughts2_7b", no_size),
+                          ("deita", every),
                           ("openthoughts1_verify", ("loo-size", "kfold"))]:
         features = read_features(PUBLISHED / name / "features.csv", allow_missing=True)
         sets[name] = (read_runs(PUBLISHED / name / "runs.csv"),
@@ -134,13 +135,16 @@ def validate_table(name: str, scheme: str, runs: pd.DataFrame, features: pd.Data
     result = cross_validate(runs, features, scheme=scheme, random_seed=0, **models,
                             sampler={"draws": args.draws, "tune": args.tune, "chains": 2,
                                      "mass_matrix": args.mass_matrix},
-                            item_noise=args.item_noise)
+                            item_noise=args.item_noise, label=name)
     result.save(args.out / f"{name}__{scheme}")
     failed = result.folds[result.folds["error"] != ""]
     rhat = result.folds.get("max_rhat", pd.Series(dtype=float)).max()
     text = (f"\n## {name}, {scheme} (outcome {result.outcome}; {len(runs)} runs; "
             f"{time.perf_counter() - start:.0f} s; worst fold R-hat {rhat:.3f}; "
-            f"{len(failed)} failed fits)\n\n{markdown(result.scores)}\n")
+            f"{len(failed)} failed fits)\n\n{markdown(result.scores)}\n\n"
+            f"CRPS minus the best model's, 95 % paired bootstrap interval over "
+            f"{int(result.differences['n_units'].max())} held-out units:\n\n"
+            f"{markdown(result.differences, DIFFERENCES)}\n")
     for row in failed.itertuples():
         text += f"\n- {row.model} failed on {row.fold}: {row.error[:200]}"
     print(text, flush=True)
@@ -157,41 +161,31 @@ def write_summary(out: Path) -> None:
 
 
 def verdict(out: Path, model: str = "hierarchical") -> str:
-    """`model` against the targets on every saved table: CRPS rank, coverage, ranking.
+    """`model` on every saved table: CRPS against the best other, coverage, ranking.
 
-    CRPS differences below :data:`TIE` are ties (the Monte Carlo noise of short chains).
-    Coverage per table is given with its 95 % Wilson interval over runs, which understates
-    the uncertainty (misses come per held-out dataset); the pooled coverage, overall and per
-    scheme, with a bootstrap interval over held-out units (:func:`held_out_unit`).
+    A model is ahead of or behind another only where the paired bootstrap interval of their
+    CRPS difference (``differences.csv``) excludes 0; coverage per table and pooled with a
+    bootstrap interval over held-out units; pairwise accuracy of unseen datasets from the
+    leave-pair-out tables (pairs beyond the benchmark's noise), with its interval over pairs
+    of datasets.
     """
     rows, pooled = [], []
     for folder in sorted(out.glob("*__*")):
-        if not (folder / "predictions.csv").exists():
+        if not (folder / "differences.csv").exists():
             continue
+        diffs = pd.read_csv(folder / "differences.csv").set_index("model")
         scores = pd.read_csv(folder / "scores.csv").set_index("model")
-        if model not in scores.index:
+        if model not in diffs.index or len(diffs) < 2:
             continue
         own = pd.read_csv(folder / "predictions.csv").query("model == @model")
-        others = scores.drop(index=model)["crps"].dropna()
-        if others.empty:  # a run of this model alone: nothing to compare with
-            continue
         scheme = folder.name.split("__")[-1]
         pooled.append(pd.DataFrame({"scheme": scheme, "covered": own["covered_90"].to_numpy(),
-                                    "unit": held_out_unit(folder.name, own)}))
-        best = others.idxmin()
-        gap = scores.at[model, "crps"] - others.min()
-        hits = int(own["covered_90"].sum())
-        lo, hi = wilson_interval(hits, len(own))
-        pair = scores.at[model, "pairwise_acc_beyond_noise"]
-        rows.append({
-            "table": folder.name, "runs": len(own), "crps": scores.at[model, "crps"],
-            "best other": f"{best} {others.min():.3f}",
-            "crps verdict": ("lowest" if gap < -TIE else "behind" if gap > TIE
-                             else "tie (lower)" if gap < 0 else "tie"),
-            "cov90": hits / len(own), "cov90 interval": f"[{lo:.2f}, {hi:.2f}]",
-            "0.9 inside": lo <= 0.9 <= hi,
-            "pair beyond noise": (f"{pair:.2f} (n={scores.at[model, 'n_pairs_beyond_noise']:.0f})"
-                                  if pd.notna(pair) else "n/a")})
+                                    "unit": folder.name + "/" + own["unit"].astype(str)}))
+        rows.append({"table": folder.name, "runs": len(own), **_crps_verdict(diffs, model),
+                     "cov90": scores.at[model, "coverage_90"],
+                     "cov90 interval": (f"[{scores.at[model, 'coverage_90_lo']:.2f}, "
+                                        f"{scores.at[model, 'coverage_90_hi']:.2f}]"),
+                     "pairs beyond noise": _pairs(scores, model)})
     if not rows:
         return ""
     table = pd.DataFrame(rows)
@@ -200,19 +194,39 @@ def verdict(out: Path, model: str = "hierarchical") -> str:
     coverage = [pooled_coverage(runs, "all")] + [
         pooled_coverage(part, name) for name, part in runs.groupby("scheme")]
     return (f"# Verdict: {model}\n\n{markdown(table, list(table.columns))}\n\n"
-            f"- CRPS against the best other model: {counts} of {len(table)} tables (a tie is "
-            f"a difference below {TIE}).\n"
-            f"- 0.9 inside the 90 % coverage's Wilson interval on "
-            f"{int(table['0.9 inside'].sum())} of {len(table)} tables.\n"
+            f"- CRPS against every other model, by the paired bootstrap interval over held-out "
+            f"units: {counts} of {len(table)} tables.\n"
             f"- 90 % coverage pooled over held-out runs, with a 95 % bootstrap interval over "
-            f"held-out units (datasets; model sizes under loo-size):\n\n"
-            f"{markdown(pd.DataFrame(coverage), list(coverage[0]))}\n")
+            f"held-out units (datasets; sizes under loo-size; pairs under leave-pair-out):"
+            f"\n\n{markdown(pd.DataFrame(coverage), list(coverage[0]))}\n")
 
 
-def held_out_unit(table: str, predictions: pd.DataFrame) -> pd.Series:
-    """Label each held-out run by the unit whose surprise it shares (dataset; loo-size: fold)."""
-    column = "fold" if table.endswith("__loo-size") else "dataset_id"
-    return table + "/" + predictions[column].astype(str)
+def _crps_verdict(diffs: pd.DataFrame, model: str) -> dict[str, object]:
+    """Where `model` stands: best (and beyond noise of how many others) or behind whom."""
+    best = diffs["crps_diff"].idxmin()
+    if model == best:
+        others = diffs.drop(index=model)
+        ahead = int(others["beyond_noise"].sum())
+        runner = others["crps_diff"].idxmin()
+        verdict = ("lowest, beyond noise of all" if ahead == len(others) else
+                   f"lowest, beyond noise of {ahead} of {len(others)}")
+        return {"crps": diffs.at[model, "crps"], "crps verdict": verdict,
+                "next": f"{runner} +{others.at[runner, 'crps_diff']:.4f} "
+                        f"[{others.at[runner, 'lo']:+.4f}, {others.at[runner, 'hi']:+.4f}]"}
+    row = diffs.loc[model]
+    verdict = f"behind {best}" if row["beyond_noise"] else f"tied with {best}"
+    return {"crps": row["crps"], "crps verdict": verdict,
+            "next": f"{model} +{row['crps_diff']:.4f} [{row['lo']:+.4f}, {row['hi']:+.4f}]"}
+
+
+def _pairs(scores: pd.DataFrame, model: str) -> str:
+    value = scores.at[model, "pairwise_acc_beyond_noise"]
+    if pd.isna(value):
+        return "n/a"
+    return (f"{value:.2f} [{scores.at[model, 'pairwise_acc_beyond_noise_lo']:.2f}, "
+            f"{scores.at[model, 'pairwise_acc_beyond_noise_hi']:.2f}] "
+            f"({scores.at[model, 'n_pairs_beyond_noise']:.0f} pairs of "
+            f"{scores.at[model, 'n_dataset_pairs_beyond_noise']:.0f} dataset pairs)")
 
 
 def pooled_coverage(runs: pd.DataFrame, name: str) -> dict[str, object]:

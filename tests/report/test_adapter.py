@@ -24,7 +24,7 @@ def fitted(tmp_path_factory, study_runs, study_features):
                                    sampler={"draws": 100, "tune": 150, "chains": 2})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # short chains may fail checks; the report shows them
-        model.fit(study_runs, study_features, random_seed=3)
+        model.fit(study_runs, study_features, random_seed=3, prior_predictive=True)
     path = model.save(tmp_path_factory.mktemp("model") / "small.nc")
     return model, path
 
@@ -59,8 +59,17 @@ def test_report_data_from_a_real_fit(fitted, study_runs, study_features):
     assert checks["divergent transitions"] == model.diagnostics_["divergences"]
     assert len(data.loo) == len(model.diagnostics_["pareto_k"])
     assert data.metadata.seeds["fit"] == 3
+    # the units of the features and what the priors alone imply, beside the data
+    assert data.units["feature"].tolist() == model.features_
+    assert data.units["sd"].to_numpy() == pytest.approx(model.feature_scaler_.sds)
+    prior = data.prior_predictive.set_index("quantity")
+    observed = study_runs["score_ft"] - study_runs["score_base"]
+    assert prior.loc["change of a run", "observed"] == pytest.approx(observed.median(),
+                                                                     abs=0.002)
+    assert (prior["prior_lo"] < prior["prior_hi"]).all()
     html = render_html(data)
     assert "Qwen-32B (32B) lies outside the sizes seen (8B-11B)" in html
+    assert "Prior predictive check" in html and "Feature units" in html
 
 
 @pytest.mark.slow

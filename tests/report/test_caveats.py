@@ -64,3 +64,27 @@ def test_notes_come_last(study_runs):
     data = ReportData(ReportMetadata.now(), runs=study_runs, notes=("prior-dominated",))
     assert compute_caveats(data, ReportConfig())[-1] == "prior-dominated"
     assert _caveats() == []
+
+
+def test_unidentified_changes_untrained_features_and_floored_units_are_named():
+    import pandas as pd
+
+    forecast = make_forecast()
+    forecast["change_identified"] = [i % 2 == 0 for i in range(len(forecast))]
+    forecast["untrained_features"] = ""
+    forecast.loc[forecast["dataset_id"] == forecast["dataset_id"].iloc[0],
+                 "untrained_features"] = "long_cot,lora"
+    units = pd.DataFrame({"feature": ["validity", "coherence"], "mean": [0.9, 0.8],
+                          "sd": [0.09, 0.2], "floored": [True, False]})
+    text = "\n".join(_caveats(forecast=forecast, units=units))
+    blind = len(forecast) - (len(forecast) + 1) // 2
+    assert f"{blind} of {len(forecast)} forecasts have no untuned score behind the level" in text
+    assert f"{forecast['dataset_id'].iloc[0]} differs on long_cot, lora, which had one value" \
+        in text
+    assert "The unit of validity is set by a floor" in text and "coherence is set" not in text
+
+
+def test_identified_forecasts_get_no_identification_caveat():
+    forecast = make_forecast().assign(change_identified=True, untrained_features="")
+    text = "\n".join(_caveats(forecast=forecast))
+    assert "no untuned score behind" not in text and "differs on" not in text
