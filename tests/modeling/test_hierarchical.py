@@ -124,7 +124,7 @@ def _tamper(path, edit):
 
 @pytest.mark.parametrize(("edit", "message"), [
     (lambda c: c.update(format_version=99), r"format 99 .*refit"),
-    (lambda c: c["spec"].update(target="rel"), r"spec does not match its spec_id"),
+    (lambda c: c["spec"].update(target="rel"), r"does not match its card_id"),
     (lambda c: c.update(model_type="other"), r"holds a 'other' model"),
 ])
 def test_incompatible_files_are_refused(fitted, tmp_path, edit, message):
