@@ -93,8 +93,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Extract, write the table, print one line per row."""
+    from metaq._outputs import TABLE_SUFFIXES, check_output_path
     from metaq.features.runner import extract_features
 
+    check_output_path(args.out, option="--out", suffixes=TABLE_SUFFIXES)
     options = {flag[2:].replace("-", "_"): getattr(args, flag[2:].replace("-", "_"))
                for flag, _, _ in _MODEL_OPTIONS}
     if options["judge_sample"] is not None and options["judge_sample"].isdigit():

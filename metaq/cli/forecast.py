@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
+
+from metaq.cli._types import finite_float
 
 EPILOG = """\
 examples:
@@ -97,7 +100,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--item-noise", action="store_true",
                         help="forecast the score the benchmark prints (binomial sampling of "
                              "its items), not the model's accuracy")
-    parser.add_argument("--prob", type=float, default=0.9,
+    parser.add_argument("--prob", type=finite_float, default=0.9,
                         help="mass of the central interval lo..hi (default 0.9)")
     parser.add_argument("--cache-dir", metavar="DIR",
                         help="per-example feature cache when extracting (default: the runner's)")
@@ -116,8 +119,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Forecast, write the table, print a compact summary."""
+    from metaq._outputs import TABLE_SUFFIXES, check_output_path
     from metaq.forecasting import forecast_datasets
 
+    is_file = Path(args.out).suffix.lower() in TABLE_SUFFIXES
+    check_output_path(args.out, option="--out", folder=not is_file)
     benchmarks = args.benchmarks.split(",") if args.benchmarks else None
     result = forecast_datasets(
         args.datasets, features=args.features, model=args.model,

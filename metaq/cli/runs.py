@@ -71,7 +71,8 @@ def _register_lm_eval(actions: argparse._SubParsersAction) -> None:
     parser.add_argument("--tasks", help="comma-separated tasks to import (default: all "
                                         "top-level tasks)")
     parser.add_argument("--append", metavar="RUNS", help="existing runs table to extend")
-    parser.add_argument("--out", required=True, help="runs table to write (.csv)")
+    parser.add_argument("--out", required=True,
+                        help="runs table to write (.csv or .parquet; folders are created)")
     parser.set_defaults(func=run_lm_eval)
 
 
@@ -92,20 +93,23 @@ def _register_csv(actions: argparse._SubParsersAction) -> None:
                         help="rows holding the untuned model's scores")
     parser.add_argument("--percent", action="store_true", help="scores are percentages")
     parser.add_argument("--append", metavar="RUNS", help="existing runs table to extend")
-    parser.add_argument("--out", required=True, help="runs table to write (.csv)")
+    parser.add_argument("--out", required=True,
+                        help="runs table to write (.csv or .parquet; folders are created)")
     parser.set_defaults(func=run_csv)
 
 
 def run_lm_eval(args: argparse.Namespace) -> int:
     """Import lm-eval results, write the runs table and print a summary."""
+    from metaq._outputs import write_table
     from metaq.importers import import_lm_eval
 
+    _check_out(args.out)
     runs = import_lm_eval(
         args.results, dataset_id=args.dataset_id, base_model=args.base_model,
         params_b=args.params_b, family=args.family, base_results=args.base_results,
         metrics=_pairs(args.metric, "--metric"),
         tasks=args.tasks.split(",") if args.tasks else None, append=args.append)
-    runs.to_csv(args.out, index=False)
+    write_table(runs, args.out)
     new = runs[(runs["dataset_id"] == args.dataset_id) & (runs["base_model"] == args.base_model)]
     print(f"wrote {args.out}: {len(runs)} run(s), {len(new)} from {args.base_model} on "
           f"{args.dataset_id} ({int(new['score_base'].notna().sum())} with a base score)")
@@ -114,8 +118,10 @@ def run_lm_eval(args: argparse.Namespace) -> int:
 
 def run_csv(args: argparse.Namespace) -> int:
     """Import a table in another layout, write the runs table and print a summary."""
+    from metaq._outputs import write_table
     from metaq.importers import import_csv
 
+    _check_out(args.out)
     base_rows = None
     if args.base_rows:
         (base_rows,) = _pairs([args.base_rows], "--base-rows").items()
@@ -124,11 +130,17 @@ def run_csv(args: argparse.Namespace) -> int:
         constants=_pairs(args.set, "--set"),
         wide=args.wide.split(",") if args.wide else None, base_rows=base_rows,
         percent=args.percent, append=args.append)
-    runs.to_csv(args.out, index=False)
+    write_table(runs, args.out)
     print(f"wrote {args.out}: {len(runs)} run(s) of {runs['dataset_id'].nunique()} dataset(s) "
           f"x {runs['base_model'].nunique()} model(s) x {runs['benchmark'].nunique()} "
           f"benchmark(s); {int(runs['score_base'].isna().sum())} without a base score")
     return 0
+
+
+def _check_out(out: str) -> None:
+    from metaq._outputs import TABLE_SUFFIXES, check_output_path
+
+    check_output_path(out, option="--out", suffixes=TABLE_SUFFIXES)
 
 
 def _pairs(items: list[str], option: str) -> dict[str, str]:

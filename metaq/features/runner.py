@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from metaq import __version__
+from metaq._outputs import TABLE_SUFFIXES, check_output_path, write_table
 from metaq.exceptions import MetaqError, MissingDependencyError
 from metaq.features.base import Example, Extractor
 from metaq.features.collect import DomainIndex, ScoreCollector
@@ -143,7 +144,8 @@ def extract_features(paths: str | Path | Sequence[str | Path],
         raise MetaqError(f"engine={engine!r} is not an execution engine; use 'local' or 'ray' "
                          f"(the model back-end, transformers or vllm, is an extractor option).")
     paths = [paths] if isinstance(paths, str | Path) else list(paths)
-    out = _check_out(out)
+    if out is not None:
+        out = check_output_path(out, option="out", suffixes=TABLE_SUFFIXES)
     if isinstance(columns, str):
         columns = ColumnMapping.parse(columns)
     ids = _dataset_ids(paths, dataset_ids)
@@ -169,27 +171,8 @@ def extract_features(paths: str | Path | Sequence[str | Path],
         store.close()
     table = _to_table(rows, jobs)
     if out is not None:
-        _write(table, out)
+        write_table(table, out)
     return table
-
-
-def _check_out(out: str | Path | None) -> Path | None:
-    if out is None:
-        return None
-    out = Path(out)
-    if out.suffix.lower() not in (".csv", ".parquet"):
-        raise MetaqError(f"cannot write the features table to {out}: unknown format "
-                         f"{out.suffix!r}. Fix: end the file name in .csv or .parquet.")
-    return out
-
-
-def _write(table: pd.DataFrame, out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() == ".parquet":
-        table.to_parquet(out, index=False)
-    else:
-        table.to_csv(out, index=False)
-    logger.info("wrote %s (%d rows)", out, len(table))
 
 
 def _dataset_ids(paths: list, dataset_ids: Sequence[str] | None) -> list[str]:
