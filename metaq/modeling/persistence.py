@@ -51,15 +51,21 @@ def card_id(card: dict[str, Any]) -> str:
 
 
 def posterior_hash(posterior) -> str:
-    """SHA-256 of a posterior's variables and coordinates (names, dtypes, shapes, values)."""
+    """SHA-256 of a posterior's draws (as float64) and coordinate labels (as text).
+
+    Independent of how netCDF stores the types, so a saved and reloaded posterior hashes the
+    same.
+    """
     import numpy as np
 
     digest = hashlib.sha256()
-    for name in sorted(map(str, posterior.variables)):
-        values = np.ascontiguousarray(posterior[name].to_numpy())
-        digest.update(f"{name}|{values.dtype.str}|{values.shape}|".encode())
-        digest.update(values.tobytes() if values.dtype != object
-                      else "\x1f".join(map(str, values.ravel())).encode())
+    for name in sorted(map(str, posterior.data_vars)):
+        values = np.ascontiguousarray(posterior[name].to_numpy(), dtype=np.float64)
+        digest.update(f"{name}|{posterior[name].dims}|{values.shape}|".encode())
+        digest.update(values.tobytes())
+    for name in sorted(map(str, posterior.coords)):
+        digest.update(f"{name}|".encode())
+        digest.update("\x1f".join(map(str, posterior[name].to_numpy().ravel())).encode())
     return digest.hexdigest()
 
 
