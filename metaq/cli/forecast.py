@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from metaq.cli._types import finite_float
+from metaq.cli.extract import add_reading_options, column_mappings
 
 EPILOG = """\
 examples:
@@ -111,6 +112,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--device", help="device of model-based extractors (cpu, cuda, ...)")
     parser.add_argument("--on-error", choices=("stop", "skip"), default="stop",
                         help="a bad record in a dataset file: stop (default) or skip and count")
+    parser.add_argument("--dataset-id", action="append", dest="dataset_ids", metavar="ID",
+                        help="dataset id of each DATASET, in order (default: file stems)")
+    add_reading_options(parser)
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--out", required=True, metavar="FORECAST.csv|DIR",
                         help="a .csv/.parquet file, or a folder for forecast.csv + features.csv")
@@ -130,6 +134,7 @@ def run(args: argparse.Namespace) -> int:
         target_models=args.target_models, benchmarks=benchmarks, prob=args.prob,
         cache_dir=args.cache_dir, on_error=args.on_error, random_seed=args.seed,
         base_scores=args.base_scores, item_noise=args.item_noise,
+        dataset_ids=args.dataset_ids, columns=column_mappings(args),
         extractor_options={"tokenizer": args.tokenizer, "embedding_model": args.embedding_model,
                            "lm": args.lm, "judge_model": args.judge_model,
                            "device": args.device},

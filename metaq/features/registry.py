@@ -118,9 +118,10 @@ _SPECS: tuple[ExtractorSpec, ...] = (
 
 EXTRACTORS: dict[str, ExtractorSpec] = {spec.name: spec for spec in _SPECS}
 
-#: Named selections: ``--metrics text`` means every cheap CPU text extractor.
+#: Named selections: ``--metrics text`` means every cheap CPU text extractor that needs no
+#: model (``syntax`` needs a spaCy pipeline: ask for it by name, or with ``study``).
 GROUPS: dict[str, tuple[str, ...]] = {
-    "text": ("length", "redundancy", "symbolic", "syntax", "dedup", "language", "answer"),
+    "text": ("length", "redundancy", "symbolic", "dedup", "language", "answer"),
     "study": ("length", "redundancy", "symbolic", "syntax", "embedding", "perplexity", "fvcu"),
 }
 

@@ -25,7 +25,7 @@ from typing import Literal
 
 from metaq.exceptions import DatasetReadError
 from metaq.features.base import Example
-from metaq.io.mapping import BadRecord, ColumnMapping, record_to_example
+from metaq.io.mapping import BadRecord, ColumnMapping, record_to_examples
 from metaq.io.records import DEFAULT_MAX_RECORD_BYTES, dataset_stem, iter_records
 
 logger = logging.getLogger(__name__)
@@ -124,17 +124,17 @@ def iter_example_batches(path: str | Path, *, mapping: ColumnMapping | None = No
             if stats.mapping is None:
                 stats.mapping = (mapping or ColumnMapping()).completed(raw.record)
                 logger.info("%s: fields %s", path, stats.mapping.describe())
-            example = record_to_example(raw.record, stats.mapping,
-                                        fallback_id=f"{stem}:{raw.index + 1}",
-                                        location=raw.location)
+            examples = record_to_examples(raw.record, stats.mapping,
+                                          fallback_id=f"{stem}:{raw.index + 1}",
+                                          location=raw.location)
         except BadRecord as bad:
             _handle_bad_record(bad, raw.location, on_error, stats)
             continue
-        stats.n_examples += 1
-        batch.append(example)
-        if len(batch) >= batch_size:
-            yield batch
-            batch = []
+        stats.n_examples += len(examples)
+        batch.extend(examples)
+        while len(batch) >= batch_size:
+            yield batch[:batch_size]
+            batch = batch[batch_size:]
     if batch:
         yield batch
 
@@ -148,6 +148,6 @@ def _handle_bad_record(bad: BadRecord, location: str, on_error: OnError,
                        stats: ReadStats) -> None:
     message = f"{location}: {bad.reason.replace('_', ' ')}: {bad.detail}"
     if on_error == "stop":
-        raise DatasetReadError(f"{message}. Fix: {_FIXES[bad.reason]}.")
+        raise DatasetReadError(f"{message}. Fix: {bad.fix or _FIXES[bad.reason]}.")
     stats.skipped[bad.reason] += 1
     logger.warning("skipped %s", message)

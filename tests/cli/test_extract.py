@@ -34,7 +34,7 @@ def test_extract_writes_one_row_per_dataset_with_exact_names(tmp_path: Path, cap
 
 
 def test_extract_by_domain_parquet_and_cache_reuse(tmp_path: Path) -> None:
-    args = ["-q", "extract", str(MARCO), "--metrics", "text", "--by-domain",
+    args = ["-q", "extract", str(MARCO), "--metrics", "text,syntax", "--by-domain",
             "--out", str(tmp_path / "f.parquet"), "--cache", str(tmp_path / "cache")]
     assert main(args) == 0
     first = pd.read_parquet(tmp_path / "f.parquet")
