@@ -141,3 +141,11 @@ def test_gather_features_runs_model_free_extractors_and_skips_unconfigured(tmp_p
     # perplexity was configured but its model cannot load; the judge was not configured;
     # no extractor emits the study's tokenizer-specific length
     assert missing == ["perplexity", "validity", "reasoning_tokens_pllum"]
+
+
+def test_model_free_extractors_run_and_model_ones_wait_for_their_model():
+    from metaq.forecasting import _configured
+
+    assert _configured("language", {}) and _configured("redundancy", {})
+    assert not _configured("perplexity", {}) and not _configured("tokens", {})
+    assert _configured("tokens", {"tokenizer": "gpt2"})

@@ -22,6 +22,7 @@ COMMANDS: tuple[str, ...] = (
     "correlate",
     "runs",
     "extract",
+    "inspect",
     "metrics",
     "report",
     "fit",

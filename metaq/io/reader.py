@@ -144,10 +144,15 @@ def read_examples(path: str | Path, **options: object) -> list[Example]:
     return [ex for batch in iter_example_batches(path, **options) for ex in batch]
 
 
+def bad_record_message(bad: BadRecord, location: str) -> str:
+    """``<location>: <reason>: <detail>. Fix: <fix>.`` for a bad record."""
+    return (f"{location}: {bad.reason.replace('_', ' ')}: {bad.detail}. "
+            f"Fix: {bad.fix or _FIXES[bad.reason]}.")
+
+
 def _handle_bad_record(bad: BadRecord, location: str, on_error: OnError,
                        stats: ReadStats) -> None:
-    message = f"{location}: {bad.reason.replace('_', ' ')}: {bad.detail}"
     if on_error == "stop":
-        raise DatasetReadError(f"{message}. Fix: {bad.fix or _FIXES[bad.reason]}.")
+        raise DatasetReadError(bad_record_message(bad, location))
     stats.skipped[bad.reason] += 1
-    logger.warning("skipped %s", message)
+    logger.warning("skipped %s: %s: %s", location, bad.reason.replace("_", " "), bad.detail)
