@@ -101,9 +101,9 @@ def _resolve_one(target: dict[str, Any], known: pd.DataFrame) -> dict[str, Any]:
         size = float("nan")
     if not 0 < size <= MAX_PARAMS_B:
         raise InvalidParameterError(
-            f"target model {name!r}: params_b={target['params_b']!r} must be a positive number "
-            f"of billions of parameters up to {MAX_PARAMS_B:g}, e.g. 3 or 70 (a raw count "
-            f"divided by 1e9).")
+            f"target model {name!r}: params_b={target['params_b']!r} is not a size in billions "
+            f"of parameters. Fix: give a positive number up to {MAX_PARAMS_B:g}, e.g. 3 or 70 "
+            f"(a raw count divided by 1e9).")
     return {"name": name, "params_b": size, "family": family or UNKNOWN_FAMILY}
 
 

@@ -46,7 +46,7 @@ def test_unseen_model_with_size_and_default_family():
 
 @pytest.mark.parametrize("size", [0, -3, "three", float("inf")])
 def test_bad_sizes_are_refused(size):
-    with pytest.raises(InvalidParameterError, match="must be a positive number"):
+    with pytest.raises(InvalidParameterError, match="is not a size in billions"):
         resolve_target_models([{"name": "m", "params_b": size}], STUDY_MODELS)
 
 

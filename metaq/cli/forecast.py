@@ -126,8 +126,10 @@ def run(args: argparse.Namespace) -> int:
     from metaq._outputs import TABLE_SUFFIXES, check_output_path
     from metaq.forecasting import forecast_datasets
 
-    is_file = Path(args.out).suffix.lower() in TABLE_SUFFIXES
-    check_output_path(args.out, option="--out", folder=not is_file)
+    out = Path(args.out)
+    if out.suffix and out.suffix.lower() not in TABLE_SUFFIXES and not out.is_dir():
+        check_output_path(out, option="--out", suffixes=TABLE_SUFFIXES)  # a name like x.xlsx
+    check_output_path(out, option="--out", folder=out.suffix.lower() not in TABLE_SUFFIXES)
     benchmarks = args.benchmarks.split(",") if args.benchmarks else None
     result = forecast_datasets(
         args.datasets, features=args.features, model=args.model,

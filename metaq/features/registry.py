@@ -258,5 +258,5 @@ def _unknown_message(name: str, known: Iterable[str]) -> str:
     known = list(known)
     close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    return (f"unknown metric or extractor {name!r}.{hint} Run `metaq metrics` to list them "
-            f"(metrics, extractor names, groups {sorted(GROUPS)}).")
+    return (f"unknown metric or extractor {name!r}.{hint} Fix: use a name `metaq metrics` "
+            f"lists (metrics, extractor names, groups {sorted(GROUPS)}).")

@@ -124,8 +124,8 @@ chat=None, turns='last')
             part, sep, field = item.partition("=")
             if not sep or part.strip() not in parts or not field.strip():
                 raise DatasetReadError(
-                    f"bad column mapping item {item!r}: write PART=FIELD with PART one of "
-                    f"{sorted(parts)}, e.g. `--columns question=prompt,reasoning=cot`.")
+                    f"bad column mapping item {item!r}. Fix: write PART=FIELD with PART one "
+                    f"of {sorted(parts)}, e.g. `--columns question=prompt,reasoning=cot`.")
             values[part.strip()] = field.strip()
         return cls(**values)
 

@@ -109,7 +109,8 @@ def _check_forecast_numbers(frame: pd.DataFrame, source: TableSource) -> None:
         if column in frame.columns:
             frame[column] = as_numeric(frame, column, source, allow_nan=column == "prob_best")
             raise_first((frame[column] < 0) | (frame[column] > 1), frame[column], column, source,
-                        "is a probability and must lie in [0, 1]")
+                        "is a probability and must lie in [0, 1]. Fix: correct it, or write the "
+                        "table again with `metaq forecast`")
 
 
 def _interval_mass(forecast: pd.DataFrame | None, prob: float | None) -> float:

@@ -219,7 +219,8 @@ def accuracy_column(frame: pd.DataFrame, column: str, source: TableSource, *,
     values = as_numeric(frame, column, source, allow_nan=allow_nan)
     outside = values.notna() & ((values < 0) | (values > 1))
     raise_first(outside, values, column, source,
-                "is an accuracy and must lie in [0, 1]; if it is a percentage, divide by 100")
+                "is an accuracy and must lie in [0, 1]. Fix: if it is a percentage, divide by "
+                "100 (import-csv: --percent)")
     return values
 
 
