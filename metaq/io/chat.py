@@ -167,6 +167,21 @@ def parse_chat(turns: Sequence[Any], *, mode: Turns = "last") -> list[ChatTurns]
     return found
 
 
+def last_user_text(turns: Any) -> str | None:
+    """Return the last user turn's text of a prompt given as chat turns, else None.
+
+    Examples
+    --------
+    >>> last_user_text([{"role": "user", "content": "What is 2+2?"}])
+    'What is 2+2?'
+    """
+    if not isinstance(turns, list) or not all(isinstance(t, dict) for t in turns):
+        return None
+    users = [_role_and_content(t, i)[1] for i, t in enumerate(turns)
+             if str(t.get("role", t.get("from", ""))).lower() in _USER_ROLES]
+    return users[-1] if users else None
+
+
 def _example(parsed: list[tuple[str, str, str]], index: int) -> ChatTurns | None:
     users = [content for role, content, _ in parsed[:index] if role in _USER_ROLES]
     if not users:

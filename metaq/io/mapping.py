@@ -20,8 +20,10 @@ id            id, uid, uuid, idx, example_id, question_id
 A question may join several fields, ``question=instruction+input``; detection does so for
 Alpaca records (a non-empty ``input`` follows the ``instruction`` after a blank line). A
 reasoning field holding trace markers is split (:func:`metaq.io.chat.split_trace`): the
-block is the reasoning and the rest, without its ``<answer>``/``<Output>`` tags, the answer
-when no answer field is mapped. A reasoning field holding a list of texts (several
+block is the reasoning and the rest, without its ``<answer>``/``<Output>``/
+``<|begin_of_solution|>`` tags, the answer, even when an answer field exists (that one then
+holds a reference answer, not what the trace answered); a truncated trace without an answer
+part has an empty answer. A reasoning field holding a list of texts (several
 generations per question) gives one example per text, with ids ``<id>#1``, ``<id>#2``, ...
 
 When no question/reasoning field is found and the record has a chat field (``messages``,
@@ -44,6 +46,7 @@ from metaq.io.chat import (
     ChatFormatError,
     ChatTurns,
     has_trace_markers,
+    last_user_text,
     parse_chat,
     split_trace,
 )
@@ -219,10 +222,15 @@ def record_to_examples(record: Mapping[str, Any], mapping: ColumnMapping, *,
             raise BadRecord("missing_field", *_layout(record, mapping, question is None))
         chat_answer = chats[-1].answer if chats else ""
         parts = []
+        if not any(t.strip() for t in traces):
+            raise BadRecord("empty_reasoning", f"the reasoning field {mapping.reasoning!r} is "
+                                               f"empty")
         for k, trace in enumerate(traces):
-            reasoning, inline = split_trace(trace) if has_trace_markers(trace) else (trace, "")
-            parts.append((question, reasoning,
-                          (inline or chat_answer) if answer is None else answer, k + 1))
+            if has_trace_markers(trace):  # the trace's own answer, even an empty one
+                reasoning, own_answer = split_trace(trace)
+            else:
+                reasoning, own_answer = trace, chat_answer if answer is None else answer
+            parts.append((question, reasoning, own_answer, k + 1))
     record_id = _text(record, mapping.id, "id") or fallback_id
     domain = (_text(record, mapping.domain, "domain") or "").strip()
     return [_example(q, r, a, record_id if len(parts) == 1 else f"{record_id}#{n}", domain,
@@ -265,6 +273,9 @@ def _question(record: Mapping[str, Any], field: str | None) -> str | None:
     if field is None:
         return None
     names = [field] if field in record else field.split(_JOIN)
+    prompt = last_user_text(record.get(names[0]))  # a prompt given as chat turns (verl)
+    if prompt is not None:
+        return prompt
     texts = [_text(record, name, "question") for name in names]
     if texts[0] is None:
         return None

@@ -304,6 +304,7 @@ def _pick_split(loaded: Any, split: str | None, path: Path) -> Any:
     if split is None:
         split = "train" if "train" in names else (names[0] if len(names) == 1 else None)
     if split not in names:
-        raise DatasetReadError(f"{path}: split {split!r} not found; it has {names}. Fix: "
-                               f"choose one with split= (CLI: --split NAME).")
+        wanted = f"split {split!r} not found" if split else "no 'train' split to default to"
+        raise DatasetReadError(f"{path}: {wanted}; it has splits {names}. Fix: choose one with "
+                               f"split= (CLI: --split NAME).")
     return loaded[split]

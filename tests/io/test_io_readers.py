@@ -99,7 +99,7 @@ def test_saved_hf_dataset_and_load_dataset_folder(tmp_path: Path) -> None:
     assert as_tuples(read_examples(dict_saved)) == EXPECTED  # train by default
     assert as_tuples(read_examples(dict_saved, split="test")) == EXPECTED[:1]
     with pytest.raises(DatasetReadError,
-                       match=r"split 'dev' not found; it has \['test', 'train'\]"):
+                       match=r"split 'dev' not found; it has splits \['test', 'train'\]"):
         read_examples(dict_saved, split="dev")
     folder = tmp_path / "folder"
     folder.mkdir()

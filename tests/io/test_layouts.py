@@ -73,8 +73,13 @@ def test_sky_t1_generation_lists_give_one_example_each(tmp_path):
               "answer": "5", "code": [generation, generation.replace("First", "So")]}
     examples = read_examples(write_jsonl(tmp_path / "skyt1.jsonl", [record]))
     assert [e.id for e in examples] == ["7#1", "7#2"]
-    assert examples[0].reasoning == THOUGHT and examples[0].answer == "5"
+    # the generation's own solution is the answer, not the reference answer field
+    assert examples[0].reasoning == THOUGHT and examples[0].answer == "\\boxed{5}"
     assert examples[1].reasoning.startswith("So, 12 / 3")
+    truncated = write_jsonl(tmp_path / "cut.jsonl", [
+        {**record, "code": [f"<|begin_of_thought|>{THOUGHT} and then"]}])
+    (cut,) = read_examples(truncated)  # a generation cut off before its solution
+    assert (cut.reasoning, cut.answer) == (f"{THOUGHT} and then", "")
     bad = write_jsonl(tmp_path / "bad.jsonl", [{**record, "code": [generation, 3]}])
     with pytest.raises(DatasetReadError, match=r"bad type: the reasoning field 'code' holds a "
                                                r"list of int, str"):
@@ -88,6 +93,9 @@ def test_math_solution_is_the_trace_and_answer_the_answer(tmp_path):
     examples = read_examples(write_jsonl(tmp_path / "math.jsonl", [record]), stats=stats)
     assert parts(examples) == [("Compute 2+3.", "2+3 = \\boxed{5}.", "5")]
     assert examples[0].domain == "Algebra"
+    unsolved = write_jsonl(tmp_path / "aime.jsonl", [{**record, "solution": ""}])
+    with pytest.raises(DatasetReadError, match="the reasoning field 'solution' is empty"):
+        read_examples(unsolved)
     assert stats.mapping.describe() == ("question=problem,reasoning=solution,answer=answer,"
                                         "domain=subject")
 
