@@ -139,8 +139,10 @@ def run_lm_eval(args: argparse.Namespace) -> int:
     for key, flag in (("base_model", "--base-model"), ("params_b", "--params-b")):
         if key in inferred:
             print(f"{key} {inferred[key]} read from the result files (override with {flag})")
-    for task, reason in runs.attrs["skipped"].items():
-        print(f"skipped {task}: {reason}")
+    skipped = runs.attrs["skipped"]
+    if skipped:
+        print(f"skipped {len(skipped)} task(s) without a usable metric (warnings above): "
+              f"{', '.join(skipped)}")
     new = runs[(runs["dataset_id"] == args.dataset_id) & (runs["base_model"] == model)]
     print(f"wrote {args.out}: {len(runs)} run(s), {len(new)} from {model} on "
           f"{args.dataset_id} ({int(new['score_base'].notna().sum())} with a base score)")

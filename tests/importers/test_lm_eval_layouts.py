@@ -296,8 +296,11 @@ def test_cli_creates_the_out_folder_starts_a_missing_append_file_and_names_skips
     assert main(["runs", "import-lm-eval", str(tmp_path / "ft"), "--dataset-id", "d",
                  "--params-b", "0.16", "--base-model", "pythia-160m",
                  "--append", str(out), "--out", str(out)]) == 0
-    printed = capsys.readouterr().out
-    assert "skipped wikitext: no per-item 0/1 metric" in printed
+    captured = capsys.readouterr()
+    assert "skipped task wikitext: no per-item 0/1 metric" in captured.err
+    assert "skipped 2 task(s) without a usable metric (warnings above): crows_pairs_english, " \
+           "wikitext" in captured.out
+    printed = captured.out
     assert "wrote " + str(out) + ": 3 run(s), 3 from pythia-160m" in printed
     assert len(pd.read_csv(out)) == 3
 
