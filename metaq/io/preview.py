@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from metaq.features.base import Example
-from metaq.io.mapping import BadRecord, ColumnMapping, record_to_examples
-from metaq.io.reader import bad_record_message
-from metaq.io.records import dataset_stem, iter_records
+from metaq.io.mapping import BadRecord, ColumnMapping
+from metaq.io.reader import ReadStats, bad_record_message, parse_records
 
 
 @dataclass(frozen=True)
@@ -79,23 +78,16 @@ def preview_records(path: str | Path, *, n: int = 3, mapping: ColumnMapping | No
     'gsm8k-train-0001'
     """
     preview = Preview(Path(path))
-    stem = dataset_stem(path)
-    for raw in iter_records(path, split=split):
+    stats = ReadStats()
+    for raw, examples in parse_records(path, mapping=mapping, split=split, stats=stats):
+        preview.mapping = stats.mapping
+        fields_ = tuple(map(str, raw.record or ()))
+        if isinstance(examples, BadRecord):
+            preview.records.append(ParsedRecord(raw.location, fields_,
+                                                problem=bad_record_message(examples,
+                                                                           raw.location)))
+        else:
+            preview.records.append(ParsedRecord(raw.location, fields_, tuple(examples)))
         if len(preview.records) >= n:
             break
-        try:
-            if raw.problem:
-                raise BadRecord(raw.problem, raw.detail)
-            if preview.mapping is None:
-                preview.mapping = (mapping or ColumnMapping()).completed(raw.record)
-            examples = record_to_examples(raw.record, preview.mapping,
-                                          fallback_id=f"{stem}:{raw.index + 1}",
-                                          location=raw.location)
-        except BadRecord as bad:
-            preview.records.append(ParsedRecord(
-                raw.location, tuple(map(str, raw.record or ())),
-                problem=bad_record_message(bad, raw.location)))
-            continue
-        preview.records.append(ParsedRecord(raw.location, tuple(map(str, raw.record)),
-                                            tuple(examples)))
     return preview

@@ -26,7 +26,7 @@ from typing import Literal
 from metaq.exceptions import DatasetReadError
 from metaq.features.base import Example
 from metaq.io.mapping import BadRecord, ColumnMapping, record_to_examples
-from metaq.io.records import DEFAULT_MAX_RECORD_BYTES, dataset_stem, iter_records
+from metaq.io.records import DEFAULT_MAX_RECORD_BYTES, RawRecord, dataset_stem, iter_records
 
 logger = logging.getLogger(__name__)
 
@@ -115,20 +115,11 @@ def iter_example_batches(path: str | Path, *, mapping: ColumnMapping | None = No
     if batch_size < 1:
         raise DatasetReadError(f"batch_size={batch_size} must be >= 1.")
     stats = stats if stats is not None else ReadStats()
-    stem = dataset_stem(path)
     batch: list[Example] = []
-    for raw in iter_records(path, split=split, max_record_bytes=max_record_bytes):
-        try:
-            if raw.problem:
-                raise BadRecord(raw.problem, raw.detail)
-            if stats.mapping is None:
-                stats.mapping = (mapping or ColumnMapping()).completed(raw.record)
-                logger.info("%s: fields %s", path, stats.mapping.describe())
-            examples = record_to_examples(raw.record, stats.mapping,
-                                          fallback_id=f"{stem}:{raw.index + 1}",
-                                          location=raw.location)
-        except BadRecord as bad:
-            _handle_bad_record(bad, raw.location, on_error, stats)
+    for raw, examples in parse_records(path, mapping=mapping, split=split, stats=stats,
+                                       max_record_bytes=max_record_bytes):
+        if isinstance(examples, BadRecord):
+            _handle_bad_record(examples, raw.location, on_error, stats)
             continue
         stats.n_examples += len(examples)
         batch.extend(examples)
@@ -137,6 +128,30 @@ def iter_example_batches(path: str | Path, *, mapping: ColumnMapping | None = No
             batch = batch[batch_size:]
     if batch:
         yield batch
+
+
+def parse_records(path: str | Path, *, mapping: ColumnMapping | None = None,
+                  split: str | None = None, stats: ReadStats | None = None,
+                  max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+                  ) -> Iterator[tuple[RawRecord, list[Example] | BadRecord]]:
+    """Yield each record with its examples, or the :class:`BadRecord` saying why it has none.
+
+    The mapping is completed from the first readable record and kept in ``stats.mapping``.
+    """
+    stats = stats if stats is not None else ReadStats()
+    stem = dataset_stem(path)
+    for raw in iter_records(path, split=split, max_record_bytes=max_record_bytes):
+        try:
+            if raw.problem:
+                raise BadRecord(raw.problem, raw.detail)
+            if stats.mapping is None:
+                stats.mapping = (mapping or ColumnMapping()).completed(raw.record)
+                logger.info("%s: fields %s", path, stats.mapping.describe())
+            yield raw, record_to_examples(raw.record, stats.mapping,
+                                          fallback_id=f"{stem}:{raw.index + 1}",
+                                          location=raw.location)
+        except BadRecord as bad:
+            yield raw, bad
 
 
 def read_examples(path: str | Path, **options: object) -> list[Example]:
