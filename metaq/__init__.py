@@ -39,6 +39,7 @@ _LAZY: dict[str, str] = {
     "read_examples": "metaq.io.reader",
     "iter_example_batches": "metaq.io.reader",
     "ColumnMapping": "metaq.io.mapping",
+    "preview_records": "metaq.io.preview",
     "make_report": "metaq.report.build",
     "ReportData": "metaq.report.contracts",
     "ReportConfig": "metaq.report.contracts",

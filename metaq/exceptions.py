@@ -31,6 +31,10 @@ class ModelNotFoundError(MetaqError, OSError):
     """A model or tokenizer given by id or path cannot be loaded (offline, or no such folder)."""
 
 
+class OutputPathError(MetaqError, OSError):
+    """An output file or folder cannot be written (checked before any expensive work)."""
+
+
 class NotFittedError(MetaqError, RuntimeError):
     """A model was used before `fit` (or `load`)."""
 

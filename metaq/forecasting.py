@@ -19,6 +19,7 @@ import pandas as pd
 from metaq._paths import MODELS_DIR
 from metaq.exceptions import InvalidParameterError, MetaqError
 from metaq.explain._names import check_known
+from metaq.tables.runs import MAX_PARAMS_B
 
 logger = logging.getLogger(__name__)
 
@@ -98,27 +99,29 @@ def _resolve_one(target: dict[str, Any], known: pd.DataFrame) -> dict[str, Any]:
         size = float(size)
     except (TypeError, ValueError):
         size = float("nan")
-    if not size > 0 or not np.isfinite(size):
+    if not 0 < size <= MAX_PARAMS_B:
         raise InvalidParameterError(
-            f"target model {name!r}: params_b={target['params_b']!r} must be a positive number "
-            f"of billions of parameters, e.g. 3 or 70.")
+            f"target model {name!r}: params_b={target['params_b']!r} is not a size in billions "
+            f"of parameters. Fix: give a positive number up to {MAX_PARAMS_B:g}, e.g. 3 or 70 "
+            f"(a raw count divided by 1e9).")
     return {"name": name, "params_b": size, "family": family or UNKNOWN_FAMILY}
 
 
 def gather_features(datasets: Sequence[str | Path], needed: Sequence[str], *,
                     cache_dir: str | Path | None = None,
                     extractor_options: Mapping[str, Any] | None = None,
-                    on_error: str = "stop") -> tuple[pd.DataFrame, list[str]]:
+                    on_error: str = "stop", dataset_ids: Sequence[str] | None = None,
+                    columns: Any = None) -> tuple[pd.DataFrame, list[str]]:
     """Extract the `needed` features of dataset files, skipping extractors that cannot run.
 
     Each extractor is run on its own (results are cached per example, so a rerun only reads
     the cache). Extractors that need a model (tokens, embedding, perplexity, judge: those
-    whose registry entry requires an optional package) run only when `extractor_options`
-    configures them (e.g. ``lm=...`` for perplexity), so a forecast never downloads a model
-    it was not asked to use. An extractor that is not configured or cannot run here is
-    skipped with a warning: its features are then missing and the forecast integrates over
-    them. Features no registered extractor emits (e.g. a tokenizer-specific length of the
-    training table) are missing too.
+    whose constructor takes a model option) run only when `extractor_options` configures
+    them (e.g. ``lm=...`` for perplexity), so a forecast never downloads a model it was not
+    asked to use; the others (text metrics, language share) always run. An extractor that
+    is not configured or cannot run here is skipped with a warning: its features are then
+    missing and the forecast integrates over them. Features no registered extractor emits
+    (e.g. a tokenizer-specific length of the training table) are missing too.
 
     Parameters
     ----------
@@ -132,6 +135,10 @@ def gather_features(datasets: Sequence[str | Path], needed: Sequence[str], *,
         Options for the extractors (``tokenizer``, ``lm``, ``embedding_model``, ...).
     on_error : {"stop", "skip"}, default "stop"
         Bad-record policy of the reader: stop with the file and line, or skip and count.
+    dataset_ids : sequence of str, optional
+        One id per dataset file; default the file name without its format suffixes.
+    columns : ColumnMapping or str, or a sequence of them, optional
+        Field mapping of the files (see :func:`metaq.extract_features`).
 
     Returns
     -------
@@ -143,6 +150,7 @@ def gather_features(datasets: Sequence[str | Path], needed: Sequence[str], *,
     from metaq.exceptions import DatasetReadError, UnknownNameError
     from metaq.features.registry import metric_owner
     from metaq.features.runner import extract_features
+    from metaq.io.records import dataset_stem
 
     options = dict(extractor_options or {})
 
@@ -152,7 +160,8 @@ def gather_features(datasets: Sequence[str | Path], needed: Sequence[str], *,
             by_extractor.setdefault(metric_owner(name), []).append(name)
         except UnknownNameError:
             logger.info("no extractor emits feature %r; it is integrated over", name)
-    table = pd.DataFrame({"dataset_id": [Path(p).stem for p in datasets]})
+    ids = list(dataset_ids) if dataset_ids is not None else [dataset_stem(p) for p in datasets]
+    table = pd.DataFrame({"dataset_id": ids})
     for extractor, metrics in by_extractor.items():
         if not _configured(extractor, options):
             logger.warning("extractor %r needs a model that was not given (see `metaq "
@@ -160,7 +169,8 @@ def gather_features(datasets: Sequence[str | Path], needed: Sequence[str], *,
             continue
         try:
             part = extract_features(list(datasets), metrics, cache_dir=cache_dir,
-                                    extractor_options=options, on_error=on_error)
+                                    extractor_options=options, on_error=on_error,
+                                    dataset_ids=ids, columns=columns)
         except DatasetReadError:
             raise
         except MetaqError as err:  # a package, model or option this extractor needs
@@ -176,12 +186,14 @@ def gather_features(datasets: Sequence[str | Path], needed: Sequence[str], *,
 
 
 def _configured(extractor: str, options: Mapping[str, Any]) -> bool:
-    """Whether an extractor may run: model-free, or given a model its constructor takes."""
+    """Whether an extractor may run: it takes no model option, or is given a model it takes."""
     from metaq.features.registry import accepted_options, get_spec
 
-    spec = get_spec(extractor)
+    cls = get_spec(extractor).load()
+    if not accepted_options(cls, dict.fromkeys(MODEL_OPTIONS, "")):
+        return True
     models = {k: v for k, v in options.items() if k in MODEL_OPTIONS}
-    return not spec.requires or bool(accepted_options(spec.load(), models))
+    return bool(accepted_options(cls, models))
 
 
 def resolve_benchmarks(benchmarks: Sequence[str] | None, tasks: pd.DataFrame) -> list[str]:
@@ -328,7 +340,8 @@ def forecast_datasets(datasets: Sequence[str | Path] = (), *,
                       extractor_options: Mapping[str, Any] | None = None,
                       on_error: str = "stop", random_seed: int | None = 0,
                       base_scores: pd.DataFrame | str | Path | None = None,
-                      item_noise: bool = False,
+                      item_noise: bool = False, dataset_ids: Sequence[str] | None = None,
+                      columns: Any = None,
                       out: str | Path | None = None) -> DatasetForecast:
     """Forecast what fine-tuning on each dataset does, per target model and benchmark.
 
@@ -366,6 +379,10 @@ def forecast_datasets(datasets: Sequence[str | Path] = (), *,
     item_noise : bool, default False
         Forecast the score the benchmark prints (with the binomial sampling of its items)
         rather than the fine-tuned model's accuracy.
+    dataset_ids : sequence of str, optional
+        One id per dataset file (default: the file name without its format suffixes).
+    columns : ColumnMapping or str, or a sequence of them, optional
+        Field mapping of the dataset files (see :func:`metaq.extract_features`).
     out : str or Path, optional
         Also write the tables there (see :meth:`DatasetForecast.write`).
 
@@ -396,7 +413,8 @@ def forecast_datasets(datasets: Sequence[str | Path] = (), *,
     targets = resolve_target_models(target_models, predictor.encoding_.models)
     chosen = resolve_benchmarks(benchmarks, predictor.encoding_.tasks)
     table, not_extracted = _input_features(datasets, features, predictor.features_,
-                                           cache_dir, extractor_options, on_error)
+                                           cache_dir, extractor_options, on_error,
+                                           dataset_ids=dataset_ids, columns=columns)
     forecast = predictor.predict(table, targets, chosen, prob=prob, random_seed=random_seed,
                                  base_scores=base_scores, item_noise=item_noise)
     summary = forecast.summary(prob).merge(
@@ -408,7 +426,8 @@ def forecast_datasets(datasets: Sequence[str | Path] = (), *,
 
 
 def _input_features(datasets: Sequence[str | Path], features, needed: Sequence[str],
-                    cache_dir, extractor_options, on_error: str
+                    cache_dir, extractor_options, on_error: str, *,
+                    dataset_ids: Sequence[str] | None, columns: Any
                     ) -> tuple[pd.DataFrame, list[str]]:
     from metaq.modeling.design import as_features_table
 
@@ -422,7 +441,8 @@ def _input_features(datasets: Sequence[str | Path], features, needed: Sequence[s
         return table, []
     table, not_extracted = gather_features(datasets, needed, cache_dir=cache_dir,
                                            extractor_options=extractor_options,
-                                           on_error=on_error)
+                                           on_error=on_error, dataset_ids=dataset_ids,
+                                           columns=columns)
     if not_extracted:
         logger.warning("features %s could not be extracted here; the forecast integrates over "
                        "them (wider intervals)", not_extracted)

@@ -46,7 +46,7 @@ def test_unseen_model_with_size_and_default_family():
 
 @pytest.mark.parametrize("size", [0, -3, "three", float("inf")])
 def test_bad_sizes_are_refused(size):
-    with pytest.raises(InvalidParameterError, match="must be a positive number"):
+    with pytest.raises(InvalidParameterError, match="is not a size in billions"):
         resolve_target_models([{"name": "m", "params_b": size}], STUDY_MODELS)
 
 
@@ -141,3 +141,11 @@ def test_gather_features_runs_model_free_extractors_and_skips_unconfigured(tmp_p
     # perplexity was configured but its model cannot load; the judge was not configured;
     # no extractor emits the study's tokenizer-specific length
     assert missing == ["perplexity", "validity", "reasoning_tokens_pllum"]
+
+
+def test_model_free_extractors_run_and_model_ones_wait_for_their_model():
+    from metaq.forecasting import _configured
+
+    assert _configured("language", {}) and _configured("redundancy", {})
+    assert not _configured("perplexity", {}) and not _configured("tokens", {})
+    assert _configured("tokens", {"tokenizer": "gpt2"})

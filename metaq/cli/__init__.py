@@ -11,6 +11,7 @@ import argparse
 import importlib
 import logging
 import sys
+from typing import NoReturn
 
 from metaq import __version__
 from metaq.exceptions import MetaqError
@@ -21,6 +22,7 @@ COMMANDS: tuple[str, ...] = (
     "correlate",
     "runs",
     "extract",
+    "inspect",
     "metrics",
     "report",
     "fit",
@@ -30,9 +32,17 @@ COMMANDS: tuple[str, ...] = (
 )
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line on stderr (exit status 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``<prog>: error: <message>`` and a pointer to ``--help``, then exit 2."""
+        self.exit(2, f"{self.prog}: error: {message}. Fix: see `{self.prog} --help`.\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the root parser with every subcommand registered."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog="metaq",
         description=(
             "Forecast what a reasoning fine-tuning dataset will do to a model before you "

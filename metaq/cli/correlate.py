@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from metaq._paths import STUDY_FEATURES, STUDY_RUNS
+from metaq.cli._types import int_at_least
 
 EPILOG = """\
 examples:
@@ -43,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--target", choices=["rel", "abs", "logit"], default="rel",
                         help="change of the score after fine-tuning (default: %(default)s, "
                              "100*(ft-base)/base)")
-    parser.add_argument("--permutations", type=int, default=9999, metavar="N",
+    parser.add_argument("--permutations", type=int_at_least(1), default=9999, metavar="N",
                         help="random orderings when a test has more than 8 datasets "
                              "(default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0,
@@ -56,8 +57,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the analysis and print a short summary."""
+    from metaq._outputs import TABLE_SUFFIXES, check_output_path
     from metaq.stats import correlate_files
 
+    check_output_path(args.out, option="--out", suffixes=TABLE_SUFFIXES)
+    if args.figures is not None:
+        check_output_path(args.figures, option="--figures", folder=True)
     outputs = correlate_files(
         args.out, runs=args.runs, features=args.features,
         figures_dir=args.figures, method=args.method, target=args.target,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from metaq.cli._types import finite_float
+
 EPILOG = """\
 examples:
   metaq demo                          # everything into outputs/demo/
@@ -24,7 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="outputs/demo", help="output folder")
     parser.add_argument("--model", default=None, help="fitted predictor (.nc); default shipped")
-    parser.add_argument("--prob", type=float, default=0.9, help="interval mass (default 0.9)")
+    parser.add_argument("--prob", type=finite_float, default=0.9,
+                        help="interval mass (default 0.9)")
     parser.add_argument("--pdf", action="store_true", help="also print the report to PDF")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     parser.set_defaults(func=run)
@@ -34,8 +37,10 @@ def run(args: argparse.Namespace) -> int:
     """Run the demo and print a compact summary and where everything went."""
     import pandas as pd
 
+    from metaq._outputs import check_output_path
     from metaq.demo import run_demo
 
+    check_output_path(args.out, option="--out", folder=True)
     result = run_demo(args.out, model=args.model, prob=args.prob, pdf=args.pdf,
                       random_seed=args.seed, progress=not args.quiet)
     summary = result.reference_study["summary"].read_text(encoding="utf-8").splitlines()

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+
+from metaq.cli._types import comma_floats, finite_float, int_at_least
+
+#: Figure formats of ``--plot`` (matplotlib writes each by its suffix).
+FIGURE_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
 
 EPILOG = """\
 examples:
@@ -70,42 +74,50 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="whatif change: validity=0.9, validity=+0.05, "
                              "redundancy_ratio=-20%% (repeatable)")
     parser.add_argument("--feature", help="sweep: the feature to move")
-    parser.add_argument("--grid", metavar="V1,V2,...", help="sweep: values (default: range)")
+    parser.add_argument("--grid", metavar="V1,V2,...", type=comma_floats,
+                        help="sweep: values (default: range)")
     parser.add_argument("--candidate", action="append", metavar="DATASET@MODEL",
                         help="next-run: a run you could do (repeatable)")
     parser.add_argument("--interest", metavar="D1,D2",
                         help="next-run: datasets whose forecasts you care about "
                              "(default: the candidates')")
-    parser.add_argument("--permutations", type=int, default=20, metavar="N",
+    parser.add_argument("--permutations", type=int_at_least(1), default=20, metavar="N",
                         help="permutation: shuffles per feature (default 20)")
-    parser.add_argument("--prob", type=float, default=0.9, help="interval mass (default 0.9)")
+    parser.add_argument("--prob", type=finite_float, default=0.9,
+                        help="interval mass (default 0.9)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--out", required=True, metavar="TABLE.csv", help="output table")
-    parser.add_argument("--plot", metavar="FIGURE.png", help="also draw the table")
+    parser.add_argument("--out", required=True, metavar="TABLE.csv",
+                        help="output table (.csv or .parquet)")
+    parser.add_argument("--plot", metavar="FIGURE.png",
+                        help=f"also draw the table ({', '.join(FIGURE_SUFFIXES)})")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Compute the requested table, write it (and its figure), print its head."""
+    from metaq._outputs import TABLE_SUFFIXES, check_output_path, write_table
     from metaq.explain.tables import explain_table
 
+    check_output_path(args.out, option="--out", suffixes=TABLE_SUFFIXES)
+    if args.plot is not None:
+        check_output_path(args.plot, option="--plot", suffixes=FIGURE_SUFFIXES)
     table, figure = explain_table(
         args.what, model=args.model, features=args.features, runs=args.runs,
         datasets=args.dataset,
         target_models=args.target_models,
         benchmarks=args.benchmarks.split(",") if args.benchmarks else None,
         changes=args.changes, feature=args.feature,
-        grid=[float(v) for v in args.grid.split(",")] if args.grid else None,
+        grid=args.grid,
         candidates=args.candidate,
         interest=args.interest.split(",") if args.interest else None,
         n_permutations=args.permutations, prob=args.prob, random_seed=args.seed,
         plot=args.plot is not None)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out, index=False)
+    out = write_table(table, args.out)
     print(table.head(12).to_string(index=False, float_format=lambda v: f"{v:.3g}"))
     print(f"wrote {out} ({len(table)} rows)")
     if figure is not None:
-        figure.savefig(args.plot, dpi=120, bbox_inches="tight")
+        plot = check_output_path(args.plot, option="--plot", suffixes=FIGURE_SUFFIXES)
+        plot.parent.mkdir(parents=True, exist_ok=True)
+        figure.savefig(plot, dpi=120, bbox_inches="tight")
         print(f"wrote {args.plot}")
     return 0

@@ -23,6 +23,14 @@ examples:
   # chat records with <think> blocks; skip and count bad records instead of stopping
   metaq extract chats.jsonl --columns chat=messages --on-error skip --out f.csv
 
+  # two layouts, one mapping each; add the rows to an existing table
+  metaq extract puzzles.jsonl alpaca.json --columns question=puzzle,reasoning=completion \
+      --columns question=instruction+input,reasoning=output --append features.csv \
+      --out features.csv
+
+  # see how the first records parse before extracting
+  metaq inspect traces.jsonl --columns question=problem
+
   # the same extractors on a Ray cluster, 4 actors with one GPU each
   metaq extract big.jsonl --metrics perplexity --lm ./qwen3-4b --engine ray \\
       --ray-actors 4 --ray-gpus 1 --out f.parquet
@@ -47,6 +55,26 @@ _MODEL_OPTIONS = (
     ("--judge-aggregation", str, "examples or steps"),
     ("--spacy-model", str, "spaCy pipeline for syntactic_depth (default en_core_web_sm)"),
 )
+
+
+def add_reading_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--columns`` (repeatable: one for all paths or one per path) and ``--chat-turns``."""
+    parser.add_argument("--columns", action="append", metavar="PART=FIELD,...",
+                        help="field mapping, e.g. question=prompt,reasoning=cot or "
+                             "question=instruction+input; once for all paths or once per path")
+    parser.add_argument("--chat-turns", choices=("last", "each"), default="last",
+                        help="chat records: the final assistant turn (default) or every "
+                             "assistant turn with reasoning as an example")
+
+
+def column_mappings(args: argparse.Namespace) -> list:
+    """Build the ``ColumnMapping`` of each ``--columns`` (one default without), with turns."""
+    from dataclasses import replace
+
+    from metaq.io import ColumnMapping
+
+    texts = args.columns or [""]
+    return [replace(ColumnMapping.parse(t), turns=args.chat_turns) for t in texts]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -77,8 +105,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="bad records: stop with an error (default) or skip and count")
     parser.add_argument("--engine", choices=("local", "ray", "transformers", "vllm"),
                         default="local", help="where to run (local, ray) or model back-end")
-    parser.add_argument("--columns", metavar="PART=FIELD,...",
-                        help="field mapping, e.g. question=prompt,reasoning=cot,chat=messages")
+    add_reading_options(parser)
+    parser.add_argument("--append", metavar="FEATURES",
+                        help="features table to add the new rows to (started when missing)")
     parser.add_argument("--split", help="split of a `datasets` folder (default train)")
     parser.add_argument("--batch-size", type=int, default=256, help="examples per batch")
     models = parser.add_argument_group("model options (passed to extractors that take them)")
@@ -93,8 +122,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Extract, write the table, print one line per row."""
+    from metaq._outputs import TABLE_SUFFIXES, check_output_path
     from metaq.features.runner import extract_features
 
+    check_output_path(args.out, option="--out", suffixes=TABLE_SUFFIXES)
     options = {flag[2:].replace("-", "_"): getattr(args, flag[2:].replace("-", "_"))
                for flag, _, _ in _MODEL_OPTIONS}
     if options["judge_sample"] is not None and options["judge_sample"].isdigit():
@@ -107,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
         dataset_ids=args.dataset_ids, by_domain=args.by_domain, on_error=args.on_error,
         engine=engine, batch_size=args.batch_size, progress=not args.quiet,
         extractor_options=options,
-        columns=args.columns, split=args.split,
+        columns=column_mappings(args), split=args.split, append=args.append,
         ray_options={"address": args.ray_address, "concurrency": args.ray_actors,
                      "num_gpus": args.ray_gpus},
         out=args.out,

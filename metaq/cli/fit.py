@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from metaq._paths import MODELS_DIR, STUDY_FEATURES, STUDY_RUNS
+from metaq.cli._types import int_at_least
 
 EPILOG = """\
 examples:
@@ -38,14 +39,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--metrics", default=None,
                         help="comma-separated metric columns to use (default: all)")
     parser.add_argument("--seed", type=int, default=None, help="sampler seed")
-    parser.add_argument("--draws", type=int, default=None, help="posterior draws per chain")
-    parser.add_argument("--tune", type=int, default=None, help="tuning steps per chain")
-    parser.add_argument("--chains", type=int, default=None, help="number of chains")
+    parser.add_argument("--draws", type=int_at_least(1), default=None,
+                        help="posterior draws per chain")
+    parser.add_argument("--tune", type=int_at_least(0), default=None,
+                        help="tuning steps per chain")
+    parser.add_argument("--chains", type=int_at_least(1), default=None, help="number of chains")
     parser.add_argument("--mass-matrix", choices=("diag", "low_rank"), default=None,
                         help="NUTS mass matrix (default diag); low_rank (nutpie) for runs "
                              "without untuned scores, where chains that disagree on the "
                              "untuned level are the sign it is needed")
-    parser.add_argument("--max-draws", type=int, default=None,
+    parser.add_argument("--max-draws", type=int_at_least(1), default=None,
                         help="thin the saved draws to at most this many (smaller file)")
     parser.add_argument("--prior-predictive", action="store_true",
                         help="also draw what the priors alone imply for the runs, print it "
@@ -56,9 +59,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Fit, save and print the diagnostics; returns 0."""
+    from metaq._outputs import check_output_path
     from metaq.modeling.diagnostics import diagnostic_problems
     from metaq.modeling.hierarchical import fit_predictor
+    from metaq.modeling.persistence import card_path
 
+    check_output_path(args.out, option="--out", suffixes=(".nc",))
+    check_output_path(card_path(args.out), option="--out (its JSON card)")
     sampler = {key: getattr(args, key) for key in ("draws", "tune", "chains", "mass_matrix")
                if getattr(args, key) is not None}
     metrics = [m.strip() for m in args.metrics.split(",")] if args.metrics else None

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
+
+from metaq.cli._types import finite_float
+from metaq.cli.extract import add_reading_options, column_mappings
 
 EPILOG = """\
 examples:
@@ -97,7 +101,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--item-noise", action="store_true",
                         help="forecast the score the benchmark prints (binomial sampling of "
                              "its items), not the model's accuracy")
-    parser.add_argument("--prob", type=float, default=0.9,
+    parser.add_argument("--prob", type=finite_float, default=0.9,
                         help="mass of the central interval lo..hi (default 0.9)")
     parser.add_argument("--cache-dir", metavar="DIR",
                         help="per-example feature cache when extracting (default: the runner's)")
@@ -108,6 +112,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--device", help="device of model-based extractors (cpu, cuda, ...)")
     parser.add_argument("--on-error", choices=("stop", "skip"), default="stop",
                         help="a bad record in a dataset file: stop (default) or skip and count")
+    parser.add_argument("--dataset-id", action="append", dest="dataset_ids", metavar="ID",
+                        help="dataset id of each DATASET, in order (default: file stems)")
+    add_reading_options(parser)
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--out", required=True, metavar="FORECAST.csv|DIR",
                         help="a .csv/.parquet file, or a folder for forecast.csv + features.csv")
@@ -116,14 +123,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Forecast, write the table, print a compact summary."""
+    from metaq._outputs import TABLE_SUFFIXES, check_output_path
     from metaq.forecasting import forecast_datasets
 
+    out = Path(args.out)
+    if out.suffix and out.suffix.lower() not in TABLE_SUFFIXES and not out.is_dir():
+        check_output_path(out, option="--out", suffixes=TABLE_SUFFIXES)  # a name like x.xlsx
+    check_output_path(out, option="--out", folder=out.suffix.lower() not in TABLE_SUFFIXES)
     benchmarks = args.benchmarks.split(",") if args.benchmarks else None
     result = forecast_datasets(
         args.datasets, features=args.features, model=args.model,
         target_models=args.target_models, benchmarks=benchmarks, prob=args.prob,
         cache_dir=args.cache_dir, on_error=args.on_error, random_seed=args.seed,
         base_scores=args.base_scores, item_noise=args.item_noise,
+        dataset_ids=args.dataset_ids, columns=column_mappings(args),
         extractor_options={"tokenizer": args.tokenizer, "embedding_model": args.embedding_model,
                            "lm": args.lm, "judge_model": args.judge_model,
                            "device": args.device},

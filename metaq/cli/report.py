@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from metaq.cli._types import finite_float
+
 EPILOG = """\
 examples:
   # report of the shipped predictor on the reference study, with a forecast, plus a PDF
@@ -42,7 +44,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="also print a PDF (beside the HTML, or to PDF)")
     parser.add_argument("--pdf-engine", choices=("chromium", "weasyprint"), default="chromium",
                         help="HTML engine for the PDF (default: chromium)")
-    parser.add_argument("--prob", type=float, help="interval mass (default: the forecast's)")
+    parser.add_argument("--prob", type=finite_float,
+                        help="interval mass (default: the forecast's)")
     parser.add_argument("--title", default="metaq forecast report", help="report heading")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.set_defaults(func=run)
@@ -50,9 +53,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write the report and print where it went."""
+    from metaq._outputs import check_output_path
     from metaq.report.build import make_report
     from metaq.report.contracts import ReportConfig
 
+    check_output_path(args.out, option="--out", suffixes=(".html",))
+    if isinstance(args.pdf, str):
+        check_output_path(args.pdf, option="--pdf", suffixes=(".pdf",))
     files = make_report(
         args.out, model=args.model, forecast=args.forecast, candidates=args.candidates,
         runs=args.runs,

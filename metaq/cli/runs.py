@@ -4,24 +4,34 @@ from __future__ import annotations
 
 import argparse
 
+from metaq.cli._types import finite_float
 from metaq.exceptions import SchemaError
 
 LM_EVAL_EPILOG = """\
 examples:
-  # one fine-tuned model, paired with its base model's results
-  metaq runs import-lm-eval out/qwen7b-sft/ --dataset-id my_sft \\
-      --base-model Qwen2.5-7B-Instruct --params-b 7 --family qwen \\
+  # one fine-tuned model, paired with its base model's results; the base model's name and
+  # size are read from the base results' config (model_args, model_num_parameters)
+  metaq runs import-lm-eval out/qwen7b-sft/ --dataset-id my_sft --family qwen \\
       --base-results out/qwen7b-base/ --out runs.csv
 
-  # add a second run to the same table, choosing the metric of one task
+  # add a second run to the same table, naming the model, choosing the metric of one task
   metaq runs import-lm-eval out/llama8b-sft/ --dataset-id my_sft \\
       --base-model Llama-3.1-8B-Instruct --params-b 8 --family llama \\
       --base-results out/llama8b-base/ --metric gsm8k=exact_match,flexible-extract \\
       --append runs.csv --out runs.csv
 
-Default metric per task: the first of acc_norm, acc, exact_match, pass@1, em, mc2, mc1 that it
-reports (filter: none, then strict-match, then flexible-extract). Groups are imported, their
-subtasks are not, unless --tasks names them.
+  # older (0.3) BBH files: one metric for every task, only the bigbench tasks
+  metaq runs import-lm-eval bbh_ft.json --base-results bbh_base.json --dataset-id sft \\
+      --metric multiple_choice_grade --tasks 'bigbench_*' --out runs.csv
+
+Default metric per task: the first of acc, exact_match, em, multiple_choice_grade, pass@1, mc1,
+prompt_level_strict_acc, acc_norm that it reports (acc_norm first for arc_*, hellaswag and the
+leaderboard's bbh, gpqa, musr; filter: none, then strict-match, then flexible-extract). Tasks
+without such a per-item 0/1 metric are skipped and named (--strict: an error). Other metrics
+(mc2, f1) only with --metric, and without an item count. Groups are imported, their members
+are not, unless --tasks names them or --members-as-domains adds them as domains. Base and
+fine-tuned runs evaluated with different few-shot counts, --limit or task versions are
+refused (--allow-different-setup pairs them with a warning).
 """
 
 CSV_EPILOG = """\
@@ -59,19 +69,32 @@ def _register_lm_eval(actions: argparse._SubParsersAction) -> None:
     parser.add_argument("results", nargs="+", metavar="RESULTS",
                         help="result files or folders of the fine-tuned model")
     parser.add_argument("--dataset-id", required=True, help="the fine-tuning dataset")
-    parser.add_argument("--base-model", required=True, help="the model that was fine-tuned")
-    parser.add_argument("--params-b", type=float, required=True,
-                        help="its size in billions of parameters")
+    parser.add_argument("--base-model",
+                        help="the model that was fine-tuned (default: from the results' "
+                             "config.model_args)")
+    parser.add_argument("--params-b", type=finite_float,
+                        help="its size in billions of parameters (default: from "
+                             "config.model_num_parameters)")
     parser.add_argument("--family", default="unknown", help="its family (default: unknown)")
     parser.add_argument("--base-results", nargs="+", metavar="RESULTS",
                         help="result files or folders of the untuned base model")
-    parser.add_argument("--metric", action="append", default=[], metavar="TASK=METRIC",
-                        help="metric of a task, e.g. gsm8k=exact_match,strict-match "
+    parser.add_argument("--metric", action="append", default=[], metavar="[TASK=]METRIC",
+                        help="metric of a task (TASK may be a glob), e.g. "
+                             "gsm8k=exact_match,strict-match, or of every task, e.g. acc "
                              "(repeatable)")
-    parser.add_argument("--tasks", help="comma-separated tasks to import (default: all "
-                                        "top-level tasks)")
-    parser.add_argument("--append", metavar="RUNS", help="existing runs table to extend")
-    parser.add_argument("--out", required=True, help="runs table to write (.csv)")
+    parser.add_argument("--tasks", help="comma-separated tasks or globs to import, e.g. "
+                                        "'mmlu,bigbench_*' (default: all top-level tasks)")
+    parser.add_argument("--strict", action="store_true",
+                        help="a task without a usable metric is an error, not skipped")
+    parser.add_argument("--members-as-domains", action="store_true",
+                        help="also import each group's members, as domains of the group")
+    parser.add_argument("--allow-different-setup", action="store_true",
+                        help="pair base and fine-tuned runs evaluated differently (n-shot, "
+                             "--limit, task version), with a warning")
+    parser.add_argument("--append", metavar="RUNS",
+                        help="runs table to extend (started when it does not exist)")
+    parser.add_argument("--out", required=True,
+                        help="runs table to write (.csv or .parquet; folders are created)")
     parser.set_defaults(func=run_lm_eval)
 
 
@@ -92,30 +115,46 @@ def _register_csv(actions: argparse._SubParsersAction) -> None:
                         help="rows holding the untuned model's scores")
     parser.add_argument("--percent", action="store_true", help="scores are percentages")
     parser.add_argument("--append", metavar="RUNS", help="existing runs table to extend")
-    parser.add_argument("--out", required=True, help="runs table to write (.csv)")
+    parser.add_argument("--out", required=True,
+                        help="runs table to write (.csv or .parquet; folders are created)")
     parser.set_defaults(func=run_csv)
 
 
 def run_lm_eval(args: argparse.Namespace) -> int:
     """Import lm-eval results, write the runs table and print a summary."""
+    from metaq._outputs import write_table
     from metaq.importers import import_lm_eval
 
+    _check_out(args.out)
     runs = import_lm_eval(
         args.results, dataset_id=args.dataset_id, base_model=args.base_model,
         params_b=args.params_b, family=args.family, base_results=args.base_results,
-        metrics=_pairs(args.metric, "--metric"),
-        tasks=args.tasks.split(",") if args.tasks else None, append=args.append)
-    runs.to_csv(args.out, index=False)
-    new = runs[(runs["dataset_id"] == args.dataset_id) & (runs["base_model"] == args.base_model)]
-    print(f"wrote {args.out}: {len(runs)} run(s), {len(new)} from {args.base_model} on "
+        metrics=_metric_options(args.metric), strict=args.strict,
+        tasks=args.tasks.split(",") if args.tasks else None,
+        members_as_domains=args.members_as_domains,
+        allow_different_setup=args.allow_different_setup, append=args.append)
+    write_table(runs, args.out)
+    inferred = runs.attrs["inferred"]
+    model = inferred.get("base_model", args.base_model)
+    for key, flag in (("base_model", "--base-model"), ("params_b", "--params-b")):
+        if key in inferred:
+            print(f"{key} {inferred[key]} read from the result files (override with {flag})")
+    skipped = runs.attrs["skipped"]
+    if skipped:
+        print(f"skipped {len(skipped)} task(s) without a usable metric (warnings above): "
+              f"{', '.join(skipped)}")
+    new = runs[(runs["dataset_id"] == args.dataset_id) & (runs["base_model"] == model)]
+    print(f"wrote {args.out}: {len(runs)} run(s), {len(new)} from {model} on "
           f"{args.dataset_id} ({int(new['score_base'].notna().sum())} with a base score)")
     return 0
 
 
 def run_csv(args: argparse.Namespace) -> int:
     """Import a table in another layout, write the runs table and print a summary."""
+    from metaq._outputs import write_table
     from metaq.importers import import_csv
 
+    _check_out(args.out)
     base_rows = None
     if args.base_rows:
         (base_rows,) = _pairs([args.base_rows], "--base-rows").items()
@@ -124,11 +163,27 @@ def run_csv(args: argparse.Namespace) -> int:
         constants=_pairs(args.set, "--set"),
         wide=args.wide.split(",") if args.wide else None, base_rows=base_rows,
         percent=args.percent, append=args.append)
-    runs.to_csv(args.out, index=False)
+    write_table(runs, args.out)
     print(f"wrote {args.out}: {len(runs)} run(s) of {runs['dataset_id'].nunique()} dataset(s) "
           f"x {runs['base_model'].nunique()} model(s) x {runs['benchmark'].nunique()} "
           f"benchmark(s); {int(runs['score_base'].isna().sum())} without a base score")
     return 0
+
+
+def _check_out(out: str) -> None:
+    from metaq._outputs import TABLE_SUFFIXES, check_output_path
+
+    check_output_path(out, option="--out", suffixes=TABLE_SUFFIXES)
+
+
+def _metric_options(items: list[str]) -> dict[str, str]:
+    """``--metric`` values: ``TASK=METRIC`` for one task (or glob), ``METRIC`` for all."""
+    plain = [item for item in items if "=" not in item]
+    if len(plain) > 1:
+        raise SchemaError(f"--metric: {plain} each name a metric for every task. Fix: give one "
+                          f"plain --metric, and TASK=METRIC for the exceptions.")
+    return {**({"*": plain[0].strip()} if plain else {}),
+            **_pairs([item for item in items if "=" in item], "--metric")}
 
 
 def _pairs(items: list[str], option: str) -> dict[str, str]:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from metaq.cli._types import int_at_least
+from metaq.exceptions import MetaqError
+
 EPILOG = """\
 examples:
   # the reference study, leave one dataset variant out, every model side by side
@@ -43,8 +46,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--scheme", default="loo-dataset",
                         choices=("loo-dataset", "loo-size", "leave-pair-out", "kfold"),
                         help="how runs are held out (default loo-dataset)")
-    parser.add_argument("--k", type=int, default=5, help="folds of --scheme kfold (default 5)")
-    parser.add_argument("--max-pairs", type=int, default=15,
+    parser.add_argument("--k", type=int_at_least(2), default=5,
+                        help="folds of --scheme kfold (default 5)")
+    parser.add_argument("--max-pairs", type=int_at_least(1), default=15,
                         help="pairs of datasets of --scheme leave-pair-out at most, drawn at "
                              "random beyond it (default 15)")
     parser.add_argument("--models", help="comma-separated models among hierarchical, pooled, "
@@ -52,9 +56,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                          "gradient_boosting (default: all)")
     parser.add_argument("--target", default="abs", choices=("abs", "logit", "rel"),
                         help="scale of the change forecast and scored (default abs)")
-    parser.add_argument("--draws", type=int, default=300, help="posterior draws per chain")
-    parser.add_argument("--tune", type=int, default=500, help="tuning steps per chain")
-    parser.add_argument("--chains", type=int, default=2, help="chains")
+    parser.add_argument("--draws", type=int_at_least(1), default=300,
+                        help="posterior draws per chain")
+    parser.add_argument("--tune", type=int_at_least(0), default=500,
+                        help="tuning steps per chain")
+    parser.add_argument("--chains", type=int_at_least(1), default=2, help="chains")
     parser.add_argument("--mass-matrix", choices=("diag", "low_rank"), default="diag",
                         help="NUTS mass matrix of the Bayesian models (default diag; low_rank "
                              "needs nutpie)")
@@ -69,8 +75,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Cross-validate, write the report folder and print the scores table."""
+    from metaq._outputs import check_output_path
     from metaq.validation import validate_tables
 
+    check_output_path(args.out, option="--out", folder=True)
     models = {"models": args.models.split(",")} if args.models else {}
     result = validate_tables(
         args.runs, args.features, **models, scheme=args.scheme, k=args.k,
@@ -88,6 +96,10 @@ def run(args: argparse.Namespace) -> int:
     print(result.differences[["model", "crps_diff", "lo", "hi", "beyond_noise"]].to_string(
         index=False, float_format=lambda v: f"{v:+.4f}"))
     failed = result.folds[result.folds["error"] != ""]
+    if len(failed) == len(result.folds):
+        first = str(failed["error"].iloc[0]).splitlines()[0]
+        raise MetaqError(f"every one of the {len(failed)} fit(s) failed (first: {first}); see "
+                         f"{args.out}/folds.csv. Fix: check the tables and sampler settings.")
     if len(failed):
         print(f"{len(failed)} fit(s) failed; see {args.out}/folds.csv")
     print(f"wrote {args.out}/")

@@ -39,5 +39,6 @@ def check_known(names: Iterable[str], known: Iterable[str], *, kind: str) -> Non
         close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
         hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
         raise UnknownNameError(
-            f"unknown {kind} {name!r}; {hint}The predictor knows these {kind}s: {known}."
+            f"unknown {kind} {name!r}; {hint}The predictor knows these {kind}s: {known}. "
+            f"Fix: use one of them."
         )

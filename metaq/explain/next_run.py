@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from metaq.explain._model import run_outcome_draws
+from metaq.explain._names import check_known
 from metaq.explain._preposterior import expected_posterior_variance
 
 
@@ -76,6 +77,7 @@ def rank_next_runs(model, candidates: pd.DataFrame | Sequence[dict], features: p
                                  *[{"name": m} if isinstance(m, str) else dict(m)
                                    for m in interest_models]])
     datasets = list(dict.fromkeys([*candidates["dataset_id"], *interest_datasets]))
+    check_known(datasets, features["dataset_id"], kind="dataset")
     chosen = features.loc[features["dataset_id"].isin(datasets)]
     rows, change, mean, sd = run_outcome_draws(
         model, chosen, all_models, benchmarks, n_items=n_items, random_seed=random_seed)

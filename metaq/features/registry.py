@@ -118,9 +118,10 @@ _SPECS: tuple[ExtractorSpec, ...] = (
 
 EXTRACTORS: dict[str, ExtractorSpec] = {spec.name: spec for spec in _SPECS}
 
-#: Named selections: ``--metrics text`` means every cheap CPU text extractor.
+#: Named selections: ``--metrics text`` means every cheap CPU text extractor that needs no
+#: model (``syntax`` needs a spaCy pipeline: ask for it by name, or with ``study``).
 GROUPS: dict[str, tuple[str, ...]] = {
-    "text": ("length", "redundancy", "symbolic", "syntax", "dedup", "language", "answer"),
+    "text": ("length", "redundancy", "symbolic", "dedup", "language", "answer"),
     "study": ("length", "redundancy", "symbolic", "syntax", "embedding", "perplexity", "fvcu"),
 }
 
@@ -257,5 +258,5 @@ def _unknown_message(name: str, known: Iterable[str]) -> str:
     known = list(known)
     close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    return (f"unknown metric or extractor {name!r}.{hint} Run `metaq metrics` to list them "
-            f"(metrics, extractor names, groups {sorted(GROUPS)}).")
+    return (f"unknown metric or extractor {name!r}.{hint} Fix: use a name `metaq metrics` "
+            f"lists (metrics, extractor names, groups {sorted(GROUPS)}).")

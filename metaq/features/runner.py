@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 from metaq import __version__
-from metaq.exceptions import MetaqError, MissingDependencyError
+from metaq._outputs import TABLE_SUFFIXES, check_output_path, write_table
+from metaq.exceptions import DatasetReadError, MetaqError, MissingDependencyError, SchemaError
 from metaq.features.base import Example, Extractor
 from metaq.features.collect import DomainIndex, ScoreCollector
 from metaq.features.registry import accepted_options, build_extractor, resolve_selection
@@ -33,11 +34,12 @@ from metaq.io.mapping import ColumnMapping
 from metaq.io.reader import OnError, ReadStats, iter_example_batches
 from metaq.io.records import count_records, dataset_stem
 from metaq.store import ScoreStore
-from metaq.tables.features import validate_features
+from metaq.tables.features import read_features, validate_features
 
 logger = logging.getLogger(__name__)
 
 Engine = Literal["local", "ray"]
+Columns = ColumnMapping | str
 #: Score function: (extractor, examples still missing) -> one score dict per example.
 Scorer = Callable[[Extractor, Sequence[Example]], list[dict[str, Any]]]
 
@@ -76,9 +78,11 @@ def extract_features(paths: str | Path | Sequence[str | Path],
                      on_error: OnError = "stop", engine: Engine = "local",
                      batch_size: int = 256, progress: bool = False,
                      extractor_options: Mapping[str, Any] | None = None,
-                     columns: ColumnMapping | str | None = None, split: str | None = None,
+                     columns: Columns | Sequence[Columns] | None = None,
+                     split: str | None = None,
                      ray_options: Mapping[str, Any] | None = None,
-                     out: str | Path | None = None) -> pd.DataFrame:
+                     out: str | Path | None = None,
+                     append: str | Path | None = None) -> pd.DataFrame:
     """Measure datasets and return their features table.
 
     Parameters
@@ -106,15 +110,18 @@ def extract_features(paths: str | Path | Sequence[str | Path],
     extractor_options : mapping, optional
         Keyword options (``tokenizer``, ``lm``, ``device``...); each extractor receives those
         its constructor accepts.
-    columns : ColumnMapping or str, optional
+    columns : ColumnMapping or str, or a sequence of them, optional
         Field names of the datasets, or their ``part=field,...`` text (detected when not
-        given).
+        given); one for every path, or one per path.
     split : str, optional
         Split of ``datasets`` sources.
     ray_options : mapping, optional
         Options of the Ray engine.
     out : str or Path, optional
         Also write the table there (``.csv`` or ``.parquet``).
+    append : str or Path, optional
+        A features table the new rows are added to (the result holds both; started when it
+        does not exist). A dataset id it already holds is refused before any work.
 
     Returns
     -------
@@ -126,7 +133,9 @@ def extract_features(paths: str | Path | Sequence[str | Path],
     Raises
     ------
     DatasetReadError
-        On a bad record with ``on_error="stop"``.
+        On a bad record with ``on_error="stop"``, or a dataset without one usable record.
+    SchemaError
+        When `append` is not a features table or already holds one of the dataset ids.
     UnknownNameError
         On an unknown metric name.
     MetaqError
@@ -143,18 +152,19 @@ def extract_features(paths: str | Path | Sequence[str | Path],
         raise MetaqError(f"engine={engine!r} is not an execution engine; use 'local' or 'ray' "
                          f"(the model back-end, transformers or vllm, is an extractor option).")
     paths = [paths] if isinstance(paths, str | Path) else list(paths)
-    out = _check_out(out)
-    if isinstance(columns, str):
-        columns = ColumnMapping.parse(columns)
+    if out is not None:
+        out = check_output_path(out, option="out", suffixes=TABLE_SUFFIXES)
+    mappings = _mappings(columns, len(paths))
     ids = _dataset_ids(paths, dataset_ids)
+    existing = _existing_table(append, ids)
     jobs = _make_jobs(metrics, extractor_options or {})
     store = ScoreStore(cache_dir)
     # On Ray the cache is filled first; the local pass then only collects.
     scorer = _local_scorer if engine == "local" else _nothing_left
-    read = dict(mapping=columns, on_error=on_error, batch_size=batch_size, split=split)
     rows: list[dict[str, Any]] = []
     try:
-        for path, dataset_id in zip(paths, ids, strict=True):
+        for path, dataset_id, mapping in zip(paths, ids, mappings, strict=True):
+            read = dict(mapping=mapping, on_error=on_error, batch_size=batch_size, split=split)
             if engine == "ray":
                 from metaq.features.ray_runner import fill_cache_on_ray
 
@@ -164,32 +174,54 @@ def extract_features(paths: str | Path | Sequence[str | Path],
             for job in (j for j in jobs if j.active):
                 job.collector = ScoreCollector(job.extractor, job.metrics)
             domains = _score_dataset(path, dataset_id, jobs, store, scorer, stats, progress, read)
+            _require_examples(path, stats)
             rows.extend(_dataset_rows(dataset_id, path, jobs, stats, domains, by_domain))
     finally:
         store.close()
     table = _to_table(rows, jobs)
+    if existing is not None:
+        table = validate_features(pd.concat([existing, table], ignore_index=True),
+                                  source=f"{append} with the new rows", allow_missing=True)
     if out is not None:
-        _write(table, out)
+        write_table(table, out)
     return table
 
 
-def _check_out(out: str | Path | None) -> Path | None:
-    if out is None:
+def _mappings(columns: Columns | Sequence[Columns] | None, n_paths: int
+              ) -> list[ColumnMapping | None]:
+    if columns is None or isinstance(columns, str | ColumnMapping):
+        columns = [columns] * n_paths
+    mappings = [ColumnMapping.parse(c) if isinstance(c, str) else c for c in columns]
+    if len(mappings) == 1:
+        return mappings * n_paths
+    if len(mappings) != n_paths:
+        raise MetaqError(f"got {len(mappings)} column mappings for {n_paths} path(s). Fix: "
+                         f"give one mapping for all paths, or one per path, in order.")
+    return mappings
+
+
+def _existing_table(append: str | Path | None, ids: list[str]) -> pd.DataFrame | None:
+    if append is None or not Path(append).exists():
         return None
-    out = Path(out)
-    if out.suffix.lower() not in (".csv", ".parquet"):
-        raise MetaqError(f"cannot write the features table to {out}: unknown format "
-                         f"{out.suffix!r}. Fix: end the file name in .csv or .parquet.")
-    return out
+    table = read_features(append, allow_missing=True)
+    clash = sorted(set(ids) & set(table["dataset_id"]))
+    if clash:
+        raise SchemaError(f"{append}: already holds dataset(s) {clash}. Fix: give them other "
+                          f"ids (--dataset-id), or remove their rows first.")
+    return table
 
 
-def _write(table: pd.DataFrame, out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() == ".parquet":
-        table.to_parquet(out, index=False)
-    else:
-        table.to_csv(out, index=False)
-    logger.info("wrote %s (%d rows)", out, len(table))
+def _require_examples(path: str | Path, stats: ReadStats) -> None:
+    """Refuse a dataset without one usable record: its metrics would be NaN, not measured."""
+    if stats.n_examples:
+        return
+    if not stats.n_skipped:
+        raise DatasetReadError(f"{path}: holds no records. Fix: check the file (an empty file, "
+                               f"a header-only CSV, an empty split).")
+    reasons = ", ".join(f"{n} {reason}" for reason, n in stats.skipped.most_common())
+    raise DatasetReadError(f"{path}: no usable record; all {stats.n_skipped} were skipped "
+                           f"({reasons}). Fix: map the fields with --columns (see how records "
+                           f"parse with `metaq inspect {path}`), or check the file.")
 
 
 def _dataset_ids(paths: list, dataset_ids: Sequence[str] | None) -> list[str]:

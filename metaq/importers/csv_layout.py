@@ -23,7 +23,7 @@ import pandas as pd
 
 from metaq.exceptions import SchemaError
 from metaq.importers._append import append_runs
-from metaq.tables._checks import read_table
+from metaq.tables._checks import TableSource, as_numeric, read_table
 from metaq.tables.runs import OPTIONAL, REQUIRED
 
 logger = logging.getLogger(__name__)
@@ -68,7 +68,8 @@ def import_csv(table: str | Path | pd.DataFrame, *, columns: Mapping[str, str],
     ------
     SchemaError
         On an unknown runs column, a source column that does not exist, a runs column given
-        twice or not at all, or rows that break the runs contract.
+        twice or not at all, a score that is not a number (e.g. a decimal comma), `percent`
+        on scores that are all fractions, or rows that break the runs contract.
 
     Examples
     --------
@@ -84,9 +85,12 @@ def import_csv(table: str | Path | pd.DataFrame, *, columns: Mapping[str, str],
     0     Alpaca       GSM       0.145     0.180
     1     Alpaca       BBH       0.393     0.385
     """
-    frame, name = _read(table)
+    frame, source = _read(table)
+    name = source.name
     constants = dict(constants or {})
     _check_mapping(frame, name, columns, constants, wide, base_rows)
+    _check_scores(frame, source, [columns[c] for c in ("score_base", "score_ft") if c in columns]
+                  + list(wide or ()), percent)
     is_base = _base_mask(frame, base_rows)
     runs = _to_long(frame, columns, wide)
     for column, value in constants.items():
@@ -101,11 +105,21 @@ def import_csv(table: str | Path | pd.DataFrame, *, columns: Mapping[str, str],
     return append_runs(runs, append, source=f"rows imported from {name}")
 
 
-def _read(table: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, str]:
+def _read(table: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, TableSource]:
     if isinstance(table, pd.DataFrame):
-        return table.reset_index(drop=True), "the given table"
-    frame, source = read_table(table)
-    return frame, source.name
+        return table.reset_index(drop=True), TableSource("the given table")
+    return read_table(table)
+
+
+def _check_scores(frame: pd.DataFrame, source: TableSource, score_columns: list[str],
+                  percent: bool) -> None:
+    """Refuse non-numeric scores in the source table, and `percent` on fractions."""
+    values = pd.concat([as_numeric(frame, c, source, allow_nan=True) for c in score_columns])
+    if percent and values.notna().any() and (values.abs() <= 1).all():
+        raise SchemaError(
+            f"{source.name}: percent=True (--percent) divides the scores by 100, but every "
+            f"score in {score_columns} is at most 1 (largest {values.abs().max():g}): they are "
+            f"fractions already. Fix: drop percent (--percent).")
 
 
 def _check_mapping(frame: pd.DataFrame, name: str, columns: Mapping[str, str],

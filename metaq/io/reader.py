@@ -25,8 +25,8 @@ from typing import Literal
 
 from metaq.exceptions import DatasetReadError
 from metaq.features.base import Example
-from metaq.io.mapping import BadRecord, ColumnMapping, record_to_example
-from metaq.io.records import DEFAULT_MAX_RECORD_BYTES, dataset_stem, iter_records
+from metaq.io.mapping import BadRecord, ColumnMapping, record_to_examples
+from metaq.io.records import DEFAULT_MAX_RECORD_BYTES, RawRecord, dataset_stem, iter_records
 
 logger = logging.getLogger(__name__)
 
@@ -115,8 +115,31 @@ def iter_example_batches(path: str | Path, *, mapping: ColumnMapping | None = No
     if batch_size < 1:
         raise DatasetReadError(f"batch_size={batch_size} must be >= 1.")
     stats = stats if stats is not None else ReadStats()
-    stem = dataset_stem(path)
     batch: list[Example] = []
+    for raw, examples in parse_records(path, mapping=mapping, split=split, stats=stats,
+                                       max_record_bytes=max_record_bytes):
+        if isinstance(examples, BadRecord):
+            _handle_bad_record(examples, raw.location, on_error, stats)
+            continue
+        stats.n_examples += len(examples)
+        batch.extend(examples)
+        while len(batch) >= batch_size:
+            yield batch[:batch_size]
+            batch = batch[batch_size:]
+    if batch:
+        yield batch
+
+
+def parse_records(path: str | Path, *, mapping: ColumnMapping | None = None,
+                  split: str | None = None, stats: ReadStats | None = None,
+                  max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+                  ) -> Iterator[tuple[RawRecord, list[Example] | BadRecord]]:
+    """Yield each record with its examples, or the :class:`BadRecord` saying why it has none.
+
+    The mapping is completed from the first readable record and kept in ``stats.mapping``.
+    """
+    stats = stats if stats is not None else ReadStats()
+    stem = dataset_stem(path)
     for raw in iter_records(path, split=split, max_record_bytes=max_record_bytes):
         try:
             if raw.problem:
@@ -124,19 +147,11 @@ def iter_example_batches(path: str | Path, *, mapping: ColumnMapping | None = No
             if stats.mapping is None:
                 stats.mapping = (mapping or ColumnMapping()).completed(raw.record)
                 logger.info("%s: fields %s", path, stats.mapping.describe())
-            example = record_to_example(raw.record, stats.mapping,
-                                        fallback_id=f"{stem}:{raw.index + 1}",
-                                        location=raw.location)
+            yield raw, record_to_examples(raw.record, stats.mapping,
+                                          fallback_id=f"{stem}:{raw.index + 1}",
+                                          location=raw.location)
         except BadRecord as bad:
-            _handle_bad_record(bad, raw.location, on_error, stats)
-            continue
-        stats.n_examples += 1
-        batch.append(example)
-        if len(batch) >= batch_size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+            yield raw, bad
 
 
 def read_examples(path: str | Path, **options: object) -> list[Example]:
@@ -144,10 +159,15 @@ def read_examples(path: str | Path, **options: object) -> list[Example]:
     return [ex for batch in iter_example_batches(path, **options) for ex in batch]
 
 
+def bad_record_message(bad: BadRecord, location: str) -> str:
+    """``<location>: <reason>: <detail>. Fix: <fix>.`` for a bad record."""
+    return (f"{location}: {bad.reason.replace('_', ' ')}: {bad.detail}. "
+            f"Fix: {bad.fix or _FIXES[bad.reason]}.")
+
+
 def _handle_bad_record(bad: BadRecord, location: str, on_error: OnError,
                        stats: ReadStats) -> None:
-    message = f"{location}: {bad.reason.replace('_', ' ')}: {bad.detail}"
     if on_error == "stop":
-        raise DatasetReadError(f"{message}. Fix: {_FIXES[bad.reason]}.")
+        raise DatasetReadError(bad_record_message(bad, location))
     stats.skipped[bad.reason] += 1
-    logger.warning("skipped %s", message)
+    logger.warning("skipped %s: %s: %s", location, bad.reason.replace("_", " "), bad.detail)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,9 +86,12 @@ def iter_records(path: str | Path, *, split: str | None = None,
     if path.is_dir() or path.suffix == ".py":
         yield from _iter_hf_dataset(path, split)
         return
+    if not path.is_file():  # a device or pipe (e.g. a link to /dev/zero) would never end
+        raise DatasetReadError(f"{path}: not a regular file (a device, socket or pipe). Fix: "
+                               f"point to the dataset file itself.")
     name = path.name.lower()
     if name.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
-        yield from _iter_jsonl(path, max_record_bytes)
+        yield from _guard_gzip(_iter_jsonl(path, max_record_bytes), path)
     elif name.endswith(".json"):
         yield from _iter_json(path)
     elif name.endswith(".parquet"):
@@ -116,17 +120,30 @@ def count_records(path: str | Path) -> int | None:
     """
     path = Path(path)
     name = path.name.lower()
-    if path.is_file() and name.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
-        count = 0
-        with _open_binary(path) as handle:
-            for line in handle:
-                count += bool(line.strip())
-        return count
-    if path.is_file() and name.endswith(".parquet"):
-        import pyarrow.parquet as pq
+    try:
+        if path.is_file() and name.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
+            count = 0
+            with _open_binary(path) as handle:
+                for line in handle:
+                    count += bool(line.strip())
+            return count
+        if path.is_file() and name.endswith(".parquet"):
+            import pyarrow.parquet as pq
 
-        return pq.ParquetFile(path).metadata.num_rows
+            return pq.ParquetFile(path).metadata.num_rows
+    except Exception:  # an unreadable file: the reader reports it, with its fix
+        return None
     return None
+
+
+def _guard_gzip(records: Iterator[RawRecord], path: Path) -> Iterator[RawRecord]:
+    """Turn a broken or mislabelled ``.gz`` into one error naming the file."""
+    try:
+        yield from records
+    except (gzip.BadGzipFile, EOFError, zlib.error) as err:
+        raise DatasetReadError(f"{path}: not a readable gzip file ({err or 'truncated'}). Fix: "
+                               f"re-compress it with gzip, or drop the .gz suffix if it is "
+                               f"plain JSONL.") from err
 
 
 def _open_binary(path: Path) -> IO[bytes]:
@@ -176,6 +193,9 @@ def _parse_json_line(line: bytes, location: str, index: int) -> RawRecord:
     except json.JSONDecodeError as err:
         return RawRecord(location, index, problem="invalid_json",
                          detail=f"invalid JSON at column {err.colno}: {err.msg}")
+    except RecursionError:
+        return RawRecord(location, index, problem="invalid_json",
+                         detail="the JSON is nested too deeply to read")
     return _as_record(record, location, index)
 
 
@@ -196,6 +216,9 @@ def _iter_json(path: Path) -> Iterator[RawRecord]:
         raise DatasetReadError(f"{path}:{err.lineno}: invalid JSON at column {err.colno}: "
                                f"{err.msg}. Fix: repair the file (or use JSONL, one record "
                                f"per line, so one bad record does not spoil the file).") from err
+    except RecursionError as err:
+        raise DatasetReadError(f"{path}: the JSON is nested too deeply to read. Fix: write "
+                               f"one flat JSON object per record (JSONL).") from err
     for index, record in enumerate(_json_records(data, path)):
         yield _as_record(record, f"{path}:item {index + 1}", index)
 
@@ -227,10 +250,14 @@ def _iter_parquet(path: Path) -> Iterator[RawRecord]:
         raise DatasetReadError(f"{path}: not a readable Parquet file ({err}). Fix: check the "
                                f"file was fully written.") from err
     index = 0
-    for batch in parquet.iter_batches(batch_size=1024):
-        for record in batch.to_pylist():
-            yield RawRecord(f"{path}:row {index + 1}", index, record=record)
-            index += 1
+    try:
+        for batch in parquet.iter_batches(batch_size=1024):
+            for record in batch.to_pylist():
+                yield RawRecord(f"{path}:row {index + 1}", index, record=record)
+                index += 1
+    except (OSError, ValueError) as err:  # pyarrow's errors derive from these
+        raise DatasetReadError(f"{path}: near row {index + 1}: the Parquet data is damaged "
+                               f"({err}). Fix: check the file was fully written.") from err
 
 
 def _iter_csv(path: Path) -> Iterator[RawRecord]:
@@ -277,6 +304,7 @@ def _pick_split(loaded: Any, split: str | None, path: Path) -> Any:
     if split is None:
         split = "train" if "train" in names else (names[0] if len(names) == 1 else None)
     if split not in names:
-        raise DatasetReadError(f"{path}: split {split!r} not found; it has {names}. Fix: "
-                               f"choose one with split= (CLI: --split NAME).")
+        wanted = f"split {split!r} not found" if split else "no 'train' split to default to"
+        raise DatasetReadError(f"{path}: {wanted}; it has splits {names}. Fix: choose one with "
+                               f"split= (CLI: --split NAME).")
     return loaded[split]

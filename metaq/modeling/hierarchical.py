@@ -12,6 +12,7 @@ from typing import Any, Literal, Self
 import numpy as np
 import pandas as pd
 
+from metaq._outputs import check_output_path
 from metaq.exceptions import InvalidParameterError, NotFittedError, SchemaError
 from metaq.modeling import predictive
 from metaq.modeling.design import (
@@ -607,7 +608,13 @@ def fit_predictor(runs: pd.DataFrame | str | Path, features: pd.DataFrame | str 
     -------
     HierarchicalDeltaModel
         The fitted model (already saved).
+
+    Raises
+    ------
+    OutputPathError
+        When `out` cannot be written (checked before sampling).
     """
+    check_output_path(out, option="out", suffixes=(".nc",))  # before minutes of sampling
     model = HierarchicalDeltaModel(features=features_used, target=target, sampler=sampler)
     model.fit(runs, features, random_seed=random_seed, prior_predictive=prior_predictive)
     model.save(out, max_draws=max_draws)

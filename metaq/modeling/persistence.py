@@ -3,8 +3,11 @@
 The card (features, scalers, groups, priors, data hashes, versions, sampler settings,
 diagnostics) is stored twice: in the netCDF file's attributes, which is what loading trusts,
 and as ``<name>.json`` for people and tools that should not need to open the netCDF file.
-No pickle is involved. The card's ``spec_id`` is a hash of the model specification; loading
-recomputes it, so an edited card or a file written for another spec is refused.
+No pickle is involved. The card's ``spec_id`` is a hash of the model specification, its
+``posterior_sha256`` a hash of the stored draws, and its ``card_id`` a hash of the whole card
+(scalers, encodings, training values: with the draws, everything a forecast reads); loading
+recomputes all three, so an edited card or edited draws, or a file written for another spec,
+are refused, as is a file that is not a readable netCDF file.
 """
 
 from __future__ import annotations
@@ -33,6 +36,37 @@ def spec_id(spec: dict[str, Any]) -> str:
     """
     text = json.dumps({"format_version": FORMAT_VERSION, **spec}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def card_id(card: dict[str, Any]) -> str:
+    """Hash of a whole model card (its own ``card_id`` left out).
+
+    Examples
+    --------
+    >>> card_id({"a": 1, "card_id": "x"}) == card_id({"a": 1})
+    True
+    """
+    text = json.dumps({k: v for k, v in card.items() if k != "card_id"}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def posterior_hash(posterior) -> str:
+    """SHA-256 of a posterior's draws (as float64) and coordinate labels (as text).
+
+    Independent of how netCDF stores the types, so a saved and reloaded posterior hashes the
+    same.
+    """
+    import numpy as np
+
+    digest = hashlib.sha256()
+    for name in sorted(map(str, posterior.data_vars)):
+        values = np.ascontiguousarray(posterior[name].to_numpy(), dtype=np.float64)
+        digest.update(f"{name}|{posterior[name].dims}|{values.shape}|".encode())
+        digest.update(values.tobytes())
+    for name in sorted(map(str, posterior.coords)):
+        digest.update(f"{name}|".encode())
+        digest.update("\x1f".join(map(str, posterior[name].to_numpy().ravel())).encode())
+    return digest.hexdigest()
 
 
 def table_hash(frame: pd.DataFrame) -> str:
@@ -65,7 +99,8 @@ def save_fitted(path: str | Path, idata, card: dict[str, Any]) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     card = {**card, "format_version": FORMAT_VERSION, "metaq_version": __version__,
-            "spec_id": spec_id(card["spec"])}
+            "spec_id": spec_id(card["spec"]), "posterior_sha256": posterior_hash(idata.posterior)}
+    card["card_id"] = card_id(card)
     text = json.dumps(card, indent=1, sort_keys=True)
     idata.posterior.attrs[CARD_ATTR] = text
     idata.to_netcdf(str(path))
@@ -93,8 +128,9 @@ def load_fitted(path: str | Path, model_type: str):
     ModelNotFoundError
         When the file does not exist.
     IncompatibleModelError
-        When the file has no metaq card, another file format version, another model type, a
-        spec that does not match its ``spec_id``, or a JSON card beside it for another spec.
+        When the file is not readable netCDF, has no (or a broken) metaq card, another file
+        format version, another model type, a spec or card that does not match its
+        ``spec_id`` or ``card_id``, or a JSON card beside it for another model.
     """
     import arviz as az
 
@@ -102,23 +138,46 @@ def load_fitted(path: str | Path, model_type: str):
     if not path.is_file():
         raise ModelNotFoundError(f"{path}: no such model file. Fix: fit one with `metaq fit "
                                  f"--out {path}` or give the path of an existing .nc model.")
-    idata = az.from_netcdf(str(path))
-    idata.posterior.load()
+    try:
+        idata = az.from_netcdf(str(path))
+        idata.posterior.load()
+    except Exception as err:  # netCDF/HDF5 readers raise several types for a foreign file
+        raise IncompatibleModelError(
+            f"{path}: not a readable metaq model file ({type(err).__name__}: "
+            f"{str(err).splitlines()[0] if str(err) else 'unreadable'}). Fix: pass the .nc "
+            f"file `metaq fit --out` wrote, or refit it.") from err
     text = idata.posterior.attrs.get(CARD_ATTR)
     if text is None:
         raise IncompatibleModelError(f"{path}: not a metaq model file (no {CARD_ATTR!r} "
                                      f"attribute). Fix: refit with `metaq fit`.")
-    card = json.loads(text)
+    card = _parse_card(text, path)
     _check_card(path, card, model_type)
+    if card.get("posterior_sha256") != posterior_hash(idata.posterior):
+        raise IncompatibleModelError(f"{path}: the posterior draws do not match the card's "
+                                     f"posterior_sha256 (the draws were edited). Fix: refit "
+                                     f"the model.")
     beside = card_path(path)
     if beside.is_file():
-        other = json.loads(beside.read_text(encoding="utf-8"))
-        if other.get("spec_id") != card["spec_id"]:
+        other = _parse_card(beside.read_text(encoding="utf-8", errors="replace"), beside)
+        if card_id(other) != card["card_id"]:
             raise IncompatibleModelError(
-                f"{beside}: this card (spec_id {other.get('spec_id')!r}) does not belong to "
-                f"{path} (spec_id {card['spec_id']!r}). Fix: delete the stale card or re-save "
-                f"the model.")
+                f"{beside}: this card does not belong to {path} (it was edited, or is left "
+                f"from another model: card_id {other.get('card_id')!r}, the model's "
+                f"{card['card_id']!r}). Fix: delete the stale card or re-save the model.")
     return idata, card
+
+
+def _parse_card(text: str, where: Path) -> dict[str, Any]:
+    try:
+        card = json.loads(text)
+    except ValueError as err:
+        raise IncompatibleModelError(f"{where}: the model card is not valid JSON ({err}). Fix: "
+                                     f"refit the model, or delete a damaged .json card beside "
+                                     f"the .nc file (loading trusts the card inside).") from err
+    if not isinstance(card, dict):
+        raise IncompatibleModelError(f"{where}: the model card is not a JSON object. Fix: refit "
+                                     f"the model.")
+    return card
 
 
 def _check_card(path: Path, card: dict[str, Any], model_type: str) -> None:
@@ -128,8 +187,11 @@ def _check_card(path: Path, card: dict[str, Any], model_type: str) -> None:
             f"{path}: written with model file format {version!r} (metaq "
             f"{card.get('metaq_version')!r}); this metaq {__version__} reads format "
             f"{FORMAT_VERSION}. Fix: refit the model with this version (`metaq fit`).")
-    if card.get("model_type") != model_type or card.get("spec", {}).get("model_type") != \
-            model_type:
+    if card.get("card_id") != card_id(card):
+        raise IncompatibleModelError(
+            f"{path}: the model card does not match its card_id (its scalers, encodings, "
+            f"training values or spec were edited). Fix: refit the model.")
+    if card.get("model_type") != model_type or card["spec"].get("model_type") != model_type:
         raise IncompatibleModelError(
             f"{path}: holds a {card.get('model_type')!r} model, not {model_type!r}. Fix: load "
             f"it with the matching class.")
@@ -137,4 +199,4 @@ def _check_card(path: Path, card: dict[str, Any], model_type: str) -> None:
     if card.get("spec_id") != expected:
         raise IncompatibleModelError(
             f"{path}: the stored spec does not match its spec_id ({card.get('spec_id')!r} vs "
-            f"{expected!r}); the file was edited or written for another spec. Fix: refit it.")
+            f"{expected!r}); the file was written for another spec. Fix: refit it.")

@@ -174,6 +174,7 @@ def report_data_from_model(model: Any, runs: pd.DataFrame, features: pd.DataFram
     from metaq.explain.contributions import feature_contributions
     from metaq.explain.importance import feature_importance
     from metaq.modeling import HierarchicalDeltaModel
+    from metaq.modeling.design import dataset_rows
     from metaq.modeling.diagnostics import THRESHOLDS
 
     if isinstance(model, str | Path):
@@ -183,7 +184,7 @@ def report_data_from_model(model: Any, runs: pd.DataFrame, features: pd.DataFram
                                 random_seed=random_seed)
     coefficients = slopes.assign(group=_size_label(slopes))
     importance = feature_importance(model, by="overall", prob=prob, random_seed=random_seed)
-    explained = features if candidates is None else candidates
+    explained = dataset_rows(features if candidates is None else candidates)  # not domains
     if forecast is not None:
         explained = explained[explained["dataset_id"].isin(forecast["dataset_id"])]
     contributions = None

@@ -18,6 +18,7 @@ from metaq.report.html import write_html
 from metaq.report.pdf import PdfEngine, html_to_pdf
 from metaq.report.sections import failed_checks
 from metaq.tables import read_features, read_runs
+from metaq.tables._checks import TableSource, as_numeric, raise_first, read_table
 
 logger = logging.getLogger(__name__)
 
@@ -76,27 +77,40 @@ def read_forecast(path: str | Path) -> pd.DataFrame:
     Raises
     ------
     SchemaError
-        When the file is missing, not CSV/Parquet or lacks a required column.
+        When the file is missing, unreadable, not CSV/Parquet, lacks a required column, has
+        a missing or infinite estimate or interval bound, an interval with ``lo > hi``, or a
+        probability outside [0, 1].
     """
     path = Path(path)
     if not path.is_file():
         raise SchemaError(f"{path}: no such forecast file. Fix: write one with `metaq "
                           f"forecast ... --out {path.name}`.")
-    if path.suffix.lower() == ".parquet":
-        frame = pd.read_parquet(path)
-    elif path.suffix.lower() == ".csv":
-        frame = pd.read_csv(path)
-    else:
-        raise SchemaError(f"{path}: unsupported forecast format {path.suffix!r}; use .csv or "
-                          f".parquet")
+    frame, source = read_table(path)
     try:
         check_table("forecast", frame)
     except SchemaError as err:
         raise SchemaError(f"{path}: {err}") from err
+    _check_forecast_numbers(frame, source)
     for column in _FORECAST_TEXT:
         if column in frame.columns:
             frame[column] = text_column(frame[column])
     return frame
+
+
+def _check_forecast_numbers(frame: pd.DataFrame, source: TableSource) -> None:
+    """Refuse missing or infinite estimates and probabilities outside [0, 1]."""
+    for column in ("mean", "lo", "hi", "sd"):
+        if column in frame.columns:
+            frame[column] = as_numeric(frame, column, source, allow_nan=False)
+    raise_first(frame["lo"] > frame["hi"], frame["lo"], "lo", source,
+                "lies above hi on the same row. Fix: write lo <= hi (a forecast from `metaq "
+                "forecast` always has them in order)")
+    for column in ("prob_gain", "prob_best", "prob"):
+        if column in frame.columns:
+            frame[column] = as_numeric(frame, column, source, allow_nan=column == "prob_best")
+            raise_first((frame[column] < 0) | (frame[column] > 1), frame[column], column, source,
+                        "is a probability and must lie in [0, 1]. Fix: correct it, or write the "
+                        "table again with `metaq forecast`")
 
 
 def _interval_mass(forecast: pd.DataFrame | None, prob: float | None) -> float:

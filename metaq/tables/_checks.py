@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import codecs
+import csv
+import io
+import re
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -9,6 +14,9 @@ import numpy as np
 import pandas as pd
 
 from metaq.exceptions import SchemaError
+
+_UNNAMED = re.compile(r"Unnamed: \d+(_level_\d+)?")
+_DECIMAL_COMMA = re.compile(r"[-+]?\d+,\d+")
 
 
 class TableSource:
@@ -27,32 +35,98 @@ class TableSource:
 
 
 def read_table(path: str | Path) -> tuple[pd.DataFrame, TableSource]:
-    """Read a CSV (``#`` comment lines allowed) or Parquet table.
+    """Read a CSV (``#`` comment lines allowed, UTF-8 with or without BOM) or Parquet table.
 
     Raises
     ------
     SchemaError
-        When the file does not exist or its format is not CSV/Parquet.
+        When the file does not exist, is not a regular file, is empty, is not UTF-8 text, is
+        malformed CSV or unreadable Parquet, its format is not CSV/Parquet, or a column has
+        no name (an index column pandas wrote, ``Unnamed: 0``) or repeats another's name.
     """
     path = Path(path)
     if not path.is_file():
-        raise SchemaError(f"{path}: no such file")
+        raise SchemaError(f"{path}: no such file" + (" (it is a folder)" if path.is_dir() else "")
+                          + ". Fix: check the path.")
     suffix = path.suffix.lower()
     if suffix == ".parquet":
-        return pd.read_parquet(path), TableSource(str(path))
-    if suffix in {".csv", ".tsv"}:
-        with path.open(encoding="utf-8") as handle:
-            leading = 0
-            for line in handle:
-                if line.startswith("#") or not line.strip():
-                    leading += 1
-                else:
-                    break
-        frame = pd.read_csv(
-            path, comment="#", sep="\t" if suffix == ".tsv" else ",", keep_default_na=True
-        )
-        return frame, TableSource(str(path), first_data_line=leading + 2)
-    raise SchemaError(f"{path}: unsupported table format {suffix!r}; use .csv or .parquet")
+        frame, source = _read_parquet(path), TableSource(str(path))
+    elif suffix in {".csv", ".tsv"}:
+        frame, source = _read_csv(path, "\t" if suffix == ".tsv" else ",")
+    else:
+        raise SchemaError(f"{path}: unsupported table format {suffix!r}. Fix: use .csv or "
+                          f".parquet.")
+    reject_unnamed_columns(frame, source)
+    return frame, source
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path)
+    except Exception as err:  # pyarrow raises several types for a corrupt or foreign file
+        raise SchemaError(f"{path}: not a readable Parquet file ({type(err).__name__}: "
+                          f"{_first_line(err)}). Fix: rewrite it (pandas `to_parquet`) or pass "
+                          f"a CSV.") from err
+
+
+def _read_csv(path: Path, sep: str) -> tuple[pd.DataFrame, TableSource]:
+    raw = path.read_bytes()
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise SchemaError(f"{path}: is UTF-16 text. Fix: save it as UTF-8 CSV (e.g. "
+                          f"`iconv -f UTF-16 -t UTF-8`).")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise SchemaError(f"{path}:{line}: byte {err.start + 1} is not valid UTF-8 "
+                          f"({err.reason}). Fix: save the table as UTF-8 CSV.") from err
+    lines = text.splitlines()
+    leading = next((i for i, line in enumerate(lines)
+                    if line.strip() and not line.startswith("#")), None)
+    if leading is None:
+        raise SchemaError(f"{path}: is empty (no header line). Fix: write a header line and "
+                          f"one row per record.")
+    header = next(csv.reader([lines[leading]], delimiter=sep))
+    repeated = sorted({c for c in header if c and header.count(c) > 1})
+    if repeated:
+        raise SchemaError(f"{path}: column name(s) {repeated} appear more than once in the "
+                          f"header. Fix: give every column its own name.")
+    try:
+        with warnings.catch_warnings():  # more fields than the header: an error, not an index
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(io.StringIO(text), comment="#", sep=sep, keep_default_na=True,
+                                index_col=False)
+    except (pd.errors.ParserError, pd.errors.ParserWarning) as err:
+        raise SchemaError(f"{path}: malformed CSV ({_first_line(err)}). Fix: give every row "
+                          f"as many fields as the header and quote fields that hold {sep!r} or "
+                          f"newlines.") from err
+    return frame, TableSource(str(path), first_data_line=leading + 2)
+
+
+def _first_line(err: Exception) -> str:
+    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+
+
+def _shown(cell: object) -> str:
+    """``repr`` of a cell as the user wrote it (numpy scalars as plain Python values)."""
+    return repr(cell.item() if isinstance(cell, np.generic) else cell)
+
+
+def reject_unnamed_columns(frame: pd.DataFrame, source: TableSource) -> None:
+    """Raise on a column without a name (pandas reads it as ``Unnamed: <n>``)."""
+    unnamed = [str(c) for c in frame.columns if _UNNAMED.fullmatch(str(c)) or not str(c).strip()]
+    if unnamed:
+        raise SchemaError(
+            f"{source.name}: column(s) {unnamed} have no name in the header; usually the row "
+            f"index that pandas `to_csv` writes, or a trailing delimiter. Fix: drop them, or "
+            f"write the table with `to_csv(..., index=False)`.")
+
+
+def require_rows(frame: pd.DataFrame, source: TableSource, kind: str) -> None:
+    """Raise if the table has no data rows (a header alone)."""
+    if frame.empty:
+        raise SchemaError(f"{source.name}: the {kind} table has no rows (columns: "
+                          f"{list(map(str, frame.columns))}). Fix: add at least one row.")
 
 
 def require_columns(frame: pd.DataFrame, required: Iterable[str], source: TableSource,
@@ -74,9 +148,19 @@ def as_numeric(frame: pd.DataFrame, column: str, source: TableSource, *,
     bad = values.isna() & raw.notna()
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
+        cell = raw.iloc[row]
+        hint = ("it has a decimal comma; write a decimal point (e.g. 52.1)"
+                if _DECIMAL_COMMA.fullmatch(str(cell).strip())
+                else "write a plain decimal number (e.g. 0.613)")
         raise SchemaError(
-            f"{source.where(row)}, column {column!r}: {raw.iloc[row]!r} is not a number. "
-            f"Fix: write a plain decimal number (e.g. 0.613)."
+            f"{source.where(row)}, column {column!r}: {_shown(cell)} is not a number. Fix: {hint}."
+        )
+    infinite = np.isinf(values)
+    if infinite.any():
+        row = int(np.flatnonzero(infinite.to_numpy())[0])
+        raise SchemaError(
+            f"{source.where(row)}, column {column!r}: {_shown(raw.iloc[row])} is infinite. "
+            f"Fix: write a finite number, or leave the cell empty if it is unknown."
         )
     if not allow_nan and values.isna().any():
         row = int(np.flatnonzero(values.isna().to_numpy())[0])
@@ -135,7 +219,8 @@ def accuracy_column(frame: pd.DataFrame, column: str, source: TableSource, *,
     values = as_numeric(frame, column, source, allow_nan=allow_nan)
     outside = values.notna() & ((values < 0) | (values > 1))
     raise_first(outside, values, column, source,
-                "is an accuracy and must lie in [0, 1]; if it is a percentage, divide by 100")
+                "is an accuracy and must lie in [0, 1]. Fix: if it is a percentage, divide by "
+                "100 (import-csv: --percent)")
     return values
 
 

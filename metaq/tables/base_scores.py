@@ -32,7 +32,9 @@ from metaq.tables._checks import (
     optional_text,
     read_table,
     reject_duplicates,
+    reject_unnamed_columns,
     require_columns,
+    require_rows,
     require_text,
 )
 
@@ -95,7 +97,9 @@ def validate_base_scores(frame: pd.DataFrame, *,
     source = source if isinstance(source, TableSource) else TableSource(source)
     if "base_model" not in frame.columns and "target_model" in frame.columns:
         frame = frame.rename(columns={"target_model": "base_model"})
+    reject_unnamed_columns(frame, source)
     require_columns(frame, REQUIRED, source, "untuned-scores")
+    require_rows(frame, source, "untuned-scores")
     frame = frame.reset_index(drop=True)
     out = pd.DataFrame(index=frame.index)
     for column in ("base_model", "benchmark"):

@@ -30,7 +30,9 @@ from metaq.tables._checks import (
     optional_text,
     read_table,
     reject_duplicates,
+    reject_unnamed_columns,
     require_columns,
+    require_rows,
     require_text,
 )
 
@@ -109,11 +111,14 @@ def validate_features(frame: pd.DataFrame, *, source: TableSource | str = "featu
     Raises
     ------
     SchemaError
-        On a missing ``dataset_id``, a non-numeric metric, a NaN metric (unless allowed), a
-        standard error without its metric or below zero, or a duplicate (dataset, domain).
+        On a missing ``dataset_id``, no rows, a column without a name, a non-numeric or
+        infinite metric, a NaN metric (unless allowed), a standard error without its metric
+        or below zero, or a duplicate (dataset, domain).
     """
     source = source if isinstance(source, TableSource) else TableSource(source)
+    reject_unnamed_columns(frame, source)
     require_columns(frame, ["dataset_id"], source, "features")
+    require_rows(frame, source, "features")
     frame = frame.reset_index(drop=True)
     out = pd.DataFrame(index=frame.index)
     out["dataset_id"] = require_text(frame, "dataset_id", source)

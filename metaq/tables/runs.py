@@ -36,9 +36,12 @@ from metaq.tables._checks import (
     item_counts,
     optional_text,
     positive_column,
+    raise_first,
     read_table,
     reject_duplicates,
+    reject_unnamed_columns,
     require_columns,
+    require_rows,
     require_text,
 )
 
@@ -48,6 +51,8 @@ REQUIRED = ("dataset_id", "base_model", "params_b", "family", "benchmark", "scor
             "score_ft")
 OPTIONAL = ("domain", "n_items")
 KEY = ["dataset_id", "base_model", "benchmark", "domain"]
+#: Largest plausible model size in billions of parameters (10 trillion parameters).
+MAX_PARAMS_B = 1e4
 
 
 def read_runs(path: str | Path) -> pd.DataFrame:
@@ -101,17 +106,23 @@ def validate_runs(frame: pd.DataFrame, *, source: TableSource | str = "runs tabl
     Raises
     ------
     SchemaError
-        On a missing column, a non-numeric or missing score, an accuracy outside [0, 1], a
-        non-positive size or item count, an empty text cell, or a duplicate key.
+        On a missing column, no rows, a column without a name, a non-numeric, infinite or
+        missing score, an accuracy outside [0, 1], a size that is not a positive number of
+        billions, a bad item count, an empty text cell, or a duplicate key.
     """
     source = source if isinstance(source, TableSource) else TableSource(source)
+    reject_unnamed_columns(frame, source)
     require_columns(frame, REQUIRED, source, "runs")
+    require_rows(frame, source, "runs")
     frame = frame.reset_index(drop=True)
     out = pd.DataFrame(index=frame.index)
     for column in ("dataset_id", "base_model", "family", "benchmark"):
         out[column] = require_text(frame, column, source)
     out["domain"] = optional_text(frame, "domain")
     out["params_b"] = positive_column(frame, "params_b", source)
+    raise_first(out["params_b"] > MAX_PARAMS_B, out["params_b"], "params_b", source,
+                f"is not a size in billions of parameters (above {MAX_PARAMS_B:g}). Fix: give "
+                f"billions, e.g. 7 for a 7B model (a raw count divided by 1e9)")
     for column in ("score_base", "score_ft"):
         out[column] = accuracy_column(frame, column, source, allow_nan=column == "score_base")
     out["n_items"] = item_counts(frame, source)

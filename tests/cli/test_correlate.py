@@ -76,7 +76,7 @@ def test_bad_input_exits_2_with_one_line(tmp_path, capsys):
 
 def test_unsupported_output_suffix(tmp_path, capsys):
     assert main(["correlate", "--out", str(tmp_path / "rho.xlsx")]) == 2
-    assert "cannot write a table as '.xlsx'" in capsys.readouterr().err
+    assert "unknown format '.xlsx'. Fix: end the name in .csv" in capsys.readouterr().err
 
 
 def test_help_shows_a_worked_example(capsys):

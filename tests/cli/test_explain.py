@@ -108,10 +108,14 @@ def test_next_run(files):
     (["sweep", "--feature", "redundancy"], "did you mean 'redundancy_ratio'"),
     (["contributions", "--features", "{features}", "--dataset", "god"], "did you mean 'good'"),
     (["next-run", "--features", "{features}", "--candidate", "good"], "DATASET@MODEL"),
+    (["next-run", "--features", "{features}", "--candidate", "Nope@small-1b"],
+     "unknown dataset 'Nope'"),
+    (["sweep", "--feature", "validity", "--plot", "{dir}/p.xyz"], "unknown format '.xyz'"),
+    (["sweep", "--feature", "validity", "--plot", "{features}/p.png"], "is a file, so nothing"),
     (["importance", "--target-model", "nobody"], "'nobody' has no size"),
 ])
 def test_bad_requests(files, capsys, args, message):
-    args = [a.format(features=files["features"]) for a in args]
+    args = [a.format(features=files["features"], dir=files["dir"]) for a in args]
     status = main(["explain", *args[:1], "--model", files["model"], *args[1:],
                    "--out", str(files["dir"] / "x.csv")])
     assert status == 2

@@ -34,7 +34,7 @@ def test_extract_writes_one_row_per_dataset_with_exact_names(tmp_path: Path, cap
 
 
 def test_extract_by_domain_parquet_and_cache_reuse(tmp_path: Path) -> None:
-    args = ["-q", "extract", str(MARCO), "--metrics", "text", "--by-domain",
+    args = ["-q", "extract", str(MARCO), "--metrics", "text,syntax", "--by-domain",
             "--out", str(tmp_path / "f.parquet"), "--cache", str(tmp_path / "cache")]
     assert main(args) == 0
     first = pd.read_parquet(tmp_path / "f.parquet")
@@ -104,3 +104,62 @@ def test_model_backend_engine_runs_locally_and_unused_options_are_named(tmp_path
     assert read_features(out).loc[0, "n_examples"] == 125
     assert ("['engine', 'lm'] are not used by the selected extractors ['redundancy']"
             in capsys.readouterr().err)
+
+
+def test_one_mapping_per_path_and_append_to_a_table(tmp_path: Path, capsys) -> None:
+    puzzles = tmp_path / "puzzles.jsonl"
+    puzzles.write_text(json.dumps({"puzzle": "Who lies?", "completion":
+                                   "<think>A says B lies.</think><answer>A</answer>"}) + "\n")
+    alpaca = tmp_path / "alpaca.json"
+    alpaca.write_text(json.dumps([{"instruction": "Add.", "input": "2 and 3",
+                                   "output": "2 + 3 = 5"}]))
+    out = tmp_path / "features.csv"
+    assert main(["-q", "extract", str(puzzles), str(alpaca), "--metrics", "reasoning_chars",
+                 "--columns", "question=puzzle", "--columns", "reasoning=output",
+                 "--no-cache", "--out", str(out)]) == 0
+    table = read_features(out).set_index("dataset_id")
+    assert table.loc["puzzles", "reasoning_chars"] == len("A says B lies.")
+    assert table.loc["alpaca", "reasoning_chars"] == len("2 + 3 = 5")
+    more = tmp_path / "more.jsonl"
+    more.write_text(json.dumps({"question": "Q", "reasoning": "four"}) + "\n")
+    assert main(["-q", "extract", str(more), "--metrics", "reasoning_chars", "--no-cache",
+                 "--append", str(out), "--out", str(out)]) == 0
+    assert read_features(out)["dataset_id"].tolist() == ["puzzles", "alpaca", "more"]
+    assert main(["-q", "extract", str(more), "--metrics", "reasoning_chars", "--no-cache",
+                 "--append", str(out), "--out", str(out)]) == 2
+    assert "already holds dataset(s) ['more']" in capsys.readouterr().err
+    assert main(["-q", "extract", str(more), str(alpaca), "--columns", "question=q",
+                 "--columns", "question=q", "--columns", "question=q", "--no-cache",
+                 "--out", str(tmp_path / "x.csv")]) == 2
+    assert "3 column mappings for 2 path(s)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("", "holds no records"),
+    ('{"question": "Q", "answer": "A"}\n{"question": "R", "answer": "B"}\n',
+     r"no usable record; all 2 were skipped \(2 missing_field\)"),
+])
+def test_a_dataset_without_usable_records_is_an_error_not_a_nan_row(tmp_path: Path, capsys,
+                                                                   content, message) -> None:
+    import re
+
+    data = tmp_path / "d.jsonl"
+    data.write_text(content)
+    out = tmp_path / "f.csv"
+    assert main(["-q", "extract", str(data), "--on-error", "skip", "--no-cache",
+                 "--out", str(out)]) == 2
+    assert re.search(message, capsys.readouterr().err) and not out.exists()
+
+
+def test_inspect_shows_the_mapping_and_each_records_parse(tmp_path: Path, capsys) -> None:
+    data = tmp_path / "d.jsonl"
+    data.write_text(json.dumps({"problem": "P", "solution": "worked " * 40, "answer": "5"})
+                    + "\n" + json.dumps({"problem": "P2"}) + "\n")
+    assert main(["inspect", str(data), "--width", "20"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"{data}: fields question=problem,reasoning=solution,answer=answer"
+    assert lines[3] == "  question  P"
+    assert lines[4] == "  reasoning worked worked worked ... (280 chars)"
+    assert lines[-1].startswith(f"{data}:2: bad record: missing field: no reasoning")
+    (tmp_path / "empty.jsonl").write_text("")
+    assert main(["inspect", str(tmp_path / "empty.jsonl")]) == 2

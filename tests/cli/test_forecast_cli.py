@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 from fake_predictor import save_fake_predictor
@@ -117,3 +119,17 @@ def test_measured_untuned_scores_from_a_file(fake_predictor_file, features_csv, 
                   "score_base": [80]}).to_csv(bad, index=False)
     assert main([*args, "--base-scores", str(bad), "--out", str(out)]) == 2
     assert "divide by 100" in capsys.readouterr().err
+
+
+def test_dataset_files_take_columns_and_ids_like_extract(fake_predictor_file, tmp_path):
+    data = tmp_path / "puzzles.jsonl"
+    data.write_text("".join(json.dumps({"puzzle": f"P{i}", "completion":
+                                        f"<think>step {i} of the trace</think>A"}) + "\n"
+                            for i in range(3)))
+    out = tmp_path / "fc"
+    assert main(["forecast", str(data), "--model", str(fake_predictor_file), "--columns",
+                 "question=puzzle", "--dataset-id", "logic", "--target-model", "small-1b",
+                 "--cache-dir", str(tmp_path / "cache"), "--out", str(out)]) == 0
+    features = pd.read_csv(out / "features.csv")
+    assert features["dataset_id"].tolist() == ["logic"]
+    assert features["redundancy_ratio"].notna().all()  # measured, not integrated over

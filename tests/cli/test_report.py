@@ -54,3 +54,36 @@ def test_bad_forecast_file_is_one_clear_error(tmp_path, capsys):
 def test_model_and_no_model_exclude_each_other(tmp_path):
     with pytest.raises(SystemExit):
         main(["report", "--model", "m.nc", "--no-model", "--out", str(tmp_path / "r.html")])
+
+
+@pytest.mark.parametrize(("column", "value", "message"), [
+    ("prob_gain", 1.7, r"column 'prob_gain': 1.7 is a probability and must lie in \[0, 1\]"),
+    ("prob_best", -0.1, r"column 'prob_best': -0.1 is a probability"),
+    ("lo", float("nan"), r"column 'lo': value is missing"),
+    ("hi", float("inf"), r"column 'hi': inf is infinite"),
+    ("lo", 0.5, r"column 'lo': 0.5 lies above hi"),
+])
+def test_forecast_numbers_that_cannot_be_reported_are_refused(tmp_path, capsys, column, value,
+                                                              message):
+    import re
+
+    table = _forecast()
+    table.loc[0, column] = value
+    path = tmp_path / "forecast.csv"
+    table.to_csv(path, index=False)
+    assert main(["report", "--no-model", "--forecast", str(path),
+                 "--out", str(tmp_path / "r.html")]) == 2
+    err = capsys.readouterr().err
+    assert re.search(message, err) and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_candidates_with_domain_rows_are_explained_per_dataset(tmp_path, capsys):
+    from metaq._paths import STUDY_FEATURES
+
+    whole = pd.read_csv(STUDY_FEATURES).assign(domain="")
+    candidates = tmp_path / "candidates.csv"  # as `metaq extract --by-domain` writes them
+    pd.concat([whole, whole.assign(domain="math")]).to_csv(candidates, index=False)
+    out = tmp_path / "r.html"
+    assert main(["report", "--candidates", str(candidates), "--out", str(out)]) == 0
+    assert "Contributions" in out.read_text(encoding="utf-8")

@@ -69,3 +69,22 @@ def test_base_rows_value_that_matches_nothing():
                        match=r"no row has data='Vanilla'.*values include \['A', 'B'\]"):
         import_csv(LONG, columns=columns, constants={"family": "x"},
                    base_rows=("data", "Vanilla"))
+
+
+def test_percent_on_fractions_is_refused_not_divided_again():
+    table = pd.DataFrame({"data": ["Vanilla", "Alpaca"], "GSM": [0.903, 0.91]})
+    with pytest.raises(SchemaError, match=r"every score in \['GSM'\] is at most 1.*drop percent"):
+        import_csv(table, columns={"dataset_id": "data"}, wide=["GSM"],
+                   constants={"base_model": "m", "params_b": 7, "family": "llama"},
+                   base_rows=("data", "Vanilla"), percent=True)
+
+
+def test_a_decimal_comma_names_the_row_of_the_source_file(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text('dataset,model,bench,score\nA,m,gsm8k,51.0\nB,m,gsm8k,"52,1"\n')
+    with pytest.raises(SchemaError, match=r"t.csv, row 2 \(line 3\), column 'score': '52,1' is "
+                                          r"not a number.*decimal point"):
+        import_csv(path, columns={"dataset_id": "dataset", "base_model": "model",
+                                  "benchmark": "bench", "score_ft": "score"},
+                   constants={"params_b": 7, "family": "llama", "score_base": 0.5},
+                   percent=True)

@@ -99,7 +99,7 @@ def test_saved_hf_dataset_and_load_dataset_folder(tmp_path: Path) -> None:
     assert as_tuples(read_examples(dict_saved)) == EXPECTED  # train by default
     assert as_tuples(read_examples(dict_saved, split="test")) == EXPECTED[:1]
     with pytest.raises(DatasetReadError,
-                       match=r"split 'dev' not found; it has \['test', 'train'\]"):
+                       match=r"split 'dev' not found; it has splits \['test', 'train'\]"):
         read_examples(dict_saved, split="dev")
     folder = tmp_path / "folder"
     folder.mkdir()
@@ -181,10 +181,10 @@ def test_record_level_reasoning_field_wins_over_chat(tmp_path: Path) -> None:
 
 
 def test_parse_chat_multi_turn_takes_last_user_turn() -> None:
-    turns = parse_chat([{"role": "user", "content": "first"},
-                        {"role": "assistant", "content": "ok"},
-                        {"role": "user", "content": "second"},
-                        {"role": "assistant", "content": "<think>t</think>done"}])
+    (turns,) = parse_chat([{"role": "user", "content": "first"},
+                           {"role": "assistant", "content": "ok"},
+                           {"role": "user", "content": "second"},
+                           {"role": "assistant", "content": "<think>t</think>done"}])
     assert (turns.question, turns.reasoning, turns.answer) == ("second", "t", "done")
 
 
@@ -195,7 +195,7 @@ BAD_CASES = {
     "not_utf8": b'{"question": "Q\xff", "reasoning": "R"}',
     "not_an_object": b'["Q", "R"]',
     "missing_field": {"question": "Q", "answer": "A"},
-    "bad_type": {"question": "Q", "reasoning": ["R"]},
+    "bad_type": {"question": "Q", "reasoning": {"text": "R"}},
     "bad_chat": {"messages": [{"role": "user", "content": "only a question"}]},
     "empty_reasoning": {"question": "Q", "reasoning": "   "},
 }
