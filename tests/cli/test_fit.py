@@ -23,7 +23,7 @@ def test_fit_writes_model_and_card_and_prints_diagnostics(tables, tmp_path, caps
         warnings.simplefilter("ignore")  # a short chain may warn about ESS
         code = main(["fit", "--runs", str(runs), "--features", str(features), "--out", str(out),
                      "--target", "rel", "--metrics", "f0,f2", "--seed", "3", "--draws", "100",
-                     "--tune", "100", "--chains", "2"])
+                     "--tune", "100", "--chains", "2", "--prior-predictive"])
     printed = capsys.readouterr().out
     assert code == 0
     assert out.is_file()
@@ -32,6 +32,9 @@ def test_fit_writes_model_and_card_and_prints_diagnostics(tables, tmp_path, caps
     assert card["state"]["random_seed"] == 3 and card["state"]["sampler"]["draws"] == 100
     assert "fitted on 24 runs, 2 features, 2 base models, 2 tasks" in printed
     assert "R-hat max" in printed and "PSIS-LOO" in printed and f"saved {out}" in printed
+    assert "prior predictive check" in printed and "change of a run" in printed
+    quantities = [row["quantity"] for row in card["state"]["diagnostics"]["prior_predictive"]]
+    assert "between-dataset sd of the change" in quantities
 
 
 def test_fit_reports_an_unknown_metric_in_one_line(tables, tmp_path, capsys):

@@ -85,3 +85,20 @@ def _noise_free_runs(model) -> pd.DataFrame:
                          "params_b": rows["params_b"], "family": rows["family"],
                          "benchmark": rows["benchmark"], "domain": "", "score_base": 0.5,
                          "score_ft": forecast.scores.mean(axis=0), "n_items": 900})
+
+
+def test_importance_by_block_sums_the_signed_slopes_of_near_copies():
+    from fake_predictor import build_fake_predictor, slope_draws_by_hand
+
+    model = build_fake_predictor()
+    model.feature_blocks_ = np.array([0, 1, 0])  # validity and perplexity as one block
+    table = feature_importance(model, by="block", target_models=["small-1b"])
+    by_block = table.set_index("feature")
+    # perplexity runs against validity over the training datasets: it enters with a minus
+    assert set(by_block.index) == {"validity+-perplexity", "redundancy_ratio"}
+    slopes = slope_draws_by_hand(model)[:, 0]  # (sample, feature) of small-1b
+    expected = slopes[:, 0] - slopes[:, 2]
+    assert by_block.loc["validity+-perplexity", "estimate"] == pytest.approx(expected.mean(),
+                                                                          abs=1e-9)
+    per_feature = feature_importance(model, target_models=["small-1b"]).set_index("feature")
+    assert per_feature.loc["perplexity", "block"] == "validity+-perplexity"

@@ -13,9 +13,11 @@ from metaq.modeling.design import (
     as_runs_table,
     build_training_data,
     choose_features,
+    metric_blocks,
     target_models_frame,
     tasks_frame,
 )
+from metaq.modeling.pymc_model import prior_budget
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +46,7 @@ def test_scaler_floors_the_scale_of_nearly_identical_training_datasets(study):
     raw = np.array([0.623, 0.622, 0.629])
     assert raw.std(ddof=1) < MIN_RELATIVE_SCALE * raw.mean()
     assert scaler.sds[0] == pytest.approx(MIN_RELATIVE_SCALE * raw.mean())
+    assert scaler.floored.tolist() == [True]  # the floor, not the data, sets the unit
     # Summarized (0.441) is 3 scale units below the mean, not the 50 sds of the raw sd
     summarized = features[features["dataset_id"] == "Summarized"]
     assert scaler.transform(summarized)[0, 0] == pytest.approx(
@@ -173,3 +176,22 @@ def test_encoding_round_trips_through_json():
     assert again.models.equals(encoding.models)
     np.testing.assert_array_equal(again.base_scores, encoding.base_scores)
     assert again.size_z([8.0]) == pytest.approx(encoding.size_z([8.0]))
+
+
+def test_constant_features_are_dropped_and_remembered_near_copies_share_a_block(study):
+    runs, features = study
+    features = features.assign(lora=0.0, twin=2 * features["redundancy_ratio"] + 1)
+    names = ["redundancy_ratio", "twin", "symbolic_fraction", "lora"]
+    data, _, scaler = build_training_data(runs, features, names, likelihood="binomial",
+                                          target="logit")
+    assert scaler.features == ["redundancy_ratio", "twin", "symbolic_fraction"]
+    assert data.constant_features == {"lora": 0.0}
+    blocks = data.feature_blocks.tolist()
+    assert blocks[0] == blocks[1]  # an exact affine copy
+    assert prior_budget(data.feature_blocks, 3)[:2] == pytest.approx(
+        [1 / np.sqrt(len(set(blocks)) * 2)] * 2)
+
+
+def test_two_training_datasets_span_one_direction():
+    table = pd.DataFrame({"a": [1.0, 2.0], "b": [5.0, 3.0], "c": [0.1, 0.7]})
+    assert metric_blocks(table, ["a", "b", "c"]).tolist() == [0, 0, 0]

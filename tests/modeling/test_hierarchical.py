@@ -95,6 +95,17 @@ def test_setting_a_missing_feature_keeps_the_new_dataset_effect_paired(fitted, s
     assert np.std(forecasts[1].values - forecasts[0].values) > 0  # the feature did move
 
 
+def test_a_candidate_differing_on_a_feature_constant_in_training_is_flagged(fitted, sim):
+    saved = fitted.constant_features_
+    fitted.constant_features_ = {"long_cot": 1.0}  # as if every training dataset had it
+    try:
+        table = sim.features.head(3).assign(long_cot=[1.0, 0.0, np.nan])
+        rows = fitted.predict(table, ["m8b"], ["bench0"], random_seed=0).summary()
+    finally:
+        fitted.constant_features_ = saved
+    assert rows["untrained_features"].tolist() == ["", "long_cot", ""]
+
+
 def test_slopes_and_contributions_add_up(fitted, sim):
     slopes = fitted.slopes(["m1b", "m70b"], ["bench0"])
     assert slopes.dims == ("chain", "draw", "target_model", "task", "feature")

@@ -59,7 +59,7 @@ def test_round_trip_and_a_broken_json_card_beside_it(tmp_path):
 
 def test_an_edited_scaler_is_refused(tmp_path):
     path = save_fake_predictor(tmp_path)
-    _edit_card(path, lambda card: card["scaler"].update(sds=[0.0, 0.0, 0.0]))
+    _edit_card(path, lambda card: card["state"]["feature_scaler"].update(sds=[0.0, 0.0, 0.0]))
     with pytest.raises(IncompatibleModelError, match=r"does not match its card_id.*scalers"):
         HierarchicalDeltaModel.load(path)
 
@@ -75,7 +75,7 @@ def test_an_edited_copy_of_the_card_beside_the_file_is_refused(tmp_path):
     path = save_fake_predictor(tmp_path)
     beside = path.with_suffix(".json")
     card = json.loads(beside.read_text())
-    card["y_scale"] = 2.0
+    card["state"]["y_scale"] = 2.0
     beside.write_text(json.dumps(card))
     with pytest.raises(IncompatibleModelError, match="does not belong to"):
         HierarchicalDeltaModel.load(path)

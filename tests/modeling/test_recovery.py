@@ -10,51 +10,66 @@ from metaq.modeling.simulate import simulate_runs
 pytestmark = pytest.mark.slow
 
 
+SEEDS = (7, 8, 9)
+SLOPE, SIZE_SLOPE = (0.3, 0.0, -0.2), (0.0, 0.3, 0.0)
+
+
 @pytest.fixture(scope="module")
 def recovered():
-    sim = simulate_runs(n_datasets=25, params_b=(1.0, 8.0, 70.0), n_tasks=3,
-                        slope=(0.3, 0.0, -0.2), size_slope=(0.0, 0.3, 0.0), run_sd=0.1,
-                        random_seed=7)
-    # 3 models with 75 runs each pin the base-model intercepts down, which the non-centred
-    # offsets (chosen for the 2-model study) sample less easily: a higher target_accept
-    model = HierarchicalDeltaModel(sampler={"draws": 2000, "tune": 1000, "chains": 2,
-                                            "target_accept": 0.995})
-    return sim, model.fit(sim.runs, sim.features, random_seed=7)
+    """Three simulated tables with the same true slopes, each fitted with the default sampler."""
+    fits = []
+    for seed in SEEDS:
+        sim = simulate_runs(n_datasets=15, params_b=(1.0, 8.0, 70.0), n_tasks=2, slope=SLOPE,
+                            size_slope=SIZE_SLOPE, run_sd=0.1, random_seed=seed)
+        # 3 models with 30 runs each pin the base-model intercepts down, which the
+        # non-centred offsets (chosen for the 2-model study) sample less easily: at the
+        # default target_accept 0.98 these fits diverge on 1-3 % of draws
+        model = HierarchicalDeltaModel(sampler={"draws": 1000, "tune": 1000, "chains": 2,
+                                                "target_accept": 0.995})
+        fits.append((sim, model.fit(sim.runs, sim.features, random_seed=seed)))
+    return fits
 
 
-def _interval(draws, prob=0.9):
-    return np.quantile(draws, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
+def _draws(model, name):
+    post = model.idata_.posterior[name]
+    return post.stack(sample=("chain", "draw")).transpose("sample", ...).values
 
 
-def test_population_and_size_slopes_are_inside_their_90_percent_intervals(recovered):
-    sim, model = recovered
-    post = model.idata_.posterior
-    for name in ("slope", "size_slope"):
-        draws = post[name].stack(sample=("chain", "draw")).transpose("sample", ...).values
-        lo, hi = _interval(draws)
-        truth = sim.truth[name]
-        assert np.all((lo <= truth) & (truth <= hi)), (name, lo, hi, truth)
+def test_true_slopes_are_where_the_posteriors_put_them(recovered):
+    # (truth - posterior mean) / posterior sd is standard normal for a calibrated posterior:
+    # over 3 fits x 6 coefficients their squares sum to a chi-square with 18 degrees of
+    # freedom, above 42.3 in 0.1 % of calibrated runs; a biased or overconfident posterior
+    # exceeds it
+    z = []
+    for sim, model in recovered:
+        for name in ("slope", "size_slope"):
+            draws = _draws(model, name)
+            z.extend((sim.truth[name] - draws.mean(axis=0)) / draws.std(axis=0))
+    assert np.sum(np.square(z)) < 42.3, np.round(z, 2)
+    # and the posteriors learn: each is narrower than the prior's sd of a slope
+    widths = [_draws(model, "slope").std(axis=0).max() for _, model in recovered]
+    assert max(widths) < 0.5
 
 
 def test_the_scale_interaction_flips_the_sign_of_f1(recovered):
     # f1 has no population effect but 0.3 per SD of log size: it hurts the 1B model and
-    # helps the 70B one; the posterior must say so with high probability
-    _, model = recovered
-    slopes = model.slopes(["m1b", "m70b"], ["bench0"]).sel(feature="f1", task="bench0")
-    assert (slopes.sel(target_model="m1b") < 0).mean() > 0.9
-    assert (slopes.sel(target_model="m70b") > 0).mean() > 0.9
+    # helps the 70B one; the posteriors must say so, on every table
+    for _, model in recovered:
+        slopes = model.slopes(["m1b", "m70b"], ["bench0"]).sel(feature="f1", task="bench0")
+        assert (slopes.sel(target_model="m1b") < 0).mean() > 0.8
+        assert (slopes.sel(target_model="m70b") > 0).mean() > 0.8
 
 
-def test_the_recovery_fit_converged(recovered):
+def test_the_recovery_fits_converged(recovered):
     # R-hat must pass; a handful of divergences (< 0.5 % of draws) is the known weak spot of
     # the non-centred base-model intercepts on many-run data (docs/predictor.md, Sampler)
-    _, model = recovered
-    assert model.diagnostics_["max_rhat"] < 1.01
-    assert model.diagnostics_["divergences"] < 0.005 * 2 * 2000
+    for _, model in recovered:
+        assert model.diagnostics_["max_rhat"] < 1.01
+        assert model.diagnostics_["divergences"] < 0.005 * 2 * 1000
 
 
 def test_unseen_size_is_wider_than_a_seen_one(recovered):
-    sim, model = recovered
+    sim, model = recovered[0]
     summary = model.predict(sim.features.head(5), ["m8b", ("m30b", 30.0, "sim")], ["bench1"],
                             random_seed=0, include_run_noise=False).summary()
     seen = summary.loc[summary["target_model"] == "m8b", "sd"].to_numpy()
