@@ -1,13 +1,13 @@
-"""Locations of the data and models that ship with a metaq source checkout."""
+"""Locations of the shipped data and models (package resources; see :mod:`metaq.datasets`)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from metaq.datasets import default_predictor_path, study_path
+from metaq.datasets import _data as _shipped
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = REPO_ROOT / "data"
-MODELS_DIR = REPO_ROOT / "models"
+DATA_DIR = _shipped()
+MODELS_DIR = default_predictor_path().parent
 
-STUDY_RUNS = DATA_DIR / "study" / "runs.csv"
-STUDY_FEATURES = DATA_DIR / "study" / "features.csv"
+STUDY_RUNS = study_path("runs")
+STUDY_FEATURES = study_path("features")
 SAMPLES_DIR = DATA_DIR / "samples"
