@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from metaq.datasets import default_predictor_path, study_path
 from metaq.datasets import _data as _shipped
+from metaq.datasets import default_predictor_path, study_path
 
 DATA_DIR = _shipped()
 MODELS_DIR = default_predictor_path().parent

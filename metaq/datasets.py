@@ -59,7 +59,7 @@ def study_path(table: str = "runs") -> Path:
 
 
 def load_study() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The reference study's runs and features tables, validated.
+    """Load the reference study's runs and features tables, validated.
 
     Returns
     -------
@@ -109,7 +109,7 @@ def published_path(name: str, table: str = "runs") -> Path:
 
 def load_published(name: str, *, features: list[str] | None = None
                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A published table's runs and features, validated (missing feature values allowed).
+    """Load a published table's runs and features (missing feature values allowed).
 
     Parameters
     ----------
