@@ -153,15 +153,11 @@ def _training_tables(runs, features) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def _targets(predictor, target_models) -> pd.DataFrame:
-    from metaq.forecasting import resolve_target_models
-
-    return resolve_target_models(target_models, predictor.encoding_.models)
+    return predictor.resolve_target_models(target_models)
 
 
 def _benchmarks(predictor, benchmarks) -> list[str]:
-    from metaq.forecasting import resolve_benchmarks
-
-    return resolve_benchmarks(benchmarks, predictor.encoding_.tasks)
+    return predictor.resolve_benchmarks(benchmarks)["label"].tolist()
 
 
 def _next_runs(predictor, features: pd.DataFrame, candidates, interest, target_models,

@@ -77,7 +77,6 @@ def test_dataset_files_are_extracted_and_missing_features_listed(fake_predictor_
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--target-model", "mystery"], "'mystery' has no size"),
-    (["--benchmarks", "bench_c"], "unknown benchmark 'bench_c'"),
     (["--prob", "1.5"], "prob=1.5"),
 ])
 def test_bad_requests_exit_2_with_one_clear_line(fake_predictor_file, features_csv, tmp_path,
@@ -86,6 +85,15 @@ def test_bad_requests_exit_2_with_one_clear_line(fake_predictor_file, features_c
                    str(features_csv), *args, "--out", str(tmp_path / "x.csv")])
     assert status == 2
     assert message in capsys.readouterr().err
+
+
+def test_an_unseen_benchmark_is_forecast_from_the_population_with_a_warning(
+        fake_predictor_file, features_csv, tmp_path, capsys):
+    status = main(["forecast", "--model", str(fake_predictor_file), "--features",
+                   str(features_csv), "--benchmarks", "bench_c", "--out", str(tmp_path / "x.csv")])
+    assert status == 0
+    assert "'bench_c' was not in the training runs" in capsys.readouterr().err
+    assert pd.read_csv(tmp_path / "x.csv")["benchmark"].unique().tolist() == ["bench_c"]
 
 
 def test_params_b_without_target_model_is_a_usage_error(capsys):

@@ -14,8 +14,6 @@ from metaq.modeling.design import (
     build_training_data,
     choose_features,
     metric_blocks,
-    target_models_frame,
-    tasks_frame,
 )
 from metaq.modeling.pymc_model import prior_budget
 
@@ -151,21 +149,6 @@ def _encoding():
     tasks = pd.DataFrame({"benchmark": ["x", "y"], "domain": ["", "d"],
                           "label": ["x", "y/d"]}, dtype=object)
     return Encoding(models, tasks, 2.0, 0.2, "dataset", np.array([[0.5, np.nan], [0.6, 0.7]]))
-
-
-def test_target_models_accept_names_tuples_and_frames():
-    encoding = _encoding()
-    frame = target_models_frame(["b", ("new", 30, "qwen")], encoding)
-    assert frame.to_dict(orient="list") == {"name": ["b", "new"], "params_b": [11.0, 30.0],
-                                            "family": ["mistral", "qwen"]}
-    with pytest.raises(SchemaError, match=r"'new' was not in the training runs.*\('new', 13.0"):
-        target_models_frame(["new"], encoding)
-
-
-def test_tasks_parse_labels_and_pairs():
-    frame = tasks_frame(["x", "y/d", ("z", "")], _encoding())
-    assert frame["label"].tolist() == ["x", "y/d", "z"]
-    assert frame["domain"].tolist() == ["", "d", ""]
 
 
 def test_encoding_round_trips_through_json():
