@@ -36,12 +36,12 @@ import numpy as np
 import pandas as pd
 
 from metaq import __version__
-from metaq.exceptions import InvalidParameterError, MetaqError, MissingDependencyError
+from metaq.exceptions import MetaqError, MissingDependencyError
 from metaq.features.base import Example, Extractor
 from metaq.features.collect import DomainIndex, ScoreCollector
 from metaq.features.parallel import BatchPool, default_workers
 from metaq.features.registry import accepted_options, build_extractor, resolve_selection
-from metaq.features.sampling import sample_keys
+from metaq.features.sampling import sample_keys, sample_size
 from metaq.io.mapping import ColumnMapping
 from metaq.io.reader import OnError, ReadStats, iter_example_batches
 from metaq.io.records import count_records, dataset_stem
@@ -173,7 +173,7 @@ def extract_features(paths: str | Path | Sequence[str | Path],
     if isinstance(columns, str):
         columns = ColumnMapping.parse(columns)
     ids = _dataset_ids(paths, dataset_ids)
-    size = sample_size(sample)
+    size = sample_size(sample, "sample")
     jobs = _make_jobs(metrics, extractor_options or {})
     pool = BatchPool({job.name: job.extractor for job in jobs
                       if job.active and job.extractor.parallel},
@@ -206,26 +206,6 @@ def extract_features(paths: str | Path | Sequence[str | Path],
     if out is not None:
         _write(table, out)
     return table
-
-
-def sample_size(sample: int | str | None) -> int | None:
-    """Validate `sample`: a positive number of examples, or ``None`` for all.
-
-    Examples
-    --------
-    >>> sample_size("all"), sample_size(200), sample_size("50")
-    (None, 200, 50)
-    """
-    if sample is None or (isinstance(sample, str) and sample.strip().lower() == "all"):
-        return None
-    try:
-        size = int(sample)
-    except (TypeError, ValueError):
-        size = 0
-    if size < 1:
-        raise InvalidParameterError(f"sample={sample!r} is not a sample size: give a positive "
-                                    f"number of examples (e.g. 1000) or 'all'.")
-    return size
 
 
 def _draw_sample(path: str | Path, jobs: list[_Job], size: int | None,

@@ -24,7 +24,40 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from metaq.exceptions import InvalidParameterError
 from metaq.features.base import Example
+
+
+def sample_size(value: int | str | None, parameter: str) -> int | None:
+    """Validate a sample size: a positive number of examples, or ``None``/``"all"`` for all.
+
+    Parameters
+    ----------
+    value : int, str or None
+        The size as given.
+    parameter : str
+        The parameter's name, for the error message.
+
+    Raises
+    ------
+    InvalidParameterError
+        When `value` is neither.
+
+    Examples
+    --------
+    >>> sample_size("all", "sample"), sample_size(200, "sample"), sample_size("50", "sample")
+    (None, 200, 50)
+    """
+    if value is None or (isinstance(value, str) and value.strip().lower() == "all"):
+        return None
+    try:
+        size = int(value)
+    except (TypeError, ValueError):
+        size = 0
+    if size < 1:
+        raise InvalidParameterError(f"{parameter}={value!r} is not a sample size: give a "
+                                    f"positive number of examples (e.g. 1000) or 'all'")
+    return size
 
 
 def length_bins(lengths: Sequence[int], n_bins: int = 4) -> np.ndarray:

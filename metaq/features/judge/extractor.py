@@ -55,7 +55,13 @@ from metaq.features.judge.scoring.base import (
     make_backend,
 )
 from metaq.features.judge.steps import extract_premises, split_steps
-from metaq.features.sampling import mean_se, ratio_se, sample_keys, stratified_sample
+from metaq.features.sampling import (
+    mean_se,
+    ratio_se,
+    sample_keys,
+    sample_size,
+    stratified_sample,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -133,18 +139,7 @@ class FVCUExtractor(Extractor):
 
     # -- configuration -------------------------------------------------------------------
     def _sample_size(self) -> int | None:
-        value = self.judge_sample
-        if value is None or (isinstance(value, str) and value.strip().lower() == "all"):
-            return None
-        try:
-            size = int(value)
-        except (TypeError, ValueError):
-            size = 0
-        if size < 1:
-            raise InvalidParameterError(
-                f"judge_sample={value!r} is not a sample size: give a positive number of "
-                "examples (e.g. 1000) or 'all'")
-        return size
+        return sample_size(self.judge_sample, "judge_sample")
 
     def config(self) -> dict[str, Any]:
         """Return what changes the numbers: judge, rubric version, splitter, sample, threshold."""
