@@ -240,7 +240,7 @@ def unit_means(model: str) -> tuple[dict[str, dict[str, float]], float]:
 
 
 def embedder_agreement() -> dict[str, Any]:
-    from scipy.stats import spearmanr
+    from scipy.stats import pearsonr, spearmanr
 
     minilm, minilm_s = unit_means("minilm")
     wordllama, wordllama_s = unit_means("wordllama")
@@ -249,10 +249,13 @@ def embedder_agreement() -> dict[str, Any]:
                            "wordllama_seconds": wordllama_s,
                            "speedup_wordllama": minilm_s / wordllama_s}
     for metric in EMBEDDING_METRICS:
-        a = [minilm[u][metric] for u in units]
-        b = [wordllama[u][metric] for u in units]
-        out[f"spearman_{metric}"] = float(spearmanr(a, b).statistic)
-        out[f"{metric}_minilm"], out[f"{metric}_wordllama"] = a, b
+        a = np.array([minilm[u][metric] for u in units])
+        b = np.array([wordllama[u][metric] for u in units])
+        both = np.isfinite(a) & np.isfinite(b)  # flow is NaN where no trace has 2 sentences
+        out[f"spearman_{metric}"] = float(spearmanr(a[both], b[both]).statistic)
+        out[f"pearson_{metric}"] = float(pearsonr(a[both], b[both]).statistic)
+        out[f"n_units_{metric}"] = int(both.sum())
+        out[f"{metric}_minilm"], out[f"{metric}_wordllama"] = a.tolist(), b.tolist()
     return out
 
 
@@ -329,8 +332,10 @@ def main() -> None:
         results["agreement"] = embedder_agreement()
         agreement = results["agreement"]
         print(f"wordllama vs MiniLM over {len(agreement['units'])} datasets/styles: Spearman "
-              f"alignment {agreement['spearman_semantic_alignment']:.2f}, flow "
-              f"{agreement['spearman_semantic_flow']:.2f}; extraction x"
+              f"(Pearson) alignment {agreement['spearman_semantic_alignment']:.2f} "
+              f"({agreement['pearson_semantic_alignment']:.2f}), flow "
+              f"{agreement['spearman_semantic_flow']:.2f} "
+              f"({agreement['pearson_semantic_flow']:.2f}); extraction x"
               f"{agreement['speedup_wordllama']:.1f} faster")
         results["subsample"] = subsample_distance()
         for row in results["subsample"]:
