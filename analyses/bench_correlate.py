@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from metaq._paths import STUDY_FEATURES, STUDY_RUNS
+from metaq.datasets import study_path
 from metaq.stats import correlate, correlation_permutation_test
 from metaq.tables import read_features, read_runs
 
@@ -60,7 +60,7 @@ def main() -> None:
         loop = best_of(lambda cases=cases: [scipy_loop(x, y) for x, y in cases], repeats=1)
         rows.append({"case": f"{groups} group(s) x {k} metrics, n={n} (exact)",
                      "scipy_loop_s": loop, "metaq_s": vectorised, "speedup": loop / vectorised})
-    runs, features = read_runs(STUDY_RUNS), read_features(STUDY_FEATURES)
+    runs, features = read_runs(study_path("runs")), read_features(study_path("features"))
     whole = best_of(lambda: correlate(runs, features))
     rows.append({"case": "correlate() on the full study table (252 tests + avg)",
                  "scipy_loop_s": np.nan, "metaq_s": whole, "speedup": np.nan})

@@ -39,7 +39,7 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
-from metaq._paths import SAMPLES_DIR
+from metaq.datasets import sample_path
 from metaq.features.answer import AnswerPresenceExtractor
 from metaq.features.base import Example, Extractor
 from metaq.features.dedup import NearDuplicateExtractor
@@ -78,7 +78,7 @@ sys.exit(code)
 # -- corpus ----------------------------------------------------------------------------------
 
 def sample_examples() -> list[Example]:
-    return [ex for name in SAMPLES for ex in read_examples(SAMPLES_DIR / name, on_error="skip")]
+    return [ex for name in SAMPLES for ex in read_examples(sample_path(name), on_error="skip")]
 
 
 def write_corpus(path: Path, n: int, trace_chars: int = 1000, seed: int = 0) -> None:
@@ -212,7 +212,7 @@ def throughput(examples: list[Example], batch_size: int = 256) -> list[dict]:
 def language_truncation() -> list[dict]:
     rows = []
     for name in SAMPLES:
-        examples = read_examples(SAMPLES_DIR / name, on_error="skip")
+        examples = read_examples(sample_path(name), on_error="skip")
         whole, short = LanguageExtractor(max_chars=10**9), LanguageExtractor()
         start = time.perf_counter()
         full = [s["language"] for s in whole.score_batch(examples)]

@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from metaq._paths import SAMPLES_DIR
+from metaq.datasets import sample_path
 from metaq.engines.batching import padding_waste, token_budget_batches
 from metaq.engines.causal_lm import TransformersEngine
 from metaq.engines.embedders import load_embedding_engine
@@ -76,7 +76,7 @@ BF16_PEAK = {"H200": 989e12, "H100": 989e12, "A100": 312e12, "L40S": 362e12}
 def read_samples(names: tuple[str, ...]) -> dict[str, list[dict[str, str]]]:
     out = {}
     for name in names:
-        with open(SAMPLES_DIR / name, encoding="utf-8") as f:
+        with open(sample_path(name), encoding="utf-8") as f:
             out[name] = [json.loads(line) for line in f]
     return out
 
@@ -229,7 +229,7 @@ def unit_means(model: str) -> tuple[dict[str, dict[str, float]], float]:
     means: dict[str, dict[str, float]] = {}
     start = time.perf_counter()
     for file, field in UNITS:
-        table = extract_features(SAMPLES_DIR / file, "embedding", sample="all",
+        table = extract_features(sample_path(file), "embedding", sample="all",
                                  on_error="skip", by_domain=field is not None,
                                  columns=f"domain={field}" if field else None,
                                  extractor_options={"embedding_model": model, "device": "cpu"})
@@ -265,8 +265,8 @@ def subsample_distance(size: int = 100) -> list[dict[str, Any]]:
     for file, _ in UNITS:
         n = 60 if file.startswith("marco") else size
         options = {"extractor_options": {"embedding_model": "wordllama"}, "on_error": "skip"}
-        sub = extract_features(SAMPLES_DIR / file, "embedding", sample=n, **options).iloc[0]
-        full = extract_features(SAMPLES_DIR / file, "embedding", sample="all", **options).iloc[0]
+        sub = extract_features(sample_path(file), "embedding", sample=n, **options).iloc[0]
+        full = extract_features(sample_path(file), "embedding", sample="all", **options).iloc[0]
         rows.append({"file": file, "sample": n, "examples": int(full["n_examples"]),
                      **{f"z_{m}": float((sub[m] - full[m]) / sub[f"{m}__se"])
                         for m in EMBEDDING_METRICS}})

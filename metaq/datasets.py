@@ -16,12 +16,15 @@ from __future__ import annotations
 
 from importlib.resources import files
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from metaq.exceptions import UnknownNameError
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 __all__ = [
+    "data_path",
     "default_predictor_path",
     "list_published",
     "list_samples",
@@ -39,7 +42,14 @@ __all__ = [
 DEFAULT_PREDICTOR = "study_default.nc"
 
 
-def _data(*parts: str) -> Path:
+def data_path(*parts: str) -> Path:
+    """Path of the shipped data folder (``data/`` of a checkout), or of a file in it.
+
+    Examples
+    --------
+    >>> data_path("study", "runs.csv").is_file()
+    True
+    """
     return Path(str(files("metaq._data").joinpath(*parts)))
 
 
@@ -51,10 +61,11 @@ def study_path(table: str = "runs") -> Path:
     >>> study_path("features").name
     'features.csv'
     """
-    path = _data("study", f"{table}.csv")
+    path = data_path("study", f"{table}.csv")
     if not path.is_file():
+        papers = _names(data_path("study", "paper"))
         raise UnknownNameError(f"no study table {table!r}; choose 'runs', 'features' or "
-                               f"'paper/<name>' with a name from {_names(_data('study', 'paper'))}")
+                               f"'paper/<name>' with a name from {papers}")
     return path
 
 
@@ -84,12 +95,14 @@ def load_manifest() -> pd.DataFrame:
     >>> "reference_study" in set(load_manifest()["table"])
     True
     """
-    return pd.read_csv(_data("published", "manifest.csv"), comment="#")
+    import pandas as pd
+
+    return pd.read_csv(data_path("published", "manifest.csv"), comment="#")
 
 
 def list_published() -> list[str]:
     """Names of the published tables (folders of ``data/published``), manifest order."""
-    return [t for t in load_manifest()["table"] if _data("published", t).is_dir()]
+    return [t for t in load_manifest()["table"] if data_path("published", t).is_dir()]
 
 
 def published_path(name: str, table: str = "runs") -> Path:
@@ -100,7 +113,7 @@ def published_path(name: str, table: str = "runs") -> Path:
     UnknownNameError
         For an unknown table name (the message lists the known ones).
     """
-    path = _data("published", name, f"{table}.csv")
+    path = data_path("published", name, f"{table}.csv")
     if not path.is_file():
         raise UnknownNameError(f"no published table {name!r} (or no {table!r} file in it); "
                                f"known: {list_published()}")
@@ -147,6 +160,8 @@ def load_corpus() -> tuple[pd.DataFrame, pd.DataFrame]:
     -------
     runs, features : pandas.DataFrame
     """
+    import pandas as pd
+
     manifest = load_manifest().set_index("table")
     runs, features = [], []
     for name in manifest.index:
@@ -163,7 +178,7 @@ def load_corpus() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def list_samples() -> list[str]:
     """File names of the shipped sample reasoning datasets (data/samples)."""
-    return _names(_data("samples"))
+    return _names(data_path("samples"))
 
 
 def sample_path(name: str) -> Path:
@@ -179,7 +194,7 @@ def sample_path(name: str) -> Path:
     >>> sample_path("marco_o1_cot.jsonl").suffix
     '.jsonl'
     """
-    path = _data("samples", name)
+    path = data_path("samples", name)
     if not path.is_file():
         raise UnknownNameError(f"no sample dataset {name!r}; shipped: {list_samples()}")
     return path

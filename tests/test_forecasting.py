@@ -8,7 +8,7 @@ import pytest
 from fake_predictor import cached_fake_predictor
 from scipy.special import expit, logit
 
-from metaq._paths import SAMPLES_DIR
+from metaq.datasets import sample_path
 from metaq.exceptions import SchemaError
 from metaq.forecasting import (
     forecast_datasets,
@@ -94,7 +94,7 @@ def test_measured_untuned_scores_place_an_unseen_model(fake_predictor):
 
 
 def test_gather_features_runs_model_free_extractors_and_skips_unconfigured(tmp_path):
-    sample = SAMPLES_DIR / "gsm8k_test_trace_styles.jsonl"
+    sample = sample_path("gsm8k_test_trace_styles.jsonl")
     table, missing = gather_features([sample], ["redundancy_ratio", "perplexity", "validity",
                                                 "reasoning_tokens_pllum"],
                                      extractor_options={"lm": str(tmp_path / "no-such-lm")},

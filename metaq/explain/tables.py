@@ -145,11 +145,11 @@ def _features(features, datasets: Sequence[str] | None, what: str) -> pd.DataFra
 
 
 def _training_tables(runs, features) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from metaq._paths import STUDY_FEATURES, STUDY_RUNS
+    from metaq.datasets import study_path
     from metaq.modeling.design import as_features_table, as_runs_table
 
-    return (as_runs_table(STUDY_RUNS if runs is None else runs),
-            as_features_table(STUDY_FEATURES if features is None else features))
+    return (as_runs_table(study_path("runs") if runs is None else runs),
+            as_features_table(study_path("features") if features is None else features))
 
 
 def _targets(predictor, target_models) -> pd.DataFrame:

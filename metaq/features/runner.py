@@ -169,8 +169,8 @@ def extract_features(paths: str | Path | Sequence[str | Path],
 
     Examples
     --------
-    >>> from metaq._paths import SAMPLES_DIR
-    >>> table = extract_features([SAMPLES_DIR / "gsm8k_train.jsonl"], "redundancy_ratio")
+    >>> from metaq.datasets import sample_path
+    >>> table = extract_features([sample_path("gsm8k_train.jsonl")], "redundancy_ratio")
     >>> table[["dataset_id", "n_examples"]].values.tolist()
     [['gsm8k_train', 300]]
     """

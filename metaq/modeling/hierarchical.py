@@ -112,10 +112,10 @@ class HierarchicalDeltaModel:
 
     Examples
     --------
-    >>> from metaq._paths import STUDY_RUNS, STUDY_FEATURES
-    >>> model = HierarchicalDeltaModel(target="abs").fit(STUDY_RUNS, STUDY_FEATURES,
+    >>> from metaq.datasets import study_path
+    >>> model = HierarchicalDeltaModel(target="abs").fit(study_path("runs"), study_path("features"),
     ...                                                  random_seed=1)  # doctest: +SKIP
-    >>> model.predict(STUDY_FEATURES, ["PLLuM-8B-instruct"]).summary()  # doctest: +SKIP
+    >>> model.predict(study_path("features"), ["PLLuM-8B-instruct"]).summary()  # doctest: +SKIP
     """
 
     _model_type = "hierarchical_delta"

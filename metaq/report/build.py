@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from metaq._paths import STUDY_FEATURES, STUDY_RUNS
-from metaq.datasets import default_predictor_path
+from metaq.datasets import default_predictor_path, study_path
 from metaq.exceptions import SchemaError
 from metaq.report.contracts import ReportConfig, ReportData, ReportMetadata, check_table
 from metaq.report.formatting import text_column
@@ -50,8 +49,8 @@ def file_sha256(path: str | Path) -> str:
 
     Examples
     --------
-    >>> from metaq._paths import STUDY_RUNS
-    >>> len(file_sha256(STUDY_RUNS))
+    >>> from metaq.datasets import study_path
+    >>> len(file_sha256(study_path("runs")))
     64
     """
     digest = hashlib.sha256()
@@ -177,7 +176,8 @@ def make_report(out: str | Path, *, model: str | Path | None = None,
     """
     from metaq.stats import correlate
 
-    runs_path, features_path = Path(runs or STUDY_RUNS), Path(features or STUDY_FEATURES)
+    runs_path = Path(runs or study_path("runs"))
+    features_path = Path(features or study_path("features"))
     runs_table = read_runs(runs_path)
     features_table = read_features(features_path, allow_missing=True)
     forecast_table = read_forecast(forecast) if forecast is not None else None

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from metaq._paths import SAMPLES_DIR
 from metaq.cli import main
+from metaq.datasets import sample_path
 from metaq.tables.features import read_features
 
-GSM8K = SAMPLES_DIR / "gsm8k_train.jsonl"
+GSM8K = sample_path("gsm8k_train.jsonl")
 
 
 def test_sample_and_workers_reach_the_runner(tmp_path: Path) -> None:

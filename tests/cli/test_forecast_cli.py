@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from fake_predictor import save_fake_predictor
 
-from metaq._paths import SAMPLES_DIR
 from metaq.cli import main
+from metaq.datasets import sample_path
 
 CANDIDATES = pd.DataFrame({"dataset_id": ["good", "bad"], "validity": [0.95, 0.85],
                            "redundancy_ratio": [0.5, 0.5], "perplexity": [1.2, 1.8]})
@@ -63,7 +63,7 @@ def test_seen_models_by_name_and_a_folder_output(fake_predictor_file, features_c
 
 def test_dataset_files_are_extracted_and_missing_features_listed(fake_predictor_file, tmp_path,
                                                                  capsys):
-    sample = SAMPLES_DIR / "gsm8k_test_trace_styles.jsonl"
+    sample = sample_path("gsm8k_test_trace_styles.jsonl")
     out = tmp_path / "forecast.csv"
     assert main(["forecast", str(sample), "--model", str(fake_predictor_file),
                  "--target-model", "small-1b", "--cache-dir", str(tmp_path / "cache"),

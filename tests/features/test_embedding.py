@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from metaq._paths import SAMPLES_DIR
+from metaq.datasets import sample_path
 from metaq.engines.base import l2_normalise
 from metaq.exceptions import MetaqError
 from metaq.features.base import Example
@@ -73,7 +73,7 @@ def test_config_names_the_model_and_bad_engine_is_refused():
 
 
 def test_minilm_aligns_matched_pairs_better_than_mismatched():
-    with open(SAMPLES_DIR / "gsm8k_train.jsonl", encoding="utf-8") as f:
+    with open(sample_path("gsm8k_train.jsonl"), encoding="utf-8") as f:
         records = [json.loads(line) for line, _ in zip(f, range(6), strict=False)]
     matched = [Example(r["id"], r["question"], r["reasoning"]) for r in records]
     shifted = [Example(r["id"], records[(i + 1) % 6]["question"], r["reasoning"])

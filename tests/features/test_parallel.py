@@ -9,7 +9,7 @@ from typing import ClassVar
 import pandas as pd
 import pytest
 
-from metaq._paths import SAMPLES_DIR
+from metaq.datasets import sample_path
 from metaq.exceptions import MetaqError
 from metaq.features.base import Example, Extractor
 from metaq.features.parallel import BatchPool
@@ -33,7 +33,7 @@ class CachedWords(Extractor):
 def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The samples in one file, twice (equal texts in different batches)."""
     lines = [line for name in SAMPLES
-             for line in (SAMPLES_DIR / name).read_text(encoding="utf-8").splitlines()]
+             for line in (sample_path(name)).read_text(encoding="utf-8").splitlines()]
     path = tmp_path_factory.mktemp("parallel") / "mixed.jsonl"
     path.write_text("\n".join(lines + lines[::3]) + "\n", encoding="utf-8")
     return path

@@ -8,11 +8,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from metaq._paths import SAMPLES_DIR
+from metaq.datasets import sample_path
 from metaq.features.runner import extract_features
 from metaq.store import ScoreStore
 
-DATASETS = [SAMPLES_DIR / "gsm8k_train.jsonl", SAMPLES_DIR / "marco_o1_cot.jsonl"]
+DATASETS = [sample_path("gsm8k_train.jsonl"), sample_path("marco_o1_cot.jsonl")]
 METRICS = "length,redundancy,symbolic,dedup,answer,embedding"
 OPTIONS = {"by_domain": True, "batch_size": 64, "sample": 100,
            "extractor_options": {"embedding_model": "wordllama"}}

@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from metaq._paths import SAMPLES_DIR
+from metaq.datasets import sample_path
 from metaq.features.sampling import (
     length_bins,
     mean_se,
@@ -14,8 +14,8 @@ from metaq.io import read_examples
 
 
 def _population():
-    examples = (read_examples(SAMPLES_DIR / "marco_o1_cot.jsonl")
-                + read_examples(SAMPLES_DIR / "gsm8k_train.jsonl"))
+    examples = (read_examples(sample_path("marco_o1_cot.jsonl"))
+                + read_examples(sample_path("gsm8k_train.jsonl")))
     return ([e.content_hash() for e in examples], [e.domain for e in examples],
             [len(e.reasoning) for e in examples])
 

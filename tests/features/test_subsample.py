@@ -9,7 +9,7 @@ from typing import ClassVar
 import pytest
 from tiny_models import build_tiny_causal_lm
 
-from metaq._paths import SAMPLES_DIR
+from metaq.datasets import sample_path
 from metaq.exceptions import InvalidParameterError
 from metaq.features.base import Example, Extractor
 from metaq.features.runner import extract_features
@@ -51,7 +51,7 @@ def size_for(name: str) -> int:
 @pytest.mark.parametrize("name", SAMPLES)
 def test_sampled_embedding_metrics_lie_within_two_se_of_all(name: str) -> None:
     options = {"extractor_options": {"embedding_model": "wordllama"}}
-    sub, full = rows(SAMPLES_DIR / name, "embedding", size_for(name), **options)
+    sub, full = rows(sample_path(name), "embedding", size_for(name), **options)
     assert sub["n_embedding_sampled"] == size_for(name)
     assert full["n_embedding_sampled"] == full["n_examples"]
     assert sub["meta__embedding_sample"].startswith(f"{size_for(name)} stratified")
@@ -69,14 +69,14 @@ def tiny_lm(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize("name", SAMPLES[:2])
 def test_sampled_perplexity_lies_within_two_se_of_all(name: str, tiny_lm: Path) -> None:
     options = {"extractor_options": {"lm": str(tiny_lm), "device": "cpu"}}
-    sub, full = rows(SAMPLES_DIR / name, "perplexity", size_for(name), **options)
+    sub, full = rows(sample_path(name), "perplexity", size_for(name), **options)
     assert sub["n_perplexity_sampled"] == size_for(name)
     for metric in ("perplexity", "conditional_perplexity", "ppl_ratio"):
         assert within_two_se(sub, full, metric), (metric, sub, full)
 
 
 def test_sample_then_all_scores_each_example_once(tmp_path: Path) -> None:
-    path = SAMPLES_DIR / "marco_o1_cot.jsonl"  # 125 examples in three domains
+    path = sample_path("marco_o1_cot.jsonl")  # 125 examples in three domains
     first = SampledChars()
     sub = extract_features(path, [first], sample=40, cache_dir=tmp_path, by_domain=True)
     assert first.scored == 40
@@ -92,7 +92,7 @@ def test_sample_then_all_scores_each_example_once(tmp_path: Path) -> None:
 
 
 def test_text_metrics_ignore_the_sample_and_bad_sizes_are_refused() -> None:
-    path = SAMPLES_DIR / "gsm8k_train.jsonl"
+    path = sample_path("gsm8k_train.jsonl")
     table = extract_features(path, "reasoning_chars", sample=10)
     assert table.loc[0, "n_examples"] == 300 and "meta__length_sample" not in table
     with pytest.raises(InvalidParameterError, match="sample=0 is not a sample size"):

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import rensa
 
-from metaq._paths import SAMPLES_DIR
+from metaq.datasets import sample_path
 from metaq.features.answer import AnswerPresenceExtractor, answer_in_reasoning, normalise
 from metaq.features.base import Example
 from metaq.features.dedup import (
@@ -51,7 +51,7 @@ def test_words_are_exactly_regex_word_runs(rng: np.random.Generator) -> None:
 
 
 def test_a_batch_hashes_each_text_as_alone() -> None:
-    texts = [ex.reasoning for ex in read_examples(SAMPLES_DIR / "marco_o1_cot.jsonl")][:40]
+    texts = [ex.reasoning for ex in read_examples(sample_path("marco_o1_cot.jsonl"))][:40]
     texts += ["", "one", "a b c d", "Zażółć gęślą jaźń 𝑥 = 2"]
     hashes, offsets = batch_shingles(texts)
     for i, text in enumerate(texts):
@@ -98,7 +98,7 @@ def test_near_duplicate_rate_counts_later_copies_only() -> None:
 
 
 def test_no_near_duplicates_in_distinct_real_traces() -> None:
-    examples = read_examples(SAMPLES_DIR / "gsm8k_train.jsonl")
+    examples = read_examples(sample_path("gsm8k_train.jsonl"))
     extractor = NearDuplicateExtractor()
     out = extractor.aggregate(pd.DataFrame(extractor.score_batch(examples)))
     assert out["near_duplicate_rate"] == 0.0
@@ -129,7 +129,7 @@ def test_language_of_real_english_traces() -> None:
     pytest.importorskip("pycld2")
     from metaq.features.language import LanguageExtractor
 
-    examples = read_examples(SAMPLES_DIR / "gsm8k_train.jsonl")
+    examples = read_examples(sample_path("gsm8k_train.jsonl"))
     out = LanguageExtractor().aggregate(pd.DataFrame(LanguageExtractor().score_batch(examples)))
     assert out["meta__language_main"] == "en" and out["language_share"] > 0.95
 
@@ -163,7 +163,7 @@ def test_answer_matching_equals_the_whole_token_regex(rng: np.random.Generator) 
 
 
 def test_answer_presence_rates_on_real_gsm8k() -> None:
-    examples = read_examples(SAMPLES_DIR / "gsm8k_train.jsonl")
+    examples = read_examples(sample_path("gsm8k_train.jsonl"))
     extractor = AnswerPresenceExtractor()
     out = extractor.aggregate(pd.DataFrame(extractor.score_batch(examples)))
     assert out["answer_present"] == 1.0

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metaq._paths import STUDY_FEATURES, STUDY_RUNS
+from metaq.datasets import study_path
 from metaq.exceptions import SchemaError
 from metaq.modeling.design import (
     MIN_LOG_SIZE_SD,
@@ -20,7 +20,7 @@ from metaq.modeling.pymc_model import prior_budget
 
 @pytest.fixture(scope="module")
 def study():
-    return as_runs_table(STUDY_RUNS), as_features_table(STUDY_FEATURES)
+    return as_runs_table(study_path("runs")), as_features_table(study_path("features"))
 
 
 def test_scaler_standardises_over_datasets_and_round_trips(study):

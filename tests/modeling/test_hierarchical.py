@@ -244,10 +244,10 @@ def test_item_noise_forecasts_the_printed_score(fitted, sim):
 
 @pytest.fixture(scope="module")
 def dart_math():
-    from metaq._paths import DATA_DIR
+    from metaq.datasets import data_path
     from metaq.tables import read_features, read_runs
 
-    folder = DATA_DIR / "published" / "dart_math"
+    folder = data_path() / "published" / "dart_math"
     features = read_features(folder / "features.csv", allow_missing=True)[
         ["dataset_id", "log_n_examples", "teacher_gpt35", "prop_to_difficulty"]]
     return read_runs(folder / "runs.csv"), features

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from metaq._paths import STUDY_FEATURES, STUDY_RUNS
+from metaq.datasets import study_path
 from metaq.modeling import HierarchicalDeltaModel
 from metaq.modeling.simulate import simulate_runs
 
@@ -78,7 +78,7 @@ def test_unseen_size_is_wider_than_a_seen_one(recovered):
 
 
 def test_study_fit_converges_with_the_default_sampler():
-    model = HierarchicalDeltaModel(target="abs").fit(STUDY_RUNS, STUDY_FEATURES,
+    model = HierarchicalDeltaModel(target="abs").fit(study_path("runs"), study_path("features"),
                                                      random_seed=20261126)
     assert model.diagnostics_["max_rhat"] < 1.01
     assert model.diagnostics_["divergences"] == 0
@@ -86,12 +86,12 @@ def test_study_fit_converges_with_the_default_sampler():
 
 
 def test_student_t_fit_without_item_counts_forecasts_its_target():
-    runs = __import__("pandas").read_csv(STUDY_RUNS).drop(columns="n_items")
+    runs = __import__("pandas").read_csv(study_path("runs")).drop(columns="n_items")
     model = HierarchicalDeltaModel(target="rel", features=["redundancy_ratio", "validity"],
                                    sampler={"draws": 300, "tune": 300, "chains": 2})
-    model.fit(runs, STUDY_FEATURES, random_seed=3)
+    model.fit(runs, study_path("features"), random_seed=3)
     assert model.likelihood_ == "student_t"
-    summary = model.predict(STUDY_FEATURES, ["PLLuM-8B-instruct"], ["lightr1"],
+    summary = model.predict(study_path("features"), ["PLLuM-8B-instruct"], ["lightr1"],
                             random_seed=0).summary()
     assert (summary["target"] == "rel").all()
     # the fine-tuned score comes from the observed untuned score (0.172) and the relative change
