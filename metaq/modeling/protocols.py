@@ -51,7 +51,7 @@ class Forecaster(Protocol):
 
 
 def get_params(estimator: Any) -> dict[str, Any]:
-    """The constructor arguments of `estimator`, read back from its attributes.
+    """Read the constructor arguments of `estimator` back from its attributes.
 
     Examples
     --------
@@ -65,7 +65,7 @@ def get_params(estimator: Any) -> dict[str, Any]:
 
 
 def clone(estimator: Any, **overrides: Any) -> Any:
-    """An unfitted copy of `estimator` with the same constructor arguments (or `overrides`).
+    """Make an unfitted copy of `estimator` with its constructor arguments (or `overrides`).
 
     Examples
     --------
