@@ -1,0 +1,100 @@
+"""metaq's CRPS against scoringrules' ``crps_ensemble`` (same run): equal values, speed.
+
+metaq computes the CRPS of predictive draws with the exact sorted-sample formula
+(``metaq.validation.scores.crps``). scoringrules' quantile-decomposition estimator (``"qd"``,
+its default) is the same quantity; the bench checks the two agree to 1e-12 relative on the
+default predictor's draws for the study's 72 runs and on (draws x rows) arrays of 1,000 x 1,000
+and 4,000 x 10,000, then times both, with scoringrules' numpy and numba backends (numba after a
+warm-up call). ``ratio`` is scoringrules time over metaq time. It also times
+``import scoringrules`` in a fresh interpreter, which compiles its numba functions. Writes a
+CSV under analyses/out/bench_scores/.
+
+Run from the repository root: ``python analyses/bench_scores.py``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scoringrules
+
+from metaq import HierarchicalDeltaModel
+from metaq._paths import STUDY_FEATURES, STUDY_RUNS
+from metaq.tables import derive_target, read_features, read_runs
+from metaq.validation.scores import crps
+
+OUT = Path(__file__).resolve().parent / "out" / "bench_scores"
+MODEL = Path(__file__).resolve().parent.parent / "models" / "study_default.nc"
+KEY = ["dataset_id", "base_model", "benchmark", "domain"]
+
+
+def library(draws: np.ndarray, observed: np.ndarray, backend: str) -> np.ndarray:
+    return scoringrules.crps_ensemble(observed, draws, m_axis=0, estimator="qd",
+                                      backend=backend)
+
+
+def best_of(function: Callable[[], object], repeats: int = 3) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def study_draws() -> tuple[np.ndarray, np.ndarray]:
+    """The default predictor's draws of the study's runs and the observed changes."""
+    runs = read_runs(STUDY_RUNS)
+    forecast = HierarchicalDeltaModel.load(MODEL).predict(
+        read_features(STUDY_FEATURES), sorted(runs["base_model"].unique()), random_seed=0)
+    rows = forecast.rows.rename(columns={"target_model": "base_model"})[KEY]
+    observed = rows.merge(runs.assign(observed=derive_target(runs, "abs")), on=KEY,
+                          how="left", validate="one_to_one")["observed"].to_numpy()
+    return forecast.values, observed
+
+
+def synthetic(n_draws: int, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    centre = rng.normal(0.0, 0.05, size=n_rows)
+    return (centre + rng.normal(0.0, 0.03, size=(n_draws, n_rows)),
+            centre + rng.normal(0.0, 0.04, size=n_rows))
+
+
+def import_seconds() -> float:
+    code = ("import time; start = time.perf_counter(); import scoringrules; "
+            "print(time.perf_counter() - start)")
+    return float(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                                text=True).stdout)
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    cases = {"default predictor, study runs": study_draws(),
+             "synthetic": synthetic(1000, 1000), "synthetic, large": synthetic(4000, 10_000)}
+    rows = []
+    for name, (draws, observed) in cases.items():
+        ours = crps(draws, observed)
+        agreement = {backend: float(np.max(np.abs(library(draws, observed, backend) / ours - 1)))
+                     for backend in ("numpy", "numba")}
+        assert max(agreement.values()) < 1e-12, agreement
+        metaq_s = best_of(lambda d=draws, o=observed: crps(d, o))
+        for backend in ("numpy", "numba"):
+            library_s = best_of(lambda d=draws, o=observed, b=backend: library(d, o, b))
+            rows.append({"case": f"{name}, {draws.shape[0]} draws x {draws.shape[1]} rows",
+                         "backend": backend, "max_rel_diff": agreement[backend],
+                         "metaq_s": metaq_s, "scoringrules_s": library_s,
+                         "ratio": library_s / metaq_s})
+    table = pd.DataFrame(rows)
+    table.to_csv(OUT / "timings.csv", index=False)
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    print(f"import scoringrules (fresh interpreter): {import_seconds():.2f} s")
+
+
+if __name__ == "__main__":
+    main()
