@@ -3,11 +3,12 @@
 metaq computes the CRPS of predictive draws with the exact sorted-sample formula
 (``metaq.validation.scores.crps``). scoringrules' quantile-decomposition estimator (``"qd"``,
 its default) is the same quantity; the bench checks the two agree to 1e-12 relative on the
-default predictor's draws for the study's 72 runs and on (draws x rows) arrays of 1,000 x 1,000
-and 4,000 x 10,000, then times both, with scoringrules' numpy and numba backends (numba after a
-warm-up call). ``ratio`` is scoringrules time over metaq time. It also times
-``import scoringrules`` in a fresh interpreter, which compiles its numba functions. Writes a
-CSV under analyses/out/bench_scores/.
+default predictor's draws for the study's 72 runs, on the held-out draws of the study's
+leave-one-dataset-out cross-validation (the two point baselines: 144 runs) and on (draws x
+rows) arrays of 1,000 x 1,000 and 4,000 x 10,000, then times both, with scoringrules' numpy
+and numba backends (numba after a warm-up call). ``ratio`` is scoringrules time over metaq
+time. It also times ``import scoringrules`` in a fresh interpreter, which compiles its numba
+functions. Writes a CSV under analyses/out/bench_scores/.
 
 Run from the repository root: ``python analyses/bench_scores.py``.
 """
@@ -19,14 +20,17 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pandas as pd
 import scoringrules
 
+import metaq.validation.scores as scores
 from metaq import HierarchicalDeltaModel
 from metaq._paths import STUDY_FEATURES, STUDY_RUNS
 from metaq.tables import derive_target, read_features, read_runs
+from metaq.validation import cross_validate
 from metaq.validation.scores import crps
 
 OUT = Path(__file__).resolve().parent / "out" / "bench_scores"
@@ -59,6 +63,20 @@ def study_draws() -> tuple[np.ndarray, np.ndarray]:
     return forecast.values, observed
 
 
+def held_out_draws() -> tuple[np.ndarray, np.ndarray]:
+    """The draws the validation harness scores: every fold's held-out runs, side by side."""
+    seen = []
+
+    def record(draws, observed):
+        seen.append((draws, observed))
+        return crps(draws, observed)
+
+    with mock.patch.object(scores, "crps", record):
+        cross_validate(read_runs(STUDY_RUNS), read_features(STUDY_FEATURES),
+                       models=["no_feature", "ridge"], scheme="loo-dataset")
+    return np.hstack([d for d, _ in seen]), np.concatenate([o for _, o in seen])
+
+
 def synthetic(n_draws: int, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(0)
     centre = rng.normal(0.0, 0.05, size=n_rows)
@@ -76,6 +94,7 @@ def import_seconds() -> float:
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     cases = {"default predictor, study runs": study_draws(),
+             "cross-validation of the study, held out": held_out_draws(),
              "synthetic": synthetic(1000, 1000), "synthetic, large": synthetic(4000, 10_000)}
     rows = []
     for name, (draws, observed) in cases.items():
