@@ -16,7 +16,7 @@ Run from the repository root: ``python analyses/bench_correlate.py``.
 from __future__ import annotations
 
 import itertools
-import time
+import timeit
 from collections.abc import Callable
 from pathlib import Path
 from unittest import mock
@@ -68,12 +68,7 @@ def handwritten_bh(p_values: np.ndarray) -> np.ndarray:
 
 
 def best_of(function: Callable[[], object], repeats: int = 3) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    return min(timeit.repeat(function, number=1, repeat=repeats))
 
 
 def tables(name: str) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
+import timeit
 from collections.abc import Callable
 from pathlib import Path
 from unittest import mock
@@ -44,12 +44,7 @@ def library(draws: np.ndarray, observed: np.ndarray, backend: str) -> np.ndarray
 
 
 def best_of(function: Callable[[], object], repeats: int = 3) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    return min(timeit.repeat(function, number=1, repeat=repeats))
 
 
 def study_draws() -> tuple[np.ndarray, np.ndarray]:
