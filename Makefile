@@ -9,7 +9,9 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export MPLBACKEND := Agg
 
-.PHONY: demo test test-fast lint venv clean
+WHEEL_VENV ?= /tmp/metaq-wheel-venv
+
+.PHONY: demo test test-fast lint wheel-check venv clean
 
 venv: $(STAMP)
 
@@ -35,5 +37,15 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check metaq tests analyses
 
+# the package as users get it: build the wheel, install it into a fresh venv outside the
+# checkout, run the main job from an empty folder
+wheel-check: $(STAMP)
+	rm -rf dist $(WHEEL_VENV)
+	$(PY) -m pip wheel -q --no-deps -w dist .
+	$(PYTHON) -m venv $(WHEEL_VENV)
+	$(WHEEL_VENV)/bin/python -m pip install -qq -r requirements/lock.txt
+	$(WHEEL_VENV)/bin/python -m pip install -qq --no-deps dist/metaq-*.whl
+	cd "$$(mktemp -d)" && $(WHEEL_VENV)/bin/metaq -q demo --quick --out demo && test -s demo/report.html
+
 clean:
-	rm -rf $(VENV) outputs .pytest_cache
+	rm -rf $(VENV) outputs .pytest_cache dist

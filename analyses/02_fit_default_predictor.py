@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from metaq import HierarchicalDeltaModel
-from metaq._paths import MODELS_DIR, STUDY_FEATURES, STUDY_RUNS
+from metaq.datasets import default_predictor_path, study_path
 
 SEED = 20261126
 OUT = Path(__file__).resolve().parent / "out" / "02_fit_default_predictor"
@@ -46,9 +46,9 @@ def paper_signs(model: HierarchicalDeltaModel) -> pd.DataFrame:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(MODELS_DIR / "study_default.nc"))
+    parser.add_argument("--out", default=str(default_predictor_path().parent / "study_default.nc"))
     args = parser.parse_args()
-    model = HierarchicalDeltaModel(target="abs").fit(STUDY_RUNS, STUDY_FEATURES,
+    model = HierarchicalDeltaModel(target="abs").fit(study_path("runs"), study_path("features"),
                                                      random_seed=SEED)
     path = model.save(args.out, max_draws=1000)
     diagnostics = {k: v for k, v in model.diagnostics_.items() if k != "pareto_k"}

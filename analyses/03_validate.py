@@ -26,14 +26,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from metaq._paths import DATA_DIR, STUDY_FEATURES, STUDY_RUNS
+from metaq.datasets import data_path, study_path
 from metaq.modeling.simulate import simulate_runs
 from metaq.tables import read_features, read_runs
 from metaq.validation import cross_validate
 from metaq.validation.scores import cluster_bootstrap_interval, wilson_interval
 
 OUT = Path(__file__).resolve().parent / "out" / "03_validate"
-PUBLISHED = DATA_DIR / "published"
+PUBLISHED = data_path() / "published"
 # Each published table's features for the per-table fits: the properties it states for every
 # one of its datasets (the corpus vocabulary of data/README.md leaves unstated ones missing).
 TABLE_FEATURES = {
@@ -62,7 +62,7 @@ def data_sets() -> dict[str, tuple[pd.DataFrame, pd.DataFrame, tuple[str, ...]]]
     every = ("loo-dataset", "leave-pair-out", "loo-size", "kfold")
     no_size = ("loo-dataset", "leave-pair-out", "kfold")
     sets = {
-        "study": (read_runs(STUDY_RUNS), read_features(STUDY_FEATURES), every),
+        "study": (read_runs(study_path("runs")), read_features(study_path("features")), every),
         "simulated": (sim.runs, sim.features, every),
         "simulated_dataset_effects": (sim_effects.runs, sim_effects.features, no_size),
     }

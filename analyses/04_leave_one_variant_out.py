@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from metaq import HierarchicalDeltaModel, derive_target, read_features, read_runs
-from metaq._paths import STUDY_FEATURES, STUDY_RUNS
+from metaq.datasets import study_path
 
 OUT = Path(__file__).resolve().parent / "out" / "04_leave_one_variant_out"
 PROB = 0.9
@@ -86,7 +86,7 @@ def main() -> None:
     parser.add_argument("--chains", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    runs, features = read_runs(STUDY_RUNS), read_features(STUDY_FEATURES)
+    runs, features = read_runs(study_path("runs")), read_features(study_path("features"))
     sampler = {"draws": args.draws, "tune": args.tune, "chains": args.chains}
     OUT.mkdir(parents=True, exist_ok=True)
     parts = []

@@ -25,11 +25,10 @@ import numpy as np
 import pandas as pd
 
 import metaq.stats.correlation as correlation
-from metaq._paths import STUDY_FEATURES, STUDY_RUNS
+from metaq.datasets import load_study
 from metaq.modeling.simulate import simulate_runs
 from metaq.stats import PermutationTest, benjamini_hochberg, correlate
 from metaq.stats._coefficients import pearson, to_scores
-from metaq.tables import read_features, read_runs
 
 OUT = Path(__file__).resolve().parent / "out" / "bench_correlate"
 N_METRICS, N_TASKS, MODELS = 14, 9, (8.0, 11.0)  # the study's shape: 2 models x 9 columns
@@ -73,7 +72,7 @@ def best_of(function: Callable[[], object], repeats: int = 3) -> float:
 
 def tables(name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     if name == "study":
-        return read_runs(STUDY_RUNS), read_features(STUDY_FEATURES)
+        return load_study()
     sim = simulate_runs(n_datasets=int(name), params_b=MODELS, n_tasks=N_TASKS,
                         slope=np.linspace(-0.3, 0.3, N_METRICS), size_slope=[0.0] * N_METRICS,
                         random_seed=0)

@@ -1,34 +1,45 @@
-"""Benchmark the text extractors and the streaming reader.
+"""Benchmark extraction end to end, every figure against a baseline measured in the same run.
 
-Three measurements, each against a baseline measured in the same run:
+1. End to end (``--n`` examples, default 100,000 distinct traces of about 1 KB built from
+   the shipped samples' sentences): ``metaq extract --no-cache`` of the three study text
+   metrics and of the whole ``text`` group (every core, and ``--workers 1``), and ``text``
+   with an on-disk cache, each in a fresh process, against the plain loop in a fresh process
+   (``json.loads`` + ``len`` + ``zlib`` + a per-character ``isalnum`` loop, the same three
+   numbers). Cases are interleaved ``--repeat`` times and the fastest of each kept, so load
+   from other jobs hits all cases alike; the machine's load average is recorded.
+   Also the main process's peak resident memory at ``--n`` and ``--n / 10`` examples.
+2. Per extractor: batched throughput against a one-example-at-a-time baseline (a character
+   loop for the symbolic fraction, pure-Python MinHash for near duplicates, the same
+   per-example call otherwise).
+3. Language identification: CLD2 on the first 500 characters against CLD2 on the whole
+   trace (agreement, speed) on the shipped samples.
+4. Optionally (``--data-juicer-python``), data-juicer's equivalent ops on the same reasoning
+   texts, run with the Python of a separate environment where ``py-data-juicer`` is
+   installed (it is not a metaq dependency).
+5. Optionally (``--study``), the offline ``study`` set minus the judge (length, redundancy,
+   symbolic, syntax, embedding, perplexity under a tiny local GPT-2, one torch thread) with
+   the default subsampling, against the plain loop on the same file.
 
-1. Throughput of every CPU text extractor (examples/s, characters/s) in batches against a
-   naive baseline: one example at a time through a plain-Python version of the definition
-   (a character loop for the symbolic fraction, pure-Python MinHash for near duplicates).
-2. Peak resident memory of a child process that streams a generated JSONL file of 10k and of
-   1M examples, (a) reading and scoring batch by batch, (b) through ``extract_features`` with
-   an on-disk cache (which keeps per-example scores for aggregation).
-3. Optionally, data-juicer's equivalent ops on the same texts, run with the Python of a
-   separate environment where ``py-data-juicer`` is installed (it is not a metaq dependency):
-   ``--data-juicer-python /path/to/venv/bin/python``.
-
-Run: ``python analyses/bench_extraction.py [--n 3000] [--stream 10000 1000000]``. Results go
-to ``analyses/out/bench_extraction/`` (results.json); generated files live in a temp folder.
+Run: ``python analyses/bench_extraction.py [--n 100000] [--repeat 3] [--study]``. Results go
+to ``analyses/out/bench_extraction/results.json``; generated files live in a temp folder.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+import zlib
+from collections.abc import Callable
 from pathlib import Path
 
-from metaq._paths import SAMPLES_DIR
+from metaq.datasets import sample_path
 from metaq.features.answer import AnswerPresenceExtractor
 from metaq.features.base import Example, Extractor
 from metaq.features.dedup import NearDuplicateExtractor
@@ -37,10 +48,108 @@ from metaq.features.text import LengthExtractor, RedundancyExtractor, SymbolicEx
 from metaq.io import read_examples
 
 OUT = Path(__file__).resolve().parent / "out" / "bench_extraction"
-SAMPLES = ("gsm8k_train.jsonl", "marco_o1_cot.jsonl", "gsm8k_test_trace_styles.jsonl")
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = ("gsm8k_train.jsonl", "marco_o1_cot.jsonl", "gsm8k_test_trace_styles.jsonl",
+           "gsm8k_model_solutions.jsonl")
+
+PLAIN_CHILD = """
+import json, sys, zlib
+n, total = 0, [0.0, 0.0, 0.0]
+with open(sys.argv[1], "rb") as handle:
+    for line in handle:
+        trace = json.loads(line)["reasoning"]
+        raw = trace.encode("utf-8")
+        total[0] += len(trace)
+        total[1] += 1 - len(zlib.compress(raw)) / len(raw)
+        total[2] += sum(not c.isalnum() for c in trace) / len(trace)
+        n += 1
+print(n, [t / n for t in total])
+"""
+
+METAQ_CHILD = """
+import resource, sys
+from metaq.cli import main
+code = main(sys.argv[1:])
+print("peak_rss_kb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+sys.exit(code)
+"""
 
 
-# -- naive baselines: one example at a time, plain Python ------------------------------------
+# -- corpus ----------------------------------------------------------------------------------
+
+def sample_examples() -> list[Example]:
+    return [ex for name in SAMPLES for ex in read_examples(sample_path(name), on_error="skip")]
+
+
+def write_corpus(path: Path, n: int, trace_chars: int = 1000, seed: int = 0) -> None:
+    """`n` distinct traces of about `trace_chars` characters: random runs of sample sentences."""
+    pool = sample_examples()
+    sentences = [s for ex in pool for s in re.split(r"(?<=[.!?\n])\s+", ex.reasoning)
+                 if s.strip()]
+    questions = [ex.question for ex in pool]
+    rng = random.Random(seed)
+    with path.open("w", encoding="utf-8") as handle:
+        for i in range(n):
+            parts, size = [], 0
+            while size < trace_chars:
+                parts.append(rng.choice(sentences))
+                size += len(parts[-1]) + 1
+            handle.write(json.dumps({"id": i, "question": rng.choice(questions),
+                                     "reasoning": " ".join(parts),
+                                     "answer": str(rng.randint(0, 999)),
+                                     "domain": rng.choice(("math", "code", "other"))}) + "\n")
+
+
+# -- 1. end to end ---------------------------------------------------------------------------
+
+def run_child(argv: list[str], **env: str) -> dict:
+    start = time.perf_counter()
+    done = subprocess.run(argv, check=True, capture_output=True, text=True, cwd=REPO,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1", **env})
+    seconds = time.perf_counter() - start
+    rss = re.search(r"peak_rss_kb (\d+)", done.stdout)
+    return {"seconds": seconds, "peak_rss_mb": int(rss.group(1)) / 1024 if rss else None}
+
+
+def end_to_end_cases(path: Path, folder: Path) -> dict[str, Callable[[], list[str]]]:
+    metaq = [sys.executable, "-c", METAQ_CHILD, "-q", "extract", str(path),
+             "--out", str(folder / "features.csv")]
+
+    def cached() -> list[str]:
+        cache = folder / f"cache-{time.monotonic_ns()}"
+        return [*metaq, "--metrics", "text", "--cache", str(cache)]
+
+    return {
+        "plain loop (1 process)": lambda: [sys.executable, "-c", PLAIN_CHILD, str(path)],
+        "length,redundancy,symbolic --no-cache": lambda: [
+            *metaq, "--metrics", "length,redundancy,symbolic", "--no-cache"],
+        "text --no-cache": lambda: [*metaq, "--metrics", "text", "--no-cache"],
+        "text --no-cache --workers 1": lambda: [*metaq, "--metrics", "text", "--no-cache",
+                                                "--workers", "1"],
+        "text --cache (fresh)": cached,
+    }
+
+
+def end_to_end(path: Path, repeat: int) -> list[dict]:
+    size_mb = path.stat().st_size / 1e6
+    with tempfile.TemporaryDirectory() as folder:
+        cases = end_to_end_cases(path, Path(folder))
+        best: dict[str, dict] = {}
+        for _ in range(repeat):
+            for label, argv in cases.items():
+                result = run_child(argv())
+                if label not in best or result["seconds"] < best[label]["seconds"]:
+                    best[label] = result
+    plain = best["plain loop (1 process)"]["seconds"]
+    no_cache = best["text --no-cache"]["seconds"]
+    return [{"case": label, "seconds": r["seconds"], "mb_per_s": size_mb / r["seconds"],
+             "speedup_vs_plain": plain / r["seconds"],
+             **({"cache_cost_vs_no_cache": r["seconds"] / no_cache - 1}
+                if label.startswith("text --cache") else {}),
+             "peak_rss_mb": r["peak_rss_mb"]} for label, r in best.items()]
+
+
+# -- 2. per extractor ------------------------------------------------------------------------
 
 def naive_symbolic(ex: Example) -> dict[str, float]:
     text = ex.reasoning
@@ -48,9 +157,6 @@ def naive_symbolic(ex: Example) -> dict[str, float]:
 
 
 def naive_minhash(ex: Example, bands: int = 14, rows: int = 8) -> dict[str, float]:
-    import re
-    import zlib
-
     words = re.findall(r"\w+", f"{ex.question}\n{ex.reasoning}".casefold())
     width = min(5, len(words))
     shingles = {zlib.crc32(" ".join(words[i:i + width]).encode())
@@ -64,15 +170,6 @@ def naive_minhash(ex: Example, bands: int = 14, rows: int = 8) -> dict[str, floa
 
 def per_example(extractor: Extractor) -> Callable[[Example], dict[str, float]]:
     return lambda ex: extractor.score_batch([ex])[0]
-
-
-# -- 1. throughput ---------------------------------------------------------------------------
-
-def sample_examples(n: int) -> list[Example]:
-    pool = [ex for name in SAMPLES
-            for ex in read_examples(SAMPLES_DIR / name, on_error="skip")]
-    random.Random(0).shuffle(pool)
-    return [pool[i % len(pool)] for i in range(n)]
 
 
 def best_time(function: Callable[[], object], repeat: int = 3) -> float:
@@ -97,6 +194,7 @@ def throughput(examples: list[Example], batch_size: int = 256) -> list[dict]:
     rows = []
     for extractor, naive, n_naive in cases:
         extractor.setup()
+        extractor.score_batch(examples[:8])  # loads compiled kernels
         batched = best_time(lambda e=extractor: [e.score_batch(examples[i:i + batch_size])
                                                  for i in range(0, len(examples), batch_size)])
         subset = examples[:n_naive]
@@ -109,57 +207,28 @@ def throughput(examples: list[Example], batch_size: int = 256) -> list[dict]:
     return rows
 
 
-# -- 2. streaming memory ---------------------------------------------------------------------
+# -- 3. language identification --------------------------------------------------------------
 
-STREAM_CHILD = """
-import resource, sys, tempfile
-from metaq.io import iter_example_batches
-from metaq.features.text import LengthExtractor, RedundancyExtractor, SymbolicExtractor
-path, mode = sys.argv[1], sys.argv[2]
-extractors = [LengthExtractor(), RedundancyExtractor(), SymbolicExtractor()]
-if mode == "stream":
-    n = 0
-    for batch in iter_example_batches(path, batch_size=256):
-        for extractor in extractors:
-            extractor.score_batch(batch)
-        n += len(batch)
-else:
-    from metaq.features.runner import extract_features
-    with tempfile.TemporaryDirectory() as cache:
-        n = int(extract_features(path, extractors, cache_dir=cache)["n_examples"].iloc[0])
-print(n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-"""
-
-
-def write_generated(path: Path, n: int) -> None:
-    rng = random.Random(1)
-    words = [ex.reasoning.split() for ex in sample_examples(200)]
-    with path.open("w", encoding="utf-8") as handle:
-        for i in range(n):
-            trace = " ".join(rng.choice(words)[:60])
-            handle.write(json.dumps({"id": i, "question": f"Question {i}?", "reasoning": trace,
-                                     "answer": str(i % 97), "domain": "math"}) + "\n")
-
-
-def stream_memory(sizes: Sequence[int], modes: Sequence[str]) -> list[dict]:
+def language_truncation() -> list[dict]:
     rows = []
-    with tempfile.TemporaryDirectory() as folder:
-        for n in sizes:
-            path = Path(folder) / f"gen_{n}.jsonl"
-            write_generated(path, n)
-            for mode in modes:
-                start = time.perf_counter()
-                out = subprocess.run([sys.executable, "-c", STREAM_CHILD, str(path), mode],
-                                     check=True, capture_output=True, text=True)
-                count, max_rss_kb = map(int, out.stdout.split()[-2:])
-                rows.append({"mode": mode, "examples": count, "file_mb": path.stat().st_size / 1e6,
-                             "peak_rss_mb": max_rss_kb / 1024,
-                             "seconds": time.perf_counter() - start})
-            path.unlink()
+    for name in SAMPLES:
+        examples = read_examples(sample_path(name), on_error="skip")
+        whole, short = LanguageExtractor(max_chars=10**9), LanguageExtractor()
+        start = time.perf_counter()
+        full = [s["language"] for s in whole.score_batch(examples)]
+        whole_s = time.perf_counter() - start
+        start = time.perf_counter()
+        cut = [s["language"] for s in short.score_batch(examples)]
+        short_s = time.perf_counter() - start
+        rows.append({"file": name, "n": len(examples),
+                     "agreement_500_vs_whole": sum(a == b for a, b in zip(full, cut,
+                                                                          strict=True)) / len(cut),
+                     "share_unknown": cut.count("un") / len(cut),
+                     "speedup_500_vs_whole": whole_s / short_s})
     return rows
 
 
-# -- 3. data-juicer side by side ---------------------------------------------------------------
+# -- 4. data-juicer side by side ---------------------------------------------------------------
 
 DJ_CHILD = """
 import json, sys, time
@@ -222,6 +291,25 @@ def data_juicer_side_by_side(examples: list[Example], python: str) -> list[dict]
             for op in names]
 
 
+# -- 5. the study set minus the judge ----------------------------------------------------------
+
+def study_minus_judge(path: Path) -> dict:
+    sys.path.insert(0, str(REPO / "tests"))
+    from tiny_models import build_tiny_causal_lm
+
+    with tempfile.TemporaryDirectory() as folder:
+        lm = build_tiny_causal_lm(Path(folder) / "tiny_lm")
+        study = run_child([sys.executable, "-c", METAQ_CHILD, "-q", "extract", str(path),
+                           "--metrics", "length,redundancy,symbolic,syntax,embedding,perplexity",
+                           "--lm", str(lm), "--device", "cpu", "--no-cache",
+                           "--out", str(Path(folder) / "study.csv")], OMP_NUM_THREADS="1")
+        plain = run_child([sys.executable, "-c", PLAIN_CHILD, str(path)])
+    return {"study_minus_judge_seconds": study["seconds"], "plain_loop_seconds": plain["seconds"],
+            "ratio_study_over_plain": study["seconds"] / plain["seconds"],
+            "lm": "tiny GPT-2 (2 layers, width 64, random weights)", "sample": 1000,
+            "torch_threads": 1}
+
+
 def print_rows(title: str, rows: list[dict]) -> None:
     print(f"\n{title}")
     for row in rows:
@@ -231,30 +319,53 @@ def print_rows(title: str, rows: list[dict]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=3000, help="examples for throughput")
-    parser.add_argument("--stream", type=int, nargs="*", default=[10_000, 1_000_000],
-                        help="generated dataset sizes for the memory test")
-    parser.add_argument("--stream-modes", nargs="*", default=["stream", "extract"])
+    parser.add_argument("--n", type=int, default=100_000, help="examples of the generated corpus")
+    parser.add_argument("--repeat", type=int, default=3, help="interleaved rounds (best kept)")
+    parser.add_argument("--per-extractor", type=int, default=3000,
+                        help="real examples for the per-extractor table (0: skip)")
+    parser.add_argument("--study", action="store_true", help="time the study set minus judge")
     parser.add_argument("--data-juicer-python", help="python of an env with py-data-juicer")
     args = parser.parse_args()
-
-    examples = sample_examples(args.n)
-    results: dict[str, list[dict]] = {"throughput": throughput(examples)}
-    print_rows(f"throughput, {args.n} real examples (batched vs naive one-by-one)",
-               results["throughput"])
-    if args.stream:
-        results["stream_memory"] = stream_memory(args.stream, args.stream_modes)
-        print_rows("peak RSS streaming generated JSONL", results["stream_memory"])
-        for mode in args.stream_modes:
-            peaks = [r["peak_rss_mb"] for r in results["stream_memory"] if r["mode"] == mode]
-            print(f"  {mode}: peak RSS largest/smallest = {max(peaks) / min(peaks):.3f}")
-    if args.data_juicer_python:
-        results["data_juicer"] = data_juicer_side_by_side(examples, args.data_juicer_python)
-        print_rows("metaq vs data-juicer ops on the same reasoning texts",
-                   results["data_juicer"])
+    results: dict = {"load_average_before": os.getloadavg(), "cpus": os.cpu_count()}
+    with tempfile.TemporaryDirectory() as folder:
+        big, small = Path(folder) / "corpus.jsonl", Path(folder) / "corpus_small.jsonl"
+        write_corpus(big, args.n)
+        write_corpus(small, max(args.n // 10, 1))
+        results["corpus"] = {"examples": args.n, "mb": big.stat().st_size / 1e6}
+        results["end_to_end"] = end_to_end(big, args.repeat)
+        print_rows(f"end to end, {args.n:,} examples ({results['corpus']['mb']:.1f} MB), "
+                   f"best of {args.repeat}", results["end_to_end"])
+        results["end_to_end_small"] = end_to_end(small, 1)
+        for large, little in zip(results["end_to_end"], results["end_to_end_small"],
+                                 strict=True):
+            if large["peak_rss_mb"] and little["peak_rss_mb"]:
+                large["peak_rss_ratio_vs_tenth"] = large["peak_rss_mb"] / little["peak_rss_mb"]
+        print_rows("peak RSS of the main process, n vs n/10",
+                   [{k: r[k] for k in ("case", "peak_rss_mb", "peak_rss_ratio_vs_tenth")}
+                    for r in results["end_to_end"] if r.get("peak_rss_ratio_vs_tenth")])
+        if args.study:
+            results["study_minus_judge"] = study_minus_judge(big)
+            print_rows("study set minus the judge, default subsampling",
+                       [results["study_minus_judge"]])
+    pool = sample_examples()
+    if args.per_extractor:
+        random.Random(0).shuffle(pool)
+        examples = [pool[i % len(pool)] for i in range(args.per_extractor)]
+        results["per_extractor"] = throughput(examples)
+        print_rows(f"per extractor, {args.per_extractor} real examples (batched vs one by one)",
+                   results["per_extractor"])
+        if args.data_juicer_python:
+            results["data_juicer"] = data_juicer_side_by_side(examples, args.data_juicer_python)
+            print_rows("metaq vs data-juicer ops on the same reasoning texts",
+                       results["data_juicer"])
+    results["language_truncation"] = language_truncation()
+    print_rows("CLD2 on 500 characters vs the whole trace", results["language_truncation"])
+    results["load_average_after"] = os.getloadavg()
+    print(f"\nload average before {results['load_average_before']}, after "
+          f"{results['load_average_after']}")
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "results.json").write_text(json.dumps(results, indent=2))
-    print(f"\nwrote {OUT / 'results.json'}")
+    print(f"wrote {OUT / 'results.json'}")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from metaq import HierarchicalDeltaModel
-from metaq._paths import STUDY_FEATURES, STUDY_RUNS
+from metaq.datasets import study_path
 from metaq.modeling.simulate import simulate_runs
 
 OUT = Path(__file__).resolve().parent / "out" / "bench_fit"
@@ -73,7 +73,7 @@ def main() -> None:
     args = parser.parse_args()
     sampler = {"draws": 500, "tune": 500} if args.quick else {}
     rng = np.random.default_rng(0)
-    data = {"study (72 runs)": (STUDY_RUNS, STUDY_FEATURES),
+    data = {"study (72 runs)": (study_path("runs"), study_path("features")),
             "simulated 1,000 runs": simulated(1000), "simulated 5,000 runs": simulated(5000)}
     rows = []
     for name, (runs, features) in data.items():

@@ -52,7 +52,7 @@ from transformers import (  # noqa: E402
     Qwen3Config,
 )
 
-from metaq._paths import SAMPLES_DIR  # noqa: E402
+from metaq.datasets import sample_path  # noqa: E402
 from metaq.features.judge.rubric import RUBRICS, build_prompt  # noqa: E402
 from metaq.features.judge.scoring.packing import tokenize_prompt  # noqa: E402
 from metaq.features.judge.scoring.transformers_backend import (  # noqa: E402
@@ -75,7 +75,7 @@ PEAK_BF16_TFLOPS = {"H100": 989.0, "H200": 989.0, "A100": 312.0}
 
 
 def read_rows(name: str) -> list[dict]:
-    with open(SAMPLES_DIR / name, encoding="utf-8") as f:
+    with open(sample_path(name), encoding="utf-8") as f:
         return [json.loads(line) for line in f]
 
 

@@ -27,14 +27,12 @@ import pandas as pd
 import scoringrules
 
 import metaq.validation.scores as scores
-from metaq import HierarchicalDeltaModel
-from metaq._paths import STUDY_FEATURES, STUDY_RUNS
-from metaq.tables import derive_target, read_features, read_runs
+from metaq.datasets import load_default_predictor, load_study
+from metaq.tables import derive_target
 from metaq.validation import cross_validate
 from metaq.validation.scores import crps
 
 OUT = Path(__file__).resolve().parent / "out" / "bench_scores"
-MODEL = Path(__file__).resolve().parent.parent / "models" / "study_default.nc"
 KEY = ["dataset_id", "base_model", "benchmark", "domain"]
 
 
@@ -49,9 +47,11 @@ def best_of(function: Callable[[], object], repeats: int = 3) -> float:
 
 def study_draws() -> tuple[np.ndarray, np.ndarray]:
     """The default predictor's draws of the study's runs and the observed changes."""
-    runs = read_runs(STUDY_RUNS)
-    forecast = HierarchicalDeltaModel.load(MODEL).predict(
-        read_features(STUDY_FEATURES), sorted(runs["base_model"].unique()), random_seed=0)
+    runs, features = load_study()
+    columns = runs[["benchmark", "domain"]].drop_duplicates().itertuples(index=False)
+    benchmarks = [(name, domain) if domain else name for name, domain in columns]
+    forecast = load_default_predictor().predict(features, sorted(runs["base_model"].unique()),
+                                                benchmarks, random_seed=0)
     rows = forecast.rows.rename(columns={"target_model": "base_model"})[KEY]
     observed = rows.merge(runs.assign(observed=derive_target(runs, "abs")), on=KEY,
                           how="left", validate="one_to_one")["observed"].to_numpy()
@@ -67,8 +67,7 @@ def held_out_draws() -> tuple[np.ndarray, np.ndarray]:
         return crps(draws, observed)
 
     with mock.patch.object(scores, "crps", record):
-        cross_validate(read_runs(STUDY_RUNS), read_features(STUDY_FEATURES),
-                       models=["no_feature", "ridge"], scheme="loo-dataset")
+        cross_validate(*load_study(), models=["no_feature", "ridge"], scheme="loo-dataset")
     return np.hstack([d for d, _ in seen]), np.concatenate([o for _, o in seen])
 
 

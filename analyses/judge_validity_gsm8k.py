@@ -31,7 +31,7 @@ from scipy.stats import mannwhitneyu
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "analyses" / "out" / "judge_validity_gsm8k"
 
-from metaq._paths import SAMPLES_DIR  # noqa: E402
+from metaq.datasets import sample_path  # noqa: E402
 from metaq.features.base import Example  # noqa: E402
 from metaq.features.judge.extractor import FVCUExtractor  # noqa: E402
 from metaq.features.judge.rubric import CRITERIA, RUBRICS  # noqa: E402
@@ -41,7 +41,7 @@ def tiny_judge() -> str:
     sys.path.insert(0, str(REPO / "tests"))
     from tiny_models import build_tiny_causal_lm, topic_corpus
 
-    rows = [json.loads(line) for line in open(SAMPLES_DIR / "gsm8k_train.jsonl")]
+    rows = [json.loads(line) for line in open(sample_path("gsm8k_train.jsonl"))]
     corpus = (topic_corpus(100) + [r.instructions for r in RUBRICS.values()] * 5
               + [f"{r['question']}\n{r['reasoning']}" for r in rows])
     return str(build_tiny_causal_lm(OUT / "tiny_judge", corpus, vocab_size=1024,
@@ -77,7 +77,7 @@ def main() -> None:
     parser.add_argument("--base-url", help="OpenAI-compatible server (engine openai)")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    rows = [json.loads(line) for line in open(SAMPLES_DIR / "gsm8k_model_solutions.jsonl")]
+    rows = [json.loads(line) for line in open(sample_path("gsm8k_model_solutions.jsonl"))]
     examples = [Example(r["id"], r["question"], r["reasoning"], r["answer"], r["domain"])
                 for r in rows]
     extractor = FVCUExtractor(

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from metaq._paths import SAMPLES_DIR
+from metaq.datasets import sample_path
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,8 @@ DEMO_TARGETS: tuple[dict, ...] = (
 #: a causal LM and FVCU a judge model; no such weights ship, so those features are missing
 #: and the predictor integrates over them (the report says so).
 DEMO_METRICS = "length,redundancy,symbolic,syntax,dedup,language,answer,embedding"
+#: The model-free subset (``quick``): seconds instead of a minute, no embedding model loaded.
+QUICK_METRICS = "length,redundancy,symbolic,dedup,language,answer"
 #: Measured on the samples but not used for the forecast: the shipped predictor learned them
 #: from the study's embeddings (sdadas/mmlw-roberta-large, Polish), and the offline MiniLM
 #: default puts cosines on another scale. Values from another instrument would look like a
@@ -83,19 +85,20 @@ def sample_datasets(out_dir: str | Path) -> list[Path]:
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    styles = pd.read_json(SAMPLES_DIR / TRACE_STYLES, lines=True)
+    styles = pd.read_json(sample_path(TRACE_STYLES), lines=True)
     paths = []
     for style, rows in styles.groupby("style", sort=True):
         path = out_dir / f"gsm8k_{style}.jsonl"
         rows.to_json(path, orient="records", lines=True, force_ascii=False)
         paths.append(path)
-    paths.append(SAMPLES_DIR / "marco_o1_cot.jsonl")
+    paths.append(sample_path("marco_o1_cot.jsonl"))
     return paths
 
 
 def run_demo(out_dir: str | Path = "outputs/demo", *, model: str | Path | None = None,
              targets: Sequence[dict] = DEMO_TARGETS, prob: float = 0.9,
-             pdf: bool = False, random_seed: int = 0, progress: bool = False) -> DemoResult:
+             pdf: bool = False, random_seed: int = 0, progress: bool = False,
+             quick: bool = False) -> DemoResult:
     """Run the main job end to end on the shipped data.
 
     Parameters
@@ -114,6 +117,9 @@ def run_demo(out_dir: str | Path = "outputs/demo", *, model: str | Path | None =
         Seed of every random draw.
     progress : bool, default False
         Show extraction progress bars.
+    quick : bool, default False
+        Measure only the model-free metrics (:data:`QUICK_METRICS`): the forecast then
+        integrates over the embedding features too.
 
     Returns
     -------
@@ -133,7 +139,8 @@ def run_demo(out_dir: str | Path = "outputs/demo", *, model: str | Path | None =
     logger.info("2/4 measuring the sample datasets")
     datasets = sample_datasets(out / "datasets")
     features_path = out / "features.csv"
-    extract_features(datasets, DEMO_METRICS, cache_dir=out / ".cache", on_error="skip",
+    extract_features(datasets, QUICK_METRICS if quick else DEMO_METRICS,
+                     cache_dir=out / ".cache", on_error="skip",
                      progress=progress, out=features_path)
 
     logger.info("3/4 forecasting them for %d target models (not using %s: measured with "

@@ -47,6 +47,23 @@ class InvalidParameterError(MetaqError, ValueError):
     """An option of a function or command is outside its valid range (e.g. ``ci=1.5``)."""
 
 
+class UnknownTargetSizeError(InvalidParameterError):
+    """A target model the predictor never saw was given without its size.
+
+    Attributes
+    ----------
+    model_name : str
+        The target model.
+    known : list of str
+        The models the predictor saw.
+    """
+
+    def __init__(self, message: str, *, model_name: str, known: list[str]) -> None:
+        super().__init__(message)
+        self.model_name = model_name
+        self.known = known
+
+
 class UnknownNameError(MetaqError, KeyError):
     """A registry or table lookup got a name that does not exist (with suggestions)."""
 

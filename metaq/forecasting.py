@@ -16,95 +16,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from metaq._paths import MODELS_DIR
 from metaq.exceptions import InvalidParameterError, MetaqError
-from metaq.explain._names import check_known
-from metaq.tables.runs import MAX_PARAMS_B
+from metaq.modeling.query import TargetModels
 
 logger = logging.getLogger(__name__)
 
-TargetSpec = Mapping[str, Any] | str
-"""A target model: a name the predictor saw, or ``{"name", "params_b", ["family"]}``."""
-
-UNKNOWN_FAMILY = "unknown"
 MODEL_OPTIONS = ("tokenizer", "embedding_model", "lm", "judge_model")
 """Extractor options that name a model: a model-based extractor runs only when given one."""
-DEFAULT_MODEL = MODELS_DIR / "study_default.nc"
-"""The shipped default predictor, fitted on the reference study's runs."""
-
-
-def resolve_target_models(targets: Sequence[TargetSpec] | pd.DataFrame | None,
-                          known: pd.DataFrame) -> pd.DataFrame:
-    """Complete target models with the size and family the predictor knows for them.
-
-    Parameters
-    ----------
-    targets : sequence of str or mapping, or DataFrame, optional
-        Names of models the predictor saw, or mappings with ``name``, ``params_b`` and
-        optionally ``family`` (any size: an unseen one is forecast from the population).
-        None means every training base model.
-    known : pandas.DataFrame
-        The predictor's training base models: ``name``, ``params_b``, ``family``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per target: ``name``, ``params_b`` (float), ``family``.
-
-    Raises
-    ------
-    InvalidParameterError
-        For a target with no size that the predictor did not see, or a size that is not a
-        positive number; a given size that contradicts the known size of a seen model.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> known = pd.DataFrame({"name": ["PLLuM-8B-instruct"], "params_b": [8.0],
-    ...                       "family": ["llama"]})
-    >>> resolve_target_models(["PLLuM-8B-instruct", {"name": "x", "params_b": 70}], known)
-                    name  params_b   family
-    0  PLLuM-8B-instruct       8.0    llama
-    1                  x      70.0  unknown
-    """
-    if targets is None:
-        return known[["name", "params_b", "family"]].reset_index(drop=True)
-    if isinstance(targets, pd.DataFrame):
-        targets = targets.to_dict(orient="records")
-    lookup = known.set_index("name")
-    rows = [_resolve_one({"name": t} if isinstance(t, str) else dict(t), lookup)
-            for t in targets]
-    return pd.DataFrame(rows, columns=["name", "params_b", "family"])
-
-
-def _resolve_one(target: dict[str, Any], known: pd.DataFrame) -> dict[str, Any]:
-    name = str(target["name"])
-    size = target.get("params_b")
-    family = target.get("family")
-    if name in known.index:
-        seen_size = float(known.loc[name, "params_b"])
-        if size is not None and not np.isclose(float(size), seen_size):
-            raise InvalidParameterError(
-                f"target model {name!r} was seen in training with params_b={seen_size:g}, but "
-                f"params_b={size!r} was given. Fix: drop --params-b for it, or give the "
-                f"new model another name.")
-        return {"name": name, "params_b": seen_size,
-                "family": family or str(known.loc[name, "family"])}
-    if size is None:
-        raise InvalidParameterError(
-            f"target model {name!r} has no size: the predictor did not see it (it knows "
-            f"{list(known.index)}). Fix: give its size in billions of parameters, e.g. "
-            f"`--target-model {name} --params-b 3` (and --family if known).")
-    try:
-        size = float(size)
-    except (TypeError, ValueError):
-        size = float("nan")
-    if not 0 < size <= MAX_PARAMS_B:
-        raise InvalidParameterError(
-            f"target model {name!r}: params_b={target['params_b']!r} is not a size in billions "
-            f"of parameters. Fix: give a positive number up to {MAX_PARAMS_B:g}, e.g. 3 or 70 "
-            f"(a raw count divided by 1e9).")
-    return {"name": name, "params_b": size, "family": family or UNKNOWN_FAMILY}
 
 
 def gather_features(datasets: Sequence[str | Path], needed: Sequence[str], *,
@@ -196,32 +114,6 @@ def _configured(extractor: str, options: Mapping[str, Any]) -> bool:
     return bool(accepted_options(cls, models))
 
 
-def resolve_benchmarks(benchmarks: Sequence[str] | None, tasks: pd.DataFrame) -> list[str]:
-    """Benchmarks checked against the predictor's tasks; its whole benchmarks when None.
-
-    Parameters
-    ----------
-    benchmarks : sequence of str, optional
-        ``"benchmark"`` or ``"benchmark/domain"`` labels.
-    tasks : pandas.DataFrame
-        The predictor's training tasks (``benchmark``, ``domain``, ``label``).
-
-    Returns
-    -------
-    list of str
-
-    Raises
-    ------
-    UnknownNameError
-        For a benchmark the predictor did not see, with a did-you-mean suggestion.
-    """
-    if benchmarks is None:
-        whole = tasks.loc[tasks["domain"] == "", "label"].tolist()
-        return whole or tasks["label"].tolist()
-    check_known(benchmarks, tasks["label"].tolist(), kind="benchmark")
-    return list(benchmarks)
-
-
 def load_predictor(model=None):
     """Return a fitted predictor: `model` itself, loaded from a path, or the shipped default.
 
@@ -232,11 +124,12 @@ def load_predictor(model=None):
     IncompatibleModelError
         When it was saved by an incompatible metaq version or spec.
     """
+    from metaq.datasets import default_predictor_path
     from metaq.modeling import HierarchicalDeltaModel
 
     if isinstance(model, HierarchicalDeltaModel):
         return model
-    return HierarchicalDeltaModel.load(DEFAULT_MODEL if model is None else model)
+    return HierarchicalDeltaModel.load(default_predictor_path() if model is None else model)
 
 
 @dataclass
@@ -334,7 +227,7 @@ class DatasetForecast:
 
 def forecast_datasets(datasets: Sequence[str | Path] = (), *,
                       features: pd.DataFrame | str | Path | None = None, model=None,
-                      target_models: Sequence[TargetSpec] | pd.DataFrame | None = None,
+                      target_models: TargetModels = None,
                       benchmarks: Sequence[str] | None = None, prob: float = 0.9,
                       cache_dir: str | Path | None = None,
                       extractor_options: Mapping[str, Any] | None = None,
@@ -410,13 +303,13 @@ def forecast_datasets(datasets: Sequence[str | Path] = (), *,
 
     check_prob(prob)
     predictor = load_predictor(model)
-    targets = resolve_target_models(target_models, predictor.encoding_.models)
-    chosen = resolve_benchmarks(benchmarks, predictor.encoding_.tasks)
+    predictor.resolve_target_models(target_models)  # a bad target fails before extraction
     table, not_extracted = _input_features(datasets, features, predictor.features_,
                                            cache_dir, extractor_options, on_error,
                                            dataset_ids=dataset_ids, columns=columns)
-    forecast = predictor.predict(table, targets, chosen, prob=prob, random_seed=random_seed,
-                                 base_scores=base_scores, item_noise=item_noise)
+    forecast = predictor.predict(table, target_models, benchmarks, prob=prob,
+                                 random_seed=random_seed, base_scores=base_scores,
+                                 item_noise=item_noise)
     summary = forecast.summary(prob).merge(
         extrapolation_summary(extrapolation(predictor, table)), on="dataset_id", how="left")
     result = DatasetForecast(forecast, summary, table, not_extracted, prob)
@@ -451,7 +344,7 @@ def _input_features(datasets: Sequence[str | Path], features, needed: Sequence[s
 
 def forecast_report_tables(features: pd.DataFrame | str | Path, out_dir: str | Path, *,
                            model=None,
-                           target_models: Sequence[TargetSpec] | pd.DataFrame | None = None,
+                           target_models: TargetModels = None,
                            benchmarks: Sequence[str] | None = None, prob: float = 0.9,
                            random_seed: int = 0, figures: bool = True) -> dict[str, Path]:
     """Forecast and explain a features table; write tidy tables (CSV) and figures (PNG).

@@ -8,55 +8,18 @@ import pytest
 from fake_predictor import cached_fake_predictor
 from scipy.special import expit, logit
 
-from metaq._paths import SAMPLES_DIR
-from metaq.exceptions import InvalidParameterError, SchemaError
+from metaq.datasets import sample_path
+from metaq.exceptions import SchemaError
 from metaq.forecasting import (
     forecast_datasets,
     forecast_report_tables,
     gather_features,
-    resolve_target_models,
 )
-
-STUDY_MODELS = pd.DataFrame({"name": ["Bielik-11B-v2.6-Instruct", "PLLuM-8B-instruct"],
-                             "params_b": [11.0, 8.0], "family": ["mistral", "llama"]})
 
 
 @pytest.fixture(scope="module")
 def fake_predictor():
     return cached_fake_predictor()
-
-
-def test_seen_models_get_their_size_and_family_by_name():
-    resolved = resolve_target_models(["PLLuM-8B-instruct", {"name": "Bielik-11B-v2.6-Instruct"}],
-                                     STUDY_MODELS)
-    assert resolved.to_dict(orient="list") == {
-        "name": ["PLLuM-8B-instruct", "Bielik-11B-v2.6-Instruct"],
-        "params_b": [8.0, 11.0], "family": ["llama", "mistral"]}
-
-
-def test_unseen_model_needs_a_size():
-    with pytest.raises(InvalidParameterError, match=r"'qwen-3b' has no size.*--params-b 3"):
-        resolve_target_models(["qwen-3b"], STUDY_MODELS)
-
-
-def test_unseen_model_with_size_and_default_family():
-    resolved = resolve_target_models([{"name": "big", "params_b": "70"}], STUDY_MODELS)
-    assert resolved.iloc[0].to_dict() == {"name": "big", "params_b": 70.0, "family": "unknown"}
-
-
-@pytest.mark.parametrize("size", [0, -3, "three", float("inf")])
-def test_bad_sizes_are_refused(size):
-    with pytest.raises(InvalidParameterError, match="is not a size in billions"):
-        resolve_target_models([{"name": "m", "params_b": size}], STUDY_MODELS)
-
-
-def test_contradicting_size_of_a_seen_model_is_refused():
-    with pytest.raises(InvalidParameterError, match="seen in training with params_b=8"):
-        resolve_target_models([{"name": "PLLuM-8B-instruct", "params_b": 70}], STUDY_MODELS)
-
-
-def test_no_targets_means_every_training_model():
-    assert resolve_target_models(None, STUDY_MODELS).equals(STUDY_MODELS)
 
 
 def test_forecast_report_tables_write_tables_and_figures(fake_predictor, tmp_path):
@@ -131,7 +94,7 @@ def test_measured_untuned_scores_place_an_unseen_model(fake_predictor):
 
 
 def test_gather_features_runs_model_free_extractors_and_skips_unconfigured(tmp_path):
-    sample = SAMPLES_DIR / "gsm8k_test_trace_styles.jsonl"
+    sample = sample_path("gsm8k_test_trace_styles.jsonl")
     table, missing = gather_features([sample], ["redundancy_ratio", "perplexity", "validity",
                                                 "reasoning_tokens_pllum"],
                                      extractor_options={"lm": str(tmp_path / "no-such-lm")},

@@ -14,7 +14,7 @@ import sys
 from typing import NoReturn
 
 from metaq import __version__
-from metaq.exceptions import MetaqError
+from metaq.exceptions import MetaqError, UnknownTargetSizeError
 
 # Order is the order shown by `metaq --help`.
 COMMANDS: tuple[str, ...] = (
@@ -91,8 +91,21 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except MetaqError as err:
-        print(f"metaq {args.command}: error: {err}", file=sys.stderr)
+        print(f"metaq {args.command}: error: {cli_message(err)}", file=sys.stderr)
         return 2
+
+
+def cli_message(err: MetaqError) -> str:
+    """Word the error for a command-line user: fixes in terms of flags.
+
+    Library errors name Python parameters; the few whose fix is an option of the command
+    line are reworded here.
+    """
+    if isinstance(err, UnknownTargetSizeError):
+        return (f"target model {err.model_name!r} has no size: the predictor did not see it "
+                f"(it knows {err.known}). Fix: give its size in billions of parameters, e.g. "
+                f"`--target-model {err.model_name} --params-b 3` (and --family if known).")
+    return str(err)
 
 
 if __name__ == "__main__":  # pragma: no cover

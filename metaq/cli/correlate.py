@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from metaq._paths import STUDY_FEATURES, STUDY_RUNS
 from metaq.cli._types import int_at_least
+from metaq.datasets import study_path
 
 EPILOG = """\
 examples:
@@ -35,9 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--runs", default=STUDY_RUNS,
+    parser.add_argument("--runs", default=study_path("runs"),
                         help="runs table, CSV or Parquet (default: the shipped study's)")
-    parser.add_argument("--features", default=STUDY_FEATURES,
+    parser.add_argument("--features", default=study_path("features"),
                         help="features table, CSV or Parquet (default: the shipped study's)")
     parser.add_argument("--method", choices=["spearman", "pearson"], default="spearman",
                         help="correlation coefficient (default: %(default)s)")

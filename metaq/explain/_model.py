@@ -38,17 +38,13 @@ def training_feature_range(model, feature: str) -> tuple[float, float, float]:
 
 
 def resolve_targets(model, target_models) -> pd.DataFrame:
-    """Target models completed with their size and family (see resolve_target_models)."""
-    from metaq.forecasting import resolve_target_models
-
-    return resolve_target_models(target_models, known_models(model))
+    """Target models completed with their size and family, as the predictor reads them."""
+    return model.resolve_target_models(target_models)
 
 
 def resolve_benchmarks(model, benchmarks: Sequence[str] | None) -> list[str]:
-    """`benchmarks` checked against the predictor's tasks (whole benchmarks when None)."""
-    from metaq.forecasting import resolve_benchmarks as resolve
-
-    return resolve(benchmarks, model.encoding_.tasks)
+    """Task labels of `benchmarks` as the predictor reads them (whole benchmarks when None)."""
+    return model.resolve_benchmarks(benchmarks)["label"].tolist()
 
 
 def slope_draws(model, target_models, benchmarks: Sequence[str] | None,

@@ -145,23 +145,19 @@ def _features(features, datasets: Sequence[str] | None, what: str) -> pd.DataFra
 
 
 def _training_tables(runs, features) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from metaq._paths import STUDY_FEATURES, STUDY_RUNS
+    from metaq.datasets import study_path
     from metaq.modeling.design import as_features_table, as_runs_table
 
-    return (as_runs_table(STUDY_RUNS if runs is None else runs),
-            as_features_table(STUDY_FEATURES if features is None else features))
+    return (as_runs_table(study_path("runs") if runs is None else runs),
+            as_features_table(study_path("features") if features is None else features))
 
 
 def _targets(predictor, target_models) -> pd.DataFrame:
-    from metaq.forecasting import resolve_target_models
-
-    return resolve_target_models(target_models, predictor.encoding_.models)
+    return predictor.resolve_target_models(target_models)
 
 
 def _benchmarks(predictor, benchmarks) -> list[str]:
-    from metaq.forecasting import resolve_benchmarks
-
-    return resolve_benchmarks(benchmarks, predictor.encoding_.tasks)
+    return predictor.resolve_benchmarks(benchmarks)["label"].tolist()
 
 
 def _next_runs(predictor, features: pd.DataFrame, candidates, interest, target_models,

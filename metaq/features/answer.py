@@ -22,7 +22,6 @@ from typing import Any, ClassVar
 
 from metaq.features.base import Example, Extractor
 
-_SPACES = re.compile(r"\s+")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 _EDGE_PUNCTUATION = " \t\n.,;:!?\"'`()[]{}"
 
@@ -35,7 +34,8 @@ def normalise(text: str) -> str:
     >>> normalise("The  Total is 1,200\nEUR")
     'the total is 1200 eur'
     """
-    return _THOUSANDS.sub("", _SPACES.sub(" ", text.casefold())).strip()
+    collapsed = " ".join(text.casefold().split())  # str.split: the whitespace of regex \s
+    return _THOUSANDS.sub("", collapsed) if "," in collapsed else collapsed
 
 
 def answer_in_reasoning(answer: str, reasoning: str, *, tail_chars: int = 300) -> bool:
@@ -52,7 +52,18 @@ def answer_in_reasoning(answer: str, reasoning: str, *, tail_chars: int = 300) -
     if not target:
         return False
     tail = normalise(reasoning[-tail_chars:])
-    return re.search(rf"(?<!\w){re.escape(target)}(?!\w)", tail) is not None
+    start = tail.find(target)
+    while start != -1:  # str.find, not a regex: no pattern compiled per distinct answer
+        end = start + len(target)
+        if not (_is_word(tail, start - 1) or _is_word(tail, end)):
+            return True
+        start = tail.find(target, start + 1)
+    return False
+
+
+def _is_word(text: str, index: int) -> bool:
+    """Tell whether ``text[index]`` exists and is a word character (alphanumeric or ``_``)."""
+    return 0 <= index < len(text) and (text[index].isalnum() or text[index] == "_")
 
 
 class AnswerPresenceExtractor(Extractor):
@@ -66,6 +77,8 @@ class AnswerPresenceExtractor(Extractor):
 
     name: ClassVar[str] = "answer"
     metrics: ClassVar[tuple[str, ...]] = ("answer_present", "answer_in_reasoning")
+    cacheable: ClassVar[bool] = False
+    parallel: ClassVar[bool] = True
 
     def __init__(self, *, tail_chars: int = 300) -> None:
         self.tail_chars = tail_chars

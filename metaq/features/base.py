@@ -5,6 +5,15 @@ change: cached results of other versions are then ignored), the metrics it emits
 optional packages it needs. Heavy models are loaded in :meth:`Extractor.setup`, never in
 ``__init__`` or at import time. Aggregation to dataset level (mean and standard error over
 examples) lives here so every extractor reports the same way.
+
+Three class flags tell the runner how to run an extractor:
+
+- ``cacheable`` (default True): its per-example results go to the result cache. The cheap
+  text extractors set it False: recomputing them costs less than a cache round trip.
+- ``parallel`` (default False): it is a pure-CPU function of the example that can run in
+  worker processes (one set-up copy per worker); model-based extractors stay in-process.
+- ``subsampled`` (default False): it is expensive enough that the runner scores only a
+  stratified subsample of each dataset by default (embeddings, perplexity).
 """
 
 from __future__ import annotations
@@ -15,7 +24,7 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 import pandas as pd
@@ -54,6 +63,16 @@ class Example:
         return hashlib.blake2b(payload.encode("utf-8"), digest_size=16).hexdigest()
 
 
+class Accumulator(Protocol):
+    """Reduces one extractor's per-example scores, batch by batch, to dataset-level values."""
+
+    def update(self, scores: pd.DataFrame) -> None:
+        """Take one batch of per-example scores (one row per example, in reading order)."""
+
+    def result(self) -> dict[str, Any]:
+        """Dataset-level values: ``{metric: mean, metric__se: ...}`` plus counts/provenance."""
+
+
 class Extractor(ABC):
     """Base class of metric extractors.
 
@@ -66,6 +85,9 @@ class Extractor(ABC):
     metrics: ClassVar[tuple[str, ...]] = ()
     requires: ClassVar[tuple[str, ...]] = ()
     extra: ClassVar[str] = ""
+    cacheable: ClassVar[bool] = True
+    parallel: ClassVar[bool] = False
+    subsampled: ClassVar[bool] = False
 
     def config(self) -> dict[str, Any]:
         """Options that change the numbers (model id, max length, ...); part of the cache key."""
@@ -91,6 +113,21 @@ class Extractor(ABC):
         (NaN when fewer than two). Override for set-level statistics.
         """
         return mean_and_se(scores, self.metrics)
+
+    def accumulator(self) -> Accumulator:
+        """Return a fresh accumulator of this extractor's scores on one dataset (or domain).
+
+        The default streams the mean and standard error in constant memory
+        (:class:`~metaq.features.moments.RunningMoments`). An extractor that overrides
+        :meth:`aggregate` gets one that keeps its scores and calls :meth:`aggregate` once;
+        override this too to reduce set-level statistics in less memory.
+        """
+        from metaq.features.collect import KeptScores
+        from metaq.features.moments import RunningMoments
+
+        if type(self).aggregate is Extractor.aggregate:
+            return RunningMoments(self.metrics)
+        return KeptScores(self.aggregate)
 
     def provenance(self) -> dict[str, str]:
         """Strings recorded in the features table as ``meta__<name>_*`` columns."""

@@ -1,23 +1,23 @@
 """Collect one extractor's per-example scores on one dataset and reduce them to a row.
 
-Extractors that keep the default ``aggregate`` (mean and standard error) are reduced batch
-by batch with :class:`~metaq.features.moments.RunningMoments`, per dataset and per domain,
-so memory stays constant however large the dataset. Extractors with their own ``aggregate``
-(set-level statistics: near duplicates, language share, the judge's sampling) keep their
-per-example scores of the current dataset, a few numbers per example, and get them whole.
+Each extractor brings its own accumulator (:meth:`~metaq.features.base.Extractor.accumulator`):
+the default mean and standard error stream batch by batch in constant memory
+(:class:`~metaq.features.moments.RunningMoments`), the language share keeps counts per
+language, the near-duplicate rate keeps 14 band keys per example (it must compare every
+example with every earlier one), and an extractor with only its own ``aggregate`` (the
+judge) keeps its per-example scores of the current dataset (:class:`KeptScores`).
 """
 
 from __future__ import annotations
 
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from metaq.features.base import Extractor
-from metaq.features.moments import RunningMoments
+from metaq.features.base import Accumulator, Extractor
 
 UNKNOWN_DOMAIN = "unknown"
 
@@ -53,44 +53,82 @@ class DomainIndex:
         return np.frombuffer(self._codes, dtype=np.int32) == self._labels[label]
 
 
+class KeptScores:
+    """Accumulator that keeps every batch and reduces them once with an ``aggregate`` function.
+
+    For extractors with set-level statistics and no streaming reduction of their own (the
+    judge's sampling): a few numbers per example of the current dataset.
+
+    Parameters
+    ----------
+    aggregate : callable
+        ``DataFrame of all scores -> dict`` (an extractor's ``aggregate``).
+    """
+
+    def __init__(self, aggregate: Callable[[pd.DataFrame], dict[str, Any]]) -> None:
+        self._aggregate = aggregate
+        self._frames: list[pd.DataFrame] = []
+
+    def update(self, scores: pd.DataFrame) -> None:
+        """Keep one batch."""
+        self._frames.append(scores)
+
+    def result(self) -> dict[str, Any]:
+        """Return the extractor's aggregate of everything kept."""
+        if len(self._frames) > 1:
+            self._frames = [pd.concat(self._frames, ignore_index=True)]
+        return self._aggregate(self._frames[0] if self._frames else pd.DataFrame())
+
+
 class ScoreCollector:
-    """Scores of one extractor on one dataset, kept in the form its aggregation needs.
+    """Scores of one extractor on one dataset, reduced by the extractor's accumulators.
+
+    One accumulator (:meth:`~metaq.features.base.Extractor.accumulator`) takes the whole
+    dataset and, with `by_domain`, one more takes each domain.
 
     Parameters
     ----------
     extractor : Extractor
-        The extractor (its ``aggregate`` decides between streaming and keeping scores).
+        The extractor.
     metrics : sequence of str
         The metrics reported.
+    by_domain : bool, default True
+        Also reduce per domain.
+    count_as : str, optional
+        Also report how many examples were scored, under this name (subsampled
+        extractors: ``n_<name>_sampled``).
     """
 
-    def __init__(self, extractor: Extractor, metrics: Sequence[str]) -> None:
+    def __init__(self, extractor: Extractor, metrics: Sequence[str], *, by_domain: bool = True,
+                 count_as: str | None = None) -> None:
         self.extractor = extractor
         self.metrics = tuple(metrics)
-        self.streaming = type(extractor).aggregate is Extractor.aggregate
-        self._whole = RunningMoments(self.metrics)
-        self._by_code: dict[int, RunningMoments] = {}
-        self._frames: list[pd.DataFrame] = []
-        self._scores: pd.DataFrame | None = None
+        self.by_domain = by_domain
+        self.count_as = count_as
+        self._whole = extractor.accumulator()
+        self._by_code: dict[int, Accumulator] = {}
+        self._counts: dict[int | None, int] = {None: 0}
 
     def add(self, scores: pd.DataFrame, codes: np.ndarray) -> None:
-        """Take one batch of per-example scores with the batch's domain codes."""
-        if not self.streaming:
-            self._frames.append(scores)
-            return
+        """Take one batch of per-example scores with the examples' domain codes."""
         self._whole.update(scores)
-        for code in np.unique(codes):
-            moments = self._by_code.setdefault(int(code), RunningMoments(self.metrics))
-            moments.update(scores[codes == code])
+        self._counts[None] += len(scores)
+        if not self.by_domain:
+            return
+        for code in np.unique(codes).tolist():
+            part = scores[codes == code].reset_index(drop=True)
+            self._by_code.setdefault(code, self.extractor.accumulator()).update(part)
+            self._counts[code] = self._counts.get(code, 0) + len(part)
 
     def aggregate(self, index: DomainIndex, domain: str | None = None) -> dict[str, Any]:
         """Dataset-level values of the whole dataset (``domain=None``) or of one domain."""
-        if self.streaming:
-            moments = self._whole if domain is None else self._by_code[index.code(domain)]
-            return moments.result()
-        if self._scores is None:
-            self._scores = (pd.concat(self._frames, ignore_index=True) if self._frames
-                            else pd.DataFrame())
-            self._frames = []
-        scores = self._scores if domain is None else self._scores[index.mask(domain)]
-        return self.extractor.aggregate(scores.reset_index(drop=True))
+        code = None if domain is None else index.code(domain)
+        if code is None:
+            values = self._whole.result()
+        elif code in self._by_code:
+            values = self._by_code[code].result()
+        else:  # a domain none of whose examples was scored (subsampling)
+            values = self.extractor.accumulator().result()
+        if self.count_as:
+            values[self.count_as] = self._counts.get(code, 0)
+        return values

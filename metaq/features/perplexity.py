@@ -15,7 +15,9 @@ r"""Perplexity metrics of a reasoning trace under a causal LM.
 Traces longer than ``max_length`` tokens are scored with a sliding window (default) or
 truncated; the policy is recorded in the provenance column ``meta__perplexity_long_text``.
 With truncation, the conditional score may cover fewer tokens than the unconditional one
-(the question takes room). The engine's resolved settings are logged when it loads.
+(the question takes room). The engine's resolved settings are logged when it loads. The
+extractor is subsampled: by default the runner scores a stratified sample of each dataset
+(``sample``).
 """
 
 from __future__ import annotations
@@ -103,6 +105,7 @@ class PerplexityExtractor(Extractor):
     metrics: ClassVar[tuple[str, ...]] = ("perplexity", "conditional_perplexity", "ppl_ratio")
     requires: ClassVar[tuple[str, ...]] = ("torch", "transformers")
     extra: ClassVar[str] = "extract"
+    subsampled: ClassVar[bool] = True
 
     def __init__(self, *, lm: str | None = None, max_length: int | None = None,
                  device: str = "auto", batch_tokens: int = 8192, engine: str = "transformers",

@@ -80,8 +80,12 @@ class ExtractorActor:
 
 
 def fill_cache_on_ray(path: str | Path, jobs: list[_Job], store: ScoreStore,
-                      options: Mapping[str, Any], **read: Any) -> None:
-    """Score every uncached example of `path` for every active job on Ray.
+                      options: Mapping[str, Any], *, selected: frozenset[str] | None = None,
+                      **read: Any) -> None:
+    """Score every uncached example of `path` for every active, cacheable job on Ray.
+
+    Extractors that are not cached (the cheap text ones) are left to the local pass, and
+    subsampled ones get only the examples of the sample.
 
     Parameters
     ----------
@@ -93,23 +97,27 @@ def fill_cache_on_ray(path: str | Path, jobs: list[_Job], store: ScoreStore,
         The result cache (written by the driver only).
     options : mapping
         Ray options (see the module docstring).
+    selected : frozenset of str, optional
+        Content hashes of the subsample scored by subsampled extractors (``None``: all).
     **read
         Reader options (mapping, on_error, batch_size, split).
     """
     _connect(options)
     chunk_size = int(options.get("chunk_size", 100_000))
+    jobs = [j for j in jobs if j.active and j.extractor.cacheable]
     pending: dict[str, dict[str, str]] = {}
     for batch in iter_example_batches(path, stats=ReadStats(), **read):
         hashes = [ex.content_hash() for ex in batch]
-        for job in (j for j in jobs if j.active):
+        for job in jobs:
             cached = store.get_many(job.key, hashes)
+            sampled = selected is not None and job.extractor.subsampled
             for h, ex in zip(hashes, batch, strict=True):
-                if h not in cached:
+                if h not in cached and (not sampled or h in selected):
                     row = pending.setdefault(h, {**asdict(ex), "content_hash": h, "jobs": ""})
                     row["jobs"] = f"{row['jobs']},{job.name}".lstrip(",")
         if len(pending) >= chunk_size:
             _run_chunk(jobs, pending, store, options, read["batch_size"])
-    if pending:
+    if pending and jobs:
         _run_chunk(jobs, pending, store, options, read["batch_size"])
 
 

@@ -7,17 +7,28 @@ finally reduces the per-example scores with each extractor's ``aggregate`` (mean
 standard error by default) into the features table of :mod:`metaq.tables.features`: one row
 per dataset and, with ``by_domain``, one more row per (dataset, domain).
 
-Extractors are set up (models loaded) only when they have something left to score, so a
-fully cached re-run loads no model. An extractor whose optional dependency is missing
-(:class:`~metaq.exceptions.MissingDependencyError`, e.g. no spaCy pipeline) is skipped with
-a warning and a ``meta__<name>_skipped`` column saying why; it is never faked.
+Cheap CPU extractors (``Extractor.parallel``) run in worker processes, one batch each
+(:mod:`metaq.features.parallel`), with the same result as in one process; cheap ones are not
+cached at all (``Extractor.cacheable``: recomputing them is faster than a cache round trip).
+Subsampled extractors (``Extractor.subsampled``: embeddings, perplexity) score only a
+stratified sample of each dataset (domain x length quartile, ``sample`` examples,
+:mod:`metaq.features.sampling`), drawn from a first pass over the file; their mean and
+standard error then estimate the whole dataset's, and ``n_<extractor>_sampled`` says how
+many examples they rest on. Extractors are set up (models loaded) only when they have
+something left to score, so a fully cached re-run loads no model. An extractor whose
+optional dependency is missing (:class:`~metaq.exceptions.MissingDependencyError`, e.g. no
+spaCy pipeline) is skipped with a warning and a ``meta__<name>_skipped`` column saying why;
+it is never faked.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,7 +40,9 @@ from metaq._outputs import TABLE_SUFFIXES, check_output_path, write_table
 from metaq.exceptions import DatasetReadError, MetaqError, MissingDependencyError, SchemaError
 from metaq.features.base import Example, Extractor
 from metaq.features.collect import DomainIndex, ScoreCollector
+from metaq.features.parallel import BatchPool, default_workers
 from metaq.features.registry import accepted_options, build_extractor, resolve_selection
+from metaq.features.sampling import sample_keys, sample_size
 from metaq.io.mapping import ColumnMapping
 from metaq.io.reader import OnError, ReadStats, iter_example_batches
 from metaq.io.records import count_records, dataset_stem
@@ -42,6 +55,10 @@ Engine = Literal["local", "ray"]
 Columns = ColumnMapping | str
 #: Score function: (extractor, examples still missing) -> one score dict per example.
 Scorer = Callable[[Extractor, Sequence[Example]], list[dict[str, Any]]]
+#: Examples scored per dataset by subsampled extractors unless ``sample`` says otherwise.
+DEFAULT_SAMPLE = 1000
+#: Datasets of at most this many batches are scored without worker processes.
+_LOCAL_BATCHES = 4
 
 
 @dataclass
@@ -82,7 +99,8 @@ def extract_features(paths: str | Path | Sequence[str | Path],
                      split: str | None = None,
                      ray_options: Mapping[str, Any] | None = None,
                      out: str | Path | None = None,
-                     append: str | Path | None = None) -> pd.DataFrame:
+                     append: str | Path | None = None, sample: int | str | None = DEFAULT_SAMPLE,
+                     workers: int | None = None) -> pd.DataFrame:
     """Measure datasets and return their features table.
 
     Parameters
@@ -122,13 +140,19 @@ def extract_features(paths: str | Path | Sequence[str | Path],
     append : str or Path, optional
         A features table the new rows are added to (the result holds both; started when it
         does not exist). A dataset id it already holds is refused before any work.
+    sample : int, "all" or None, default 1000
+        Examples per dataset scored by the subsampled extractors (embeddings, perplexity),
+        drawn stratified by domain x reasoning-length quartile; ``"all"`` or ``None``
+        scores every example. Other extractors always see every example.
+    workers : int, optional
+        Processes for the parallel CPU extractors; default every core, 1 for none.
 
     Returns
     -------
     pandas.DataFrame
         Validated features table: ``dataset_id``, ``domain``, ``<metric>``,
         ``<metric>__se``, ``n_examples``, ``n_skipped``, ``n_skipped_<reason>``,
-        ``meta__*`` provenance.
+        ``n_<extractor>_sampled`` (subsampled extractors), ``meta__*`` provenance.
 
     Raises
     ------
@@ -138,13 +162,15 @@ def extract_features(paths: str | Path | Sequence[str | Path],
         When `append` is not a features table or already holds one of the dataset ids.
     UnknownNameError
         On an unknown metric name.
+    InvalidParameterError
+        On a `sample` that is not a positive number or ``"all"``.
     MetaqError
         When no requested metric can be computed here.
 
     Examples
     --------
-    >>> from metaq._paths import SAMPLES_DIR
-    >>> table = extract_features([SAMPLES_DIR / "gsm8k_train.jsonl"], "redundancy_ratio")
+    >>> from metaq.datasets import sample_path
+    >>> table = extract_features([sample_path("gsm8k_train.jsonl")], "redundancy_ratio")
     >>> table[["dataset_id", "n_examples"]].values.tolist()
     [['gsm8k_train', 300]]
     """
@@ -157,7 +183,11 @@ def extract_features(paths: str | Path | Sequence[str | Path],
     mappings = _mappings(columns, len(paths))
     ids = _dataset_ids(paths, dataset_ids)
     existing = _existing_table(append, ids)
+    size = sample_size(sample, "sample")
     jobs = _make_jobs(metrics, extractor_options or {})
+    pool = BatchPool({job.name: job.extractor for job in jobs
+                      if job.active and job.extractor.parallel},
+                     default_workers() if workers is None else workers)
     store = ScoreStore(cache_dir)
     # On Ray the cache is filled first; the local pass then only collects.
     scorer = _local_scorer if engine == "local" else _nothing_left
@@ -165,18 +195,23 @@ def extract_features(paths: str | Path | Sequence[str | Path],
     try:
         for path, dataset_id, mapping in zip(paths, ids, mappings, strict=True):
             read = dict(mapping=mapping, on_error=on_error, batch_size=batch_size, split=split)
+            selected = _draw_sample(path, jobs, size, read)
             if engine == "ray":
                 from metaq.features.ray_runner import fill_cache_on_ray
 
                 fill_cache_on_ray(path, jobs, store, {"progress": progress, **(ray_options or {})},
-                                  **read)
+                                  selected=selected, **read)
             stats = ReadStats()
             for job in (j for j in jobs if j.active):
-                job.collector = ScoreCollector(job.extractor, job.metrics)
-            domains = _score_dataset(path, dataset_id, jobs, store, scorer, stats, progress, read)
+                job.collector = ScoreCollector(
+                    job.extractor, job.metrics, by_domain=by_domain,
+                    count_as=f"n_{job.name}_sampled" if job.extractor.subsampled else None)
+            run = _DatasetRun(jobs, store, scorer, pool, selected)
+            domains = run.score(path, dataset_id, stats, progress, read)
             _require_examples(path, stats)
-            rows.extend(_dataset_rows(dataset_id, path, jobs, stats, domains, by_domain))
+            rows.extend(_dataset_rows(dataset_id, path, jobs, stats, domains, by_domain, size))
     finally:
+        pool.close()
         store.close()
     table = _to_table(rows, jobs)
     if existing is not None:
@@ -185,6 +220,17 @@ def extract_features(paths: str | Path | Sequence[str | Path],
     if out is not None:
         write_table(table, out)
     return table
+
+
+def _draw_sample(path: str | Path, jobs: list[_Job], size: int | None,
+                 read: Mapping[str, Any]) -> frozenset[str] | None:
+    """Content hashes the subsampled extractors score (``None``: every example)."""
+    if size is None or not any(j.active and j.extractor.subsampled for j in jobs):
+        return None
+    selected = sample_keys(iter_example_batches(path, stats=ReadStats(), **read), size)
+    logger.info("%s: subsampled extractors score a stratified sample of %d examples",
+                path, len(selected))
+    return selected
 
 
 def _mappings(columns: Columns | Sequence[Columns] | None, n_paths: int
@@ -273,40 +319,116 @@ def _reject_clashes(jobs: list[_Job]) -> None:
             owners[metric] = job.name
 
 
-def _score_dataset(path: str | Path, dataset_id: str, jobs: list[_Job], store: ScoreStore,
-                   scorer: Scorer, stats: ReadStats, progress: bool,
-                   read: Mapping[str, Any]) -> DomainIndex:
-    """Score one dataset into the jobs' collectors; return the examples' domains."""
-    bar = _progress_bar(dataset_id, path) if progress else None
-    chars = 0
-    domains = DomainIndex()
-    for batch in iter_example_batches(path, stats=stats, **read):
-        codes = domains.add([ex.domain for ex in batch])
-        hashes = [ex.content_hash() for ex in batch]
-        for job in jobs:
-            if job.active:
-                _score_batch(job, batch, hashes, codes, store, scorer)
+@dataclass
+class _Part:
+    """One job's share of a batch: its examples, what the cache had, what is being scored."""
+
+    job: _Job
+    examples: list[Example]
+    hashes: list[str] | None
+    codes: np.ndarray
+    cached: dict[str, dict[str, Any]] = field(default_factory=dict)
+    missing: list[str] | None = None  # hashes being scored; None: not cached, all scored
+    scores: list[dict[str, Any]] | None = None  # scored in this process
+
+
+@dataclass
+class _DatasetRun:
+    """Scores one dataset into the jobs' collectors, keeping worker batches in flight."""
+
+    jobs: list[_Job]
+    store: ScoreStore
+    scorer: Scorer
+    pool: BatchPool
+    selected: frozenset[str] | None
+    local: bool = False
+
+    def score(self, path: str | Path, dataset_id: str, stats: ReadStats, progress: bool,
+              read: Mapping[str, Any]) -> DomainIndex:
+        """Score every batch of `path`; return the examples' domains."""
+        bar = _progress_bar(dataset_id, path) if progress else None
+        chars = 0
+        domains = DomainIndex()
+        pending: deque[tuple[list[_Part], Future | None]] = deque()
+        batches = iter_example_batches(path, stats=stats, **read)
+        head = list(itertools.islice(batches, _LOCAL_BATCHES + 1))
+        self.local = len(head) <= _LOCAL_BATCHES  # too small to be worth worker processes
+        for batch in itertools.chain(head, batches):
+            codes = domains.add([ex.domain for ex in batch])
+            needs_hashes = any(j.active and (j.extractor.cacheable or j.extractor.subsampled)
+                               for j in self.jobs)
+            hashes = [ex.content_hash() for ex in batch] if needs_hashes else None
+            parts, future = self._submit(batch, hashes, codes)
+            self._finish([p for p in parts if p.job.name not in self.pool.extractors], None)
+            pending.append(([p for p in parts if p.job.name in self.pool.extractors], future))
+            while len(pending) > self.pool.window:
+                self._finish(*pending.popleft())
+            if bar is not None:
+                chars += sum(len(ex.question) + len(ex.reasoning) + len(ex.answer)
+                             for ex in batch)
+                bar.update(len(batch))
+                bar.set_postfix_str(f"{chars / max(bar.format_dict['elapsed'], 1e-9):,.0f} "
+                                    f"chars/s")
+        while pending:
+            self._finish(*pending.popleft())
         if bar is not None:
-            chars += sum(len(ex.question) + len(ex.reasoning) + len(ex.answer) for ex in batch)
-            bar.update(len(batch))
-            bar.set_postfix_str(f"{chars / max(bar.format_dict['elapsed'], 1e-9):,.0f} chars/s")
-    if bar is not None:
-        bar.close()
-    return domains
+            bar.close()
+        return domains
 
+    def _submit(self, batch: list[Example], hashes: list[str] | None,
+                codes: np.ndarray) -> tuple[list[_Part], Future | None]:
+        """Look the batch up in the cache, score in-process jobs, send the rest to the pool.
 
-def _score_batch(job: _Job, batch: list[Example], hashes: list[str], codes: np.ndarray,
-                 store: ScoreStore, scorer: Scorer) -> None:
-    cached = store.get_many(job.key, hashes)
-    missing = {h: ex for h, ex in zip(hashes, batch, strict=True) if h not in cached}
-    if missing:
-        if not _ensure_setup(job):
-            return
-        scores = scorer(job.extractor, list(missing.values()))
-        fresh = dict(zip(missing, scores, strict=True))
-        store.put_many(job.key, fresh)
-        cached.update(fresh)
-    job.collector.add(pd.DataFrame.from_records([cached[h] for h in hashes]), codes)
+        Parts of the pool's jobs are finished in submission order (one job's batches must
+        reach its collector in reading order); the others can be finished at once.
+        """
+        parts, work = [], {}
+        for job in (j for j in self.jobs if j.active):
+            part = self._share(job, batch, hashes, codes)
+            if not part.examples:
+                continue
+            if part.missing is None:
+                todo = part.examples
+            else:
+                part.cached = self.store.get_many(job.key, part.hashes)
+                fresh = {h: ex for h, ex in zip(part.hashes, part.examples, strict=True)
+                         if h not in part.cached}
+                part.missing, todo = list(fresh), list(fresh.values())
+            if todo and not _ensure_setup(job):
+                continue
+            local = self.scorer is _local_scorer or part.missing is None
+            if todo and job.extractor.parallel and local:
+                work[job.name] = todo
+            elif todo:
+                part.scores = (self.scorer if part.missing is not None
+                               else _local_scorer)(job.extractor, todo)
+            parts.append(part)
+        return parts, (self.pool.submit(work, local=self.local) if work else None)
+
+    def _share(self, job: _Job, batch: list[Example], hashes: list[str] | None,
+               codes: np.ndarray) -> _Part:
+        missing = [] if job.extractor.cacheable else None
+        if self.selected is None or not job.extractor.subsampled:
+            return _Part(job, batch, hashes, codes, missing=missing)
+        keep = [i for i, h in enumerate(hashes) if h in self.selected]
+        return _Part(job, [batch[i] for i in keep], [hashes[i] for i in keep], codes[keep],
+                     missing=missing)
+
+    def _finish(self, parts: list[_Part], future: Future | None) -> None:
+        """Store what was scored and hand each job its batch of scores, in reading order."""
+        frames = future.result() if future is not None else {}
+        for part in parts:
+            fresh = frames.get(part.job.name)
+            if part.missing is None:
+                frame = fresh if fresh is not None else pd.DataFrame.from_records(part.scores)
+            else:
+                if part.missing:
+                    records = fresh.to_dict("records") if fresh is not None else part.scores
+                    scored = dict(zip(part.missing, records, strict=True))
+                    self.store.put_many(part.job.key, scored)
+                    part.cached.update(scored)
+                frame = pd.DataFrame.from_records([part.cached[h] for h in part.hashes])
+            part.job.collector.add(frame, part.codes)
 
 
 def _ensure_setup(job: _Job) -> bool:
@@ -341,11 +463,12 @@ def _progress_bar(dataset_id: str, path: str | Path) -> Any:
 
 
 def _dataset_rows(dataset_id: str, path: str | Path, jobs: list[_Job], stats: ReadStats,
-                  domains: DomainIndex, by_domain: bool) -> Iterable[dict[str, Any]]:
+                  domains: DomainIndex, by_domain: bool,
+                  sample: int | None) -> Iterable[dict[str, Any]]:
     base = {"dataset_id": dataset_id, "domain": "", "n_examples": stats.n_examples,
             "n_skipped": stats.n_skipped,
             **{f"n_skipped_{reason}": n for reason, n in sorted(stats.skipped.items())}}
-    provenance = _provenance(path, jobs, stats)
+    provenance = _provenance(path, jobs, stats, sample)
     yield {**base, **_aggregate(jobs, domains, None), **provenance}
     if not by_domain:
         return
@@ -368,7 +491,8 @@ def _aggregate(jobs: list[_Job], domains: DomainIndex, domain: str | None) -> di
     return out
 
 
-def _provenance(path: str | Path, jobs: list[_Job], stats: ReadStats) -> dict[str, str]:
+def _provenance(path: str | Path, jobs: list[_Job], stats: ReadStats,
+                sample: int | None) -> dict[str, str]:
     meta = {"meta__source": str(path), "meta__metaq_version": __version__,
             "meta__columns": stats.mapping.describe() if stats.mapping else ""}
     for job in jobs:
@@ -377,6 +501,9 @@ def _provenance(path: str | Path, jobs: list[_Job], stats: ReadStats) -> dict[st
             meta[f"{prefix}_skipped"] = job.skipped_reason
             continue
         meta.update({f"{prefix}_{k}": v for k, v in job.extractor.provenance().items()})
+        if job.extractor.subsampled:
+            meta[f"{prefix}_sample"] = ("all" if sample is None else
+                                        f"{sample} stratified by domain x length quartile")
     return meta
 
 

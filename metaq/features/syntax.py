@@ -12,8 +12,10 @@ skips it and the features table says why in ``meta__syntax_skipped``. No number 
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, ClassVar
 
 from metaq._optional import require
@@ -84,6 +86,7 @@ class SyntaxExtractor(Extractor):
     metrics: ClassVar[tuple[str, ...]] = ("syntactic_depth",)
     requires: ClassVar[tuple[str, ...]] = ("spacy",)
     extra: ClassVar[str] = "syntax"
+    parallel: ClassVar[bool] = True
 
     def __init__(self, *, spacy_model: str = "en_core_web_sm", batch_size: int = 64) -> None:
         self.spacy_model = spacy_model
@@ -104,16 +107,15 @@ class SyntaxExtractor(Extractor):
         """
         if self._nlp is not None:
             return
+        # Checked before importing spaCy, which imports torch (seconds for nothing).
+        if not _pipeline_exists(self.spacy_model):
+            raise self._not_installed("no package or folder of that name")
         spacy = require("spacy", extra=self.extra, purpose="syntactic_depth")
         try:
             nlp = spacy.load(self.spacy_model, exclude=["ner", "lemmatizer", "textcat"])
         except OSError as err:
             installed = sorted(spacy.util.get_installed_models())
-            raise MissingDependencyError(
-                f"syntactic_depth is unavailable: the spaCy pipeline {self.spacy_model!r} is "
-                f"not installed (installed pipelines: {installed or 'none'}). Fix: `python -m "
-                f"spacy download {self.spacy_model}` (or pass --spacy-model NAME|PATH); until "
-                f"then syntactic_depth is skipped, not estimated.") from err
+            raise self._not_installed(f"installed pipelines: {installed or 'none'}") from err
         if "parser" not in nlp.pipe_names:
             raise MissingDependencyError(
                 f"syntactic_depth is unavailable: the spaCy pipeline {self.spacy_model!r} has "
@@ -121,8 +123,25 @@ class SyntaxExtractor(Extractor):
                 f"with a parser, e.g. en_core_web_sm.")
         self._nlp = nlp
 
+    def _not_installed(self, detail: str) -> MissingDependencyError:
+        return MissingDependencyError(
+            f"syntactic_depth is unavailable: the spaCy pipeline {self.spacy_model!r} is not "
+            f"installed ({detail}). Fix: `python -m spacy download {self.spacy_model}` (or "
+            f"pass --spacy-model NAME|PATH); until then syntactic_depth is skipped, not "
+            f"estimated.")
+
     def score_batch(self, examples: Sequence[Example]) -> list[dict[str, float]]:
         """Parse each reasoning trace and average its sentences' tree depths."""
         self.setup()
         docs = self._nlp.pipe((ex.reasoning for ex in examples), batch_size=self.batch_size)
         return [{"syntactic_depth": syntactic_depth(doc)} for doc in docs]
+
+
+def _pipeline_exists(name: str) -> bool:
+    """Whether a spaCy pipeline can be a folder or an installed package of this name."""
+    if Path(name).exists():
+        return True
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # not a module name at all
+        return False

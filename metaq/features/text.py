@@ -89,6 +89,8 @@ class LengthExtractor(Extractor):
 
     name: ClassVar[str] = "length"
     metrics: ClassVar[tuple[str, ...]] = ("reasoning_chars", "answer_chars", "total_chars")
+    cacheable: ClassVar[bool] = False
+    parallel: ClassVar[bool] = True
 
     def score_batch(self, examples: Sequence[Example]) -> list[dict[str, float]]:
         """Character lengths of each example's parts."""
@@ -159,6 +161,8 @@ class RedundancyExtractor(Extractor):
 
     name: ClassVar[str] = "redundancy"
     metrics: ClassVar[tuple[str, ...]] = ("redundancy_ratio",)
+    cacheable: ClassVar[bool] = False
+    parallel: ClassVar[bool] = True
 
     def config(self) -> dict[str, Any]:
         """Return the compressor, which defines the number."""
@@ -174,6 +178,8 @@ class SymbolicExtractor(Extractor):
 
     name: ClassVar[str] = "symbolic"
     metrics: ClassVar[tuple[str, ...]] = ("symbolic_fraction",)
+    cacheable: ClassVar[bool] = False
+    parallel: ClassVar[bool] = True
 
     def score_batch(self, examples: Sequence[Example]) -> list[dict[str, float]]:
         """Symbolic fraction of each reasoning trace."""

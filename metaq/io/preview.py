@@ -70,8 +70,8 @@ def preview_records(path: str | Path, *, n: int = 3, mapping: ColumnMapping | No
 
     Examples
     --------
-    >>> from metaq._paths import SAMPLES_DIR
-    >>> preview = preview_records(SAMPLES_DIR / "gsm8k_train.jsonl", n=1)
+    >>> from metaq.datasets import sample_path
+    >>> preview = preview_records(sample_path("gsm8k_train.jsonl"), n=1)
     >>> preview.mapping.describe()
     'question=question,reasoning=reasoning,answer=answer,domain=domain,id=id'
     >>> preview.records[0].examples[0].id

@@ -105,8 +105,8 @@ def iter_example_batches(path: str | Path, *, mapping: ColumnMapping | None = No
 
     Examples
     --------
-    >>> from metaq._paths import SAMPLES_DIR
-    >>> batches = iter_example_batches(SAMPLES_DIR / "gsm8k_train.jsonl", batch_size=100)
+    >>> from metaq.datasets import sample_path
+    >>> batches = iter_example_batches(sample_path("gsm8k_train.jsonl"), batch_size=100)
     >>> [len(b) for b in batches]
     [100, 100, 100]
     """

@@ -29,19 +29,16 @@ import pandas as pd
 from metaq.exceptions import InvalidParameterError, NotFittedError
 from metaq.modeling.design import (
     BaseScores,
-    Benchmarks,
-    TargetModels,
     as_features_table,
     as_runs_table,
     build_training_data,
     choose_features,
     dataset_rows,
     known_base_scores,
-    target_models_frame,
-    tasks_frame,
 )
 from metaq.modeling.forecast import Forecast, check_prob, forecast_rows
 from metaq.modeling.predictive import score_from_change
+from metaq.modeling.query import Benchmarks, TargetModels, resolve_target_models, resolve_tasks
 from metaq.tables.targets import TARGETS
 
 logger = logging.getLogger(__name__)
@@ -202,8 +199,8 @@ class PointBaseline(ABC):
             raise NotFittedError(f"this {type(self).__name__} is not fitted; call `.fit()` "
                                  f"first")
         table = dataset_rows(as_features_table(features, allow_missing=True))
-        models = target_models_frame(target_models, self.encoding_)
-        tasks = tasks_frame(benchmarks, self.encoding_)
+        models = resolve_target_models(target_models, self.encoding_.models)
+        tasks = resolve_tasks(benchmarks, self.encoding_.tasks)
         x = self.feature_scaler_.transform(table)
         missing = [",".join(f for f, gap in zip(self.features_, row, strict=True) if gap)
                    for row in np.isnan(x)]

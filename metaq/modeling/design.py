@@ -8,7 +8,7 @@ as the fit did.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,24 +17,11 @@ import numpy as np
 import pandas as pd
 
 from metaq.exceptions import SchemaError
+from metaq.modeling.query import task_label
 from metaq.tables.features import SE_SUFFIX, metric_columns, read_features, validate_features
 from metaq.tables.runs import check_runs_have_features, read_runs, validate_runs
 
 logger = logging.getLogger(__name__)
-
-TASK_SEPARATOR = "/"
-
-
-def task_label(benchmark: str, domain: str) -> str:
-    """Label of a (benchmark, domain) pair: ``"aya_en"`` or ``"mot_pl_eval/math"``.
-
-    Examples
-    --------
-    >>> task_label("mot_pl_eval", "math"), task_label("aya_en", "")
-    ('mot_pl_eval/math', 'aya_en')
-    """
-    return f"{benchmark}{TASK_SEPARATOR}{domain}" if domain else benchmark
-
 
 def as_runs_table(runs: pd.DataFrame | str | Path) -> pd.DataFrame:
     """Return a validated runs table from a path or a DataFrame."""
@@ -461,96 +448,6 @@ def _add_binomial_counts(data: TrainingData, runs: pd.DataFrame, encoding: Encod
     data.k_base = np.rint(cells["score"].to_numpy() * cells["n"].to_numpy()).astype(int)
 
 
-TargetModels = pd.DataFrame | Sequence[str | Mapping[str, Any] | tuple]
-Benchmarks = Sequence[str | tuple[str, str]] | str | None
-
-
-def target_models_frame(target_models: TargetModels, encoding: Encoding) -> pd.DataFrame:
-    """Normalise target models to a table of ``name``, ``params_b``, ``family``.
-
-    Parameters
-    ----------
-    target_models : DataFrame or sequence
-        Names of training models, or ``(name, params_b, family)`` tuples, mappings or a
-        DataFrame with those columns (``target_model`` is accepted for ``name``). A training
-        model keeps its training size and family.
-    encoding : Encoding
-        The fitted encoding (training models).
-
-    Returns
-    -------
-    pandas.DataFrame
-
-    Raises
-    ------
-    SchemaError
-        For an unseen model without ``params_b``, or no model at all.
-    """
-    known = encoding.models.set_index("name")
-    if isinstance(target_models, pd.DataFrame):
-        records = target_models.to_dict(orient="records")
-    elif isinstance(target_models, (str, Mapping)):
-        records = [target_models]
-    else:
-        records = list(target_models)
-    rows = []
-    for item in records:
-        if isinstance(item, str):
-            item = {"name": item}
-        elif not isinstance(item, Mapping):
-            item = dict(zip(("name", "params_b", "family"), item, strict=False))
-        name = str(item.get("name", item.get("target_model", "")))
-        if name in known.index:
-            rows.append({"name": name, "params_b": float(known.at[name, "params_b"]),
-                         "family": str(known.at[name, "family"])})
-        elif item.get("params_b") is None or pd.isna(item.get("params_b")):
-            raise SchemaError(
-                f"target model {name!r} was not in the training runs (known: "
-                f"{known.index.tolist()}), so its size is needed. Fix: pass (name, params_b, "
-                f"family), e.g. ({name!r}, 13.0, 'llama').")
-        else:
-            rows.append({"name": name, "params_b": float(item["params_b"]),
-                         "family": str(item.get("family") or "")})
-    if not rows:
-        raise SchemaError("no target model given. Fix: pass at least one model name.")
-    return pd.DataFrame(rows).astype({"name": object, "family": object})
-
-
-def tasks_frame(benchmarks: Benchmarks, encoding: Encoding) -> pd.DataFrame:
-    """Normalise benchmarks to a table of ``benchmark``, ``domain``, ``label``.
-
-    Parameters
-    ----------
-    benchmarks : sequence or str, optional
-        ``"benchmark"``, ``"benchmark/domain"`` or ``(benchmark, domain)`` items; None gives
-        every training task.
-    encoding : Encoding
-        The fitted encoding (training tasks).
-
-    Returns
-    -------
-    pandas.DataFrame
-    """
-    if benchmarks is None:
-        return encoding.tasks[["benchmark", "domain", "label"]].reset_index(drop=True)
-    if isinstance(benchmarks, str):
-        benchmarks = [benchmarks]
-    pairs = []
-    for item in benchmarks:
-        if isinstance(item, str):
-            benchmark, _, domain = item.partition(TASK_SEPARATOR)
-            pairs.append((benchmark, domain))
-        else:
-            pairs.append((str(item[0]), str(item[1] or "")))
-    frame = pd.DataFrame(pairs, columns=["benchmark", "domain"], dtype=object)
-    frame["label"] = [task_label(b, d) for b, d in pairs]
-    unseen = sorted(set(frame["label"]) - set(encoding.tasks["label"]))
-    if unseen:
-        logger.info("benchmark(s) %s were not in the training runs: their offsets are drawn "
-                    "from the population (wide intervals)", unseen)
-    return frame
-
-
 @dataclass
 class KnownBaseScores:
     """User-supplied untuned scores of the requested ``(model, task)`` cells.
@@ -579,9 +476,9 @@ def known_base_scores(base_scores: BaseScores, models: pd.DataFrame, tasks: pd.D
     base_scores : DataFrame, path or None
         An untuned-scores table (:mod:`metaq.tables.base_scores`); None gives no scores.
     models : pandas.DataFrame
-        Requested target models (:func:`target_models_frame`).
+        Requested target models (:func:`metaq.modeling.query.resolve_target_models`).
     tasks : pandas.DataFrame
-        Requested tasks (:func:`tasks_frame`).
+        Requested tasks (:func:`metaq.modeling.query.resolve_tasks`).
     encoding : Encoding
         The fitted encoding: a row for a training model or benchmark that is not requested
         is skipped (one table of scores serves forecasts of a subset).

@@ -17,8 +17,6 @@ from metaq.exceptions import InvalidParameterError, NotFittedError, SchemaError
 from metaq.modeling import predictive
 from metaq.modeling.design import (
     BaseScores,
-    Benchmarks,
-    TargetModels,
     TrainingData,
     as_features_table,
     as_runs_table,
@@ -26,8 +24,6 @@ from metaq.modeling.design import (
     choose_features,
     dataset_rows,
     known_base_scores,
-    target_models_frame,
-    tasks_frame,
 )
 from metaq.modeling.diagnostics import (
     convergence_summary,
@@ -41,6 +37,7 @@ from metaq.modeling.persistence import load_fitted, save_fitted, table_hash
 from metaq.modeling.prior_check import prior_predictive_table
 from metaq.modeling.priors import resolve_priors
 from metaq.modeling.pymc_model import PREDICTIVE_VARS, build_pymc_model
+from metaq.modeling.query import Benchmarks, TargetModels, resolve_target_models, resolve_tasks
 from metaq.modeling.sampling import chosen_backend, resolve_sampler, sample_posterior
 from metaq.modeling.state import FittedState
 from metaq.tables.targets import TARGETS
@@ -115,10 +112,10 @@ class HierarchicalDeltaModel:
 
     Examples
     --------
-    >>> from metaq._paths import STUDY_RUNS, STUDY_FEATURES
-    >>> model = HierarchicalDeltaModel(target="abs").fit(STUDY_RUNS, STUDY_FEATURES,
+    >>> from metaq.datasets import study_path
+    >>> model = HierarchicalDeltaModel(target="abs").fit(study_path("runs"), study_path("features"),
     ...                                                  random_seed=1)  # doctest: +SKIP
-    >>> model.predict(STUDY_FEATURES, ["PLLuM-8B-instruct"]).summary()  # doctest: +SKIP
+    >>> model.predict(study_path("features"), ["PLLuM-8B-instruct"]).summary()  # doctest: +SKIP
     """
 
     _model_type = "hierarchical_delta"
@@ -350,8 +347,8 @@ class HierarchicalDeltaModel:
             Dims ``(chain, draw, target_model, task, feature)``.
         """
         self._check_fitted()
-        models = target_models_frame(target_models, self.encoding_)
-        tasks = tasks_frame(benchmarks, self.encoding_)
+        models = self.resolve_target_models(target_models)
+        tasks = self.resolve_benchmarks(benchmarks)
         terms = predictive.group_terms(self._params(), self.encoding_, models, tasks,
                                        predictive.DrawStreams(random_seed))
         return self._as_draws(terms.slope * self._unit_scale(), {
@@ -379,6 +376,24 @@ class HierarchicalDeltaModel:
             "dataset_id": prep.table["dataset_id"].tolist(),
             "target_model": prep.models["name"].tolist(), "task": prep.tasks["label"].tolist(),
             "feature": self.features_})
+
+    def resolve_target_models(self, target_models: TargetModels = None) -> pd.DataFrame:
+        """Read target models as :meth:`predict` does: ``name``, ``params_b``, ``family``.
+
+        See :func:`metaq.modeling.query.resolve_target_models`; None gives the training
+        base models.
+        """
+        self._check_fitted()
+        return resolve_target_models(target_models, self.encoding_.models)
+
+    def resolve_benchmarks(self, benchmarks: Benchmarks = None) -> pd.DataFrame:
+        """Read benchmarks as :meth:`predict` does: ``benchmark``, ``domain``, ``label``.
+
+        See :func:`metaq.modeling.query.resolve_tasks`; None gives the training whole
+        benchmarks.
+        """
+        self._check_fitted()
+        return resolve_tasks(benchmarks, self.encoding_.tasks)
 
     @property
     def linear_predictor_unit(self) -> str:
@@ -466,8 +481,8 @@ class HierarchicalDeltaModel:
         streams = predictive.DrawStreams(random_seed)
         full = as_features_table(features, allow_missing=True)
         table = dataset_rows(full)
-        models = target_models_frame(target_models, self.encoding_)
-        tasks = tasks_frame(benchmarks, self.encoding_)
+        models = self.resolve_target_models(target_models)
+        tasks = self.resolve_benchmarks(benchmarks)
         params = self._params()
         known = (None if base_scores is None
                  else known_base_scores(base_scores, models, tasks, self.encoding_))

@@ -114,7 +114,8 @@ def _posterior_predictive_check(model: Any, runs: pd.DataFrame, features: pd.Dat
                                 *, prob: float, random_seed: int) -> pd.DataFrame:
     """Each training run's observed change against its posterior predictive interval."""
     training = features[features["dataset_id"].isin(runs["dataset_id"])]
-    predicted = model.predict(training, _training_models(runs), prob=prob,
+    predicted = model.predict(training, _training_models(runs),
+                              model.encoding_.tasks["label"].tolist(), prob=prob,
                               random_seed=random_seed).summary(prob)
     observed = runs.assign(observed=derive_target(runs, model.target),
                            target_model=runs["base_model"])

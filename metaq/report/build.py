@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from metaq._paths import STUDY_FEATURES, STUDY_RUNS
+from metaq.datasets import default_predictor_path, study_path
 from metaq.exceptions import SchemaError
-from metaq.forecasting import DEFAULT_MODEL
 from metaq.report.contracts import ReportConfig, ReportData, ReportMetadata, check_table
 from metaq.report.formatting import text_column
 from metaq.report.html import write_html
@@ -50,8 +49,8 @@ def file_sha256(path: str | Path) -> str:
 
     Examples
     --------
-    >>> from metaq._paths import STUDY_RUNS
-    >>> len(file_sha256(STUDY_RUNS))
+    >>> from metaq.datasets import study_path
+    >>> len(file_sha256(study_path("runs")))
     64
     """
     digest = hashlib.sha256()
@@ -136,7 +135,7 @@ def make_report(out: str | Path, *, model: str | Path | None = None,
         The ``.html`` file to write.
     model : str or Path, optional
         A fitted predictor (``.nc``); the shipped default
-        (:data:`metaq.forecasting.DEFAULT_MODEL`) when omitted, ``use_default_model`` is true
+        (:func:`metaq.datasets.default_predictor_path`) when omitted, ``use_default_model`` is true
         and the file exists.
     forecast : str or Path, optional
         A forecast summary table (from ``metaq forecast``).
@@ -177,17 +176,19 @@ def make_report(out: str | Path, *, model: str | Path | None = None,
     """
     from metaq.stats import correlate
 
-    runs_path, features_path = Path(runs or STUDY_RUNS), Path(features or STUDY_FEATURES)
+    runs_path = Path(runs or study_path("runs"))
+    features_path = Path(features or study_path("features"))
     runs_table = read_runs(runs_path)
     features_table = read_features(features_path, allow_missing=True)
     forecast_table = read_forecast(forecast) if forecast is not None else None
     candidates_table = (read_features(candidates, allow_missing=True)
                         if candidates is not None else None)
+    shipped = default_predictor_path()
     model_path = Path(model) if model is not None else (
-        DEFAULT_MODEL if use_default_model and DEFAULT_MODEL.is_file() else None)
+        shipped if use_default_model and shipped.is_file() else None)
     if model_path is None:
         logger.info("no predictor given%s: writing a data-only report",
-                    "" if not use_default_model else f" and none shipped at {DEFAULT_MODEL}")
+                    "" if not use_default_model else f" and none shipped at {shipped}")
     mass = _interval_mass(forecast_table, prob)
     hashes = {"runs": file_sha256(runs_path), "features": file_sha256(features_path)}
     if forecast is not None:

@@ -89,8 +89,8 @@ def correlate(runs: pd.DataFrame, features: pd.DataFrame, *, method: Method = "s
     Examples
     --------
     >>> from metaq.tables import read_features, read_runs
-    >>> from metaq._paths import STUDY_FEATURES, STUDY_RUNS
-    >>> table = correlate(read_runs(STUDY_RUNS), read_features(STUDY_FEATURES))
+    >>> from metaq.datasets import study_path
+    >>> table = correlate(read_runs(study_path("runs")), read_features(study_path("features")))
     >>> row = table.query("base_model == 'Bielik-11B-v2.6-Instruct' and benchmark == 'lightr1'"
     ...                   " and metric == 'redundancy_ratio'")
     >>> round(float(row["rho"].item()), 2), round(float(row["p_value"].item()), 4)

@@ -55,9 +55,9 @@ def plot_correlation_heatmap(table: pd.DataFrame, base_model: str, *,
     Examples
     --------
     >>> from metaq.tables import read_features, read_runs
-    >>> from metaq._paths import STUDY_FEATURES, STUDY_RUNS
+    >>> from metaq.datasets import study_path
     >>> from metaq.stats import correlate
-    >>> table = correlate(read_runs(STUDY_RUNS), read_features(STUDY_FEATURES))
+    >>> table = correlate(read_runs(study_path("runs")), read_features(study_path("features")))
     >>> figure = plot_correlation_heatmap(table, "PLLuM-8B-instruct")
     >>> figure.axes[0].get_xticklabels()[-1].get_text()
     'avg'

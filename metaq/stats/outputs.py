@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from metaq._paths import STUDY_FEATURES, STUDY_RUNS
+from metaq.datasets import study_path
 from metaq.exceptions import SchemaError
 from metaq.stats._coefficients import Method
 from metaq.stats.correlation import correlate
@@ -46,8 +46,8 @@ class CorrelationOutputs:
     summary: CorrelationSummary
 
 
-def correlate_files(out: str | Path, *, runs: str | Path = STUDY_RUNS,
-                    features: str | Path = STUDY_FEATURES, figures_dir: str | Path | None = None,
+def correlate_files(out: str | Path, *, runs: str | Path | None = None,
+                    features: str | Path | None = None, figures_dir: str | Path | None = None,
                     method: Method = "spearman", target: TargetName = "rel",
                     n_permutations: int = 9999, random_seed: int | None = 0,
                     ci: float = 0.95) -> CorrelationOutputs:
@@ -57,7 +57,7 @@ def correlate_files(out: str | Path, *, runs: str | Path = STUDY_RUNS,
     ----------
     out : str or Path
         The correlation table to write; ``.csv`` or ``.parquet``.
-    runs, features : str or Path
+    runs, features : str or Path, optional
         The input tables (CSV or Parquet); the reference study's by default.
     figures_dir : str or Path, optional
         Where to save one heatmap PNG per model (and per model with domains, a domain one).
@@ -82,8 +82,10 @@ def correlate_files(out: str | Path, *, runs: str | Path = STUDY_RUNS,
     ...     outputs.summary.n_tests
     252
     """
-    table = correlate(read_runs(runs), read_features(features), method=method, target=target,
-                      n_permutations=n_permutations, random_seed=random_seed, ci=ci)
+    table = correlate(read_runs(runs or study_path("runs")),
+                      read_features(features or study_path("features")), method=method,
+                      target=target, n_permutations=n_permutations, random_seed=random_seed,
+                      ci=ci)
     table_path = write_table(table, out)
     figure_paths = save_heatmaps(table, figures_dir) if figures_dir is not None else []
     return CorrelationOutputs(table, table_path, tuple(figure_paths),

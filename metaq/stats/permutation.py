@@ -5,7 +5,7 @@ vectorised statistic that scores every ordering against all k predictors at once
 (model, benchmark, domain) is one call. Measured against a hand-written version (all n!
 orderings in one matrix product) with ``python analyses/bench_correlate.py``: identical
 p-values on the study and on the Monte Carlo case (the same orderings for the same seed).
-scipy takes 1.4-2.3x the time of this step, a few milliseconds of a ``correlate`` call on the
+scipy takes 1.4-3.4x the time of this step, a few milliseconds of a ``correlate`` call on the
 study (1.1-1.3x the whole call; at most 1.6x, at n = 8; see docs/reference_study.md).
 """
 

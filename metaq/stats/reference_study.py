@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from metaq._paths import DATA_DIR, STUDY_FEATURES, STUDY_RUNS
+from metaq.datasets import data_path, study_path
 from metaq.stats.correlation import AVERAGE_BENCHMARK, correlate
 from metaq.stats.outputs import FDR_ALPHA, save_heatmaps, write_table
 from metaq.stats.summary import CorrelationSummary, summarize_correlations
@@ -24,7 +24,7 @@ from metaq.tables.runs import read_runs
 
 logger = logging.getLogger(__name__)
 
-PAPER_DIR = DATA_DIR / "study" / "paper"
+PAPER_DIR = data_path() / "study" / "paper"
 PAPER_BENCHMARKS = ["bel_pl", "bel_en", "aya_pl", "aya_en", "mot_pl_eval", "lightr1"]
 PAPER_DOMAIN_MODELS = {"pllum8b": "PLLuM-8B-instruct", "bielik11b": "Bielik-11B-v2.6-Instruct"}
 PAPER_DOMAINS = ["math", "code", "science"]
@@ -34,8 +34,8 @@ MATCH_TOLERANCE = 0.005
 KEY = ["base_model", "benchmark", "domain", "metric"]
 
 
-def reference_study_report(out_dir: str | Path, *, runs: str | Path = STUDY_RUNS,
-                           features: str | Path = STUDY_FEATURES,
+def reference_study_report(out_dir: str | Path, *, runs: str | Path | None = None,
+                           features: str | Path | None = None,
                            paper_dir: str | Path = PAPER_DIR) -> dict[str, Path]:
     """Reproduce the study's correlation tables and write them with p-values, FDR and heatmaps.
 
@@ -43,7 +43,7 @@ def reference_study_report(out_dir: str | Path, *, runs: str | Path = STUDY_RUNS
     ----------
     out_dir : str or Path
         Output folder (created if missing).
-    runs, features : str or Path
+    runs, features : str or Path, optional
         The study's runs and features tables (the shipped ones by default).
     paper_dir : str or Path
         Folder with the published ``table7_spearman_general.csv`` and
@@ -66,7 +66,8 @@ def reference_study_report(out_dir: str | Path, *, runs: str | Path = STUDY_RUNS
 'heatmap_Bielik-11B-v2.6-Instruct_general']
     """
     out_dir = Path(out_dir)
-    table = correlate(read_runs(runs), read_features(features), method="spearman",
+    table = correlate(read_runs(runs or study_path("runs")),
+                      read_features(features or study_path("features")), method="spearman",
                       target="rel")
     comparison = compare_with_paper(table, paper_dir)
     summary = summarize_correlations(table, alpha=FDR_ALPHA)

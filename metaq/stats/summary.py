@@ -60,10 +60,10 @@ def summarize_correlations(table: pd.DataFrame, *, alpha: float = 0.05) -> Corre
     Examples
     --------
     >>> from metaq.tables import read_features, read_runs
-    >>> from metaq._paths import STUDY_FEATURES, STUDY_RUNS
+    >>> from metaq.datasets import study_path
     >>> from metaq.stats import correlate
-    >>> summary = summarize_correlations(correlate(read_runs(STUDY_RUNS),
-    ...                                            read_features(STUDY_FEATURES)))
+    >>> summary = summarize_correlations(correlate(read_runs(study_path("runs")),
+    ...                                            read_features(study_path("features"))))
     >>> summary.n_tests, summary.n_discoveries, round(summary.smallest_p, 4)
     (252, 0, 0.0833)
     """

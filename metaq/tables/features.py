@@ -80,8 +80,8 @@ def read_features(path: str | Path, *, allow_missing: bool = False) -> pd.DataFr
 
     Examples
     --------
-    >>> from metaq._paths import STUDY_FEATURES
-    >>> features = read_features(STUDY_FEATURES)
+    >>> from metaq.datasets import study_path
+    >>> features = read_features(study_path("features"))
     >>> features.loc[features["dataset_id"] == "Detailed", "redundancy_ratio"].item()
     0.623
     """

@@ -75,8 +75,8 @@ def read_runs(path: str | Path) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from metaq._paths import STUDY_RUNS
-    >>> runs = read_runs(STUDY_RUNS)
+    >>> from metaq.datasets import study_path
+    >>> runs = read_runs(study_path("runs"))
     >>> sorted(runs["base_model"].unique())
     ['Bielik-11B-v2.6-Instruct', 'PLLuM-8B-instruct']
     """

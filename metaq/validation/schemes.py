@@ -164,8 +164,8 @@ def make_folds(runs: pd.DataFrame, scheme: str, *, k: int = 5,
     Examples
     --------
     >>> from metaq.tables import read_runs
-    >>> from metaq._paths import STUDY_RUNS
-    >>> [f.name for f in make_folds(read_runs(STUDY_RUNS), "loo-size")]
+    >>> from metaq.datasets import study_path
+    >>> [f.name for f in make_folds(read_runs(study_path("runs")), "loo-size")]
     ['size=8', 'size=11']
     """
     if scheme not in SCHEMES:

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metaq._paths import STUDY_RUNS
 from metaq.cli import main
+from metaq.datasets import study_path
 
 
 def test_defaults_run_the_study_and_print_a_summary(tmp_path, capsys):
@@ -63,7 +63,7 @@ def test_own_tables_with_monte_carlo_permutations_and_figures(tmp_path, capsys, 
 
 
 def test_bad_input_exits_2_with_one_line(tmp_path, capsys):
-    runs = pd.read_csv(STUDY_RUNS)
+    runs = pd.read_csv(study_path("runs"))
     runs.loc[3, "score_ft"] = 73.4
     runs.to_csv(tmp_path / "runs.csv", index=False)
     assert main(["correlate", "--runs", str(tmp_path / "runs.csv"),

@@ -8,12 +8,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from metaq._paths import SAMPLES_DIR
 from metaq.cli import main
+from metaq.datasets import sample_path
 from metaq.tables.features import read_features
 
-STYLES = SAMPLES_DIR / "gsm8k_test_trace_styles.jsonl"
-MARCO = SAMPLES_DIR / "marco_o1_cot.jsonl"
+STYLES = sample_path("gsm8k_test_trace_styles.jsonl")
+MARCO = sample_path("marco_o1_cot.jsonl")
 
 
 def test_extract_writes_one_row_per_dataset_with_exact_names(tmp_path: Path, capsys) -> None:

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from fake_predictor import save_fake_predictor
 
-from metaq._paths import SAMPLES_DIR
 from metaq.cli import main
+from metaq.datasets import sample_path
 
 CANDIDATES = pd.DataFrame({"dataset_id": ["good", "bad"], "validity": [0.95, 0.85],
                            "redundancy_ratio": [0.5, 0.5], "perplexity": [1.2, 1.8]})
@@ -63,7 +63,7 @@ def test_seen_models_by_name_and_a_folder_output(fake_predictor_file, features_c
 
 def test_dataset_files_are_extracted_and_missing_features_listed(fake_predictor_file, tmp_path,
                                                                  capsys):
-    sample = SAMPLES_DIR / "gsm8k_test_trace_styles.jsonl"
+    sample = sample_path("gsm8k_test_trace_styles.jsonl")
     out = tmp_path / "forecast.csv"
     assert main(["forecast", str(sample), "--model", str(fake_predictor_file),
                  "--target-model", "small-1b", "--cache-dir", str(tmp_path / "cache"),
@@ -77,7 +77,6 @@ def test_dataset_files_are_extracted_and_missing_features_listed(fake_predictor_
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--target-model", "mystery"], "'mystery' has no size"),
-    (["--benchmarks", "bench_c"], "unknown benchmark 'bench_c'"),
     (["--prob", "1.5"], "prob=1.5"),
 ])
 def test_bad_requests_exit_2_with_one_clear_line(fake_predictor_file, features_csv, tmp_path,
@@ -86,6 +85,15 @@ def test_bad_requests_exit_2_with_one_clear_line(fake_predictor_file, features_c
                    str(features_csv), *args, "--out", str(tmp_path / "x.csv")])
     assert status == 2
     assert message in capsys.readouterr().err
+
+
+def test_an_unseen_benchmark_is_forecast_from_the_population_with_a_warning(
+        fake_predictor_file, features_csv, tmp_path, capsys):
+    status = main(["forecast", "--model", str(fake_predictor_file), "--features",
+                   str(features_csv), "--benchmarks", "bench_c", "--out", str(tmp_path / "x.csv")])
+    assert status == 0
+    assert "'bench_c' was not in the training runs" in capsys.readouterr().err
+    assert pd.read_csv(tmp_path / "x.csv")["benchmark"].unique().tolist() == ["bench_c"]
 
 
 def test_params_b_without_target_model_is_a_usage_error(capsys):

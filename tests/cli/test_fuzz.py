@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 from fake_predictor import save_fake_predictor
 
-from metaq._paths import SAMPLES_DIR, STUDY_FEATURES
 from metaq.cli import main
+from metaq.datasets import sample_path, study_path
 
 RUNS_HEADER = "dataset_id,base_model,params_b,family,benchmark,score_base,score_ft,n_items\n"
 RUNS_ROW = "Detailed,PLLuM-8B-instruct,8,llama,mot_pl_eval,0.4,0.5,900\n"
@@ -27,7 +27,7 @@ GOOD_RECORD = {"question": "Q", "reasoning": "R", "answer": "A"}
 
 def _tables(root: Path) -> dict[str, Path]:
     """Broken table files, as CSV or Parquet, of each kind a user meets."""
-    study = pd.read_csv(STUDY_FEATURES)
+    study = pd.read_csv(study_path("features"))
     texts: dict[str, str | bytes] = {
         "empty.csv": "", "comments.csv": "# a comment only\n\n",
         "header_only.csv": RUNS_HEADER, "fractions.csv": RUNS_HEADER + RUNS_ROW,
@@ -229,10 +229,10 @@ def _dataset_cases() -> dict[str, Case]:
     cases["extract missing path"] = lambda f: [
         "extract", str(f["root"] / "nope.jsonl"), "--no-cache", "--out", _out(f)]
     cases["extract bad --columns"] = lambda f: [
-        "extract", str(SAMPLES_DIR / "gsm8k_train.jsonl"), "--columns", "quest=x",
+        "extract", str(sample_path("gsm8k_train.jsonl")), "--columns", "quest=x",
         "--no-cache", "--out", _out(f)]
     cases["extract unknown metric"] = lambda f: [
-        "extract", str(SAMPLES_DIR / "gsm8k_train.jsonl"), "--metrics", "redundancy_rato",
+        "extract", str(sample_path("gsm8k_train.jsonl")), "--metrics", "redundancy_rato",
         "--no-cache", "--out", _out(f)]
     cases["forecast empty dataset"] = lambda f: [
         "forecast", str(f["d/empty.jsonl"]), "--model", str(f["m/fake.nc"]),
@@ -279,7 +279,7 @@ def _output_cases() -> dict[str, Case]:
         "demo": (["demo"], "folder"),
         "correlate": (["correlate"], ".csv"),
         "import-lm-eval": (good_lm, ".csv"),
-        "extract": (["extract", str(SAMPLES_DIR / "gsm8k_train.jsonl"), "--no-cache"], ".csv"),
+        "extract": (["extract", str(sample_path("gsm8k_train.jsonl")), "--no-cache"], ".csv"),
         "report": (["report", "--no-model"], ".html"),
         "fit": (["fit"], ".nc"),
         "forecast": (["forecast", "--model", "{m/fake.nc}", "--features", "{candidates}"],
@@ -331,7 +331,7 @@ def _argument_cases() -> dict[str, Case]:
         "forecast --params-b 1e300": lambda f: [
             "forecast", "--model", str(f["m/fake.nc"]), "--features", str(f["candidates"]),
             "--target-model", "huge", "--params-b", "1e300", "--out", _out(f)],
-        "inspect -n 0": lambda f: ["inspect", str(SAMPLES_DIR / "gsm8k_train.jsonl"), "-n", "0"],
+        "inspect -n 0": lambda f: ["inspect", str(sample_path("gsm8k_train.jsonl")), "-n", "0"],
         "report --forecast prob 1.7": lambda f: [
             "report", "--no-model", "--forecast", str(f["forecast_prob"]),
             "--out", _out(f, "r.html")],

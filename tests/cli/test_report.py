@@ -79,9 +79,9 @@ def test_forecast_numbers_that_cannot_be_reported_are_refused(tmp_path, capsys, 
 
 
 def test_candidates_with_domain_rows_are_explained_per_dataset(tmp_path, capsys):
-    from metaq._paths import STUDY_FEATURES
+    from metaq.datasets import study_path
 
-    whole = pd.read_csv(STUDY_FEATURES).assign(domain="")
+    whole = pd.read_csv(study_path("features")).assign(domain="")
     candidates = tmp_path / "candidates.csv"  # as `metaq extract --by-domain` writes them
     pd.concat([whole, whole.assign(domain="math")]).to_csv(candidates, index=False)
     out = tmp_path / "r.html"

@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metaq._paths import DATA_DIR
+from metaq.datasets import data_path
 from metaq.tables import check_runs_have_features, read_features, read_runs
 
-PUBLISHED = DATA_DIR / "published"
+PUBLISHED = data_path() / "published"
 VOCABULARY = ["log_n_examples", "teacher_params_b", "human_written", "long_cot", "selected",
               "verified", "domain_math", "domain_code", "domain_science", "domain_general",
               "lora"]
@@ -148,13 +148,13 @@ def test_domain_match_follows_the_dataset_and_benchmark_domains(corpus, benchmar
 
 def test_reference_study_is_data_study_with_the_corpus_columns(corpus):
     runs, features = corpus["reference_study"]
-    study_runs = read_runs(DATA_DIR / "study" / "runs.csv")
+    study_runs = read_runs(data_path() / "study" / "runs.csv")
     key = ["dataset_id", "base_model", "benchmark", "domain"]
     merged = study_runs.merge(runs, on=key, suffixes=("", "_corpus"), validate="one_to_one")
     assert len(merged) == len(study_runs) == len(runs) == 72
     for column in ["params_b", "family", "score_base", "score_ft", "n_items"]:
         assert (merged[column] == merged[f"{column}_corpus"]).all(), column
-    study_features = read_features(DATA_DIR / "study" / "features.csv").set_index("dataset_id")
+    study_features = read_features(data_path() / "study" / "features.csv").set_index("dataset_id")
     corpus_features = features.set_index("dataset_id").loc[study_features.index]
     metrics = [c for c in study_features.columns if c != "domain" and not c.startswith("meta__")]
     assert np.allclose(corpus_features[metrics].astype(float),

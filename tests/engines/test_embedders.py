@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from metaq._paths import SAMPLES_DIR
+from metaq.datasets import sample_path
 from metaq.engines.base import EmbeddingEngine
 from metaq.engines.embedders import (
     DEFAULT_EMBEDDING_MODEL,
@@ -14,7 +14,7 @@ from metaq.exceptions import ModelNotFoundError
 
 
 def sample_pairs(n=8):
-    with open(SAMPLES_DIR / "gsm8k_train.jsonl", encoding="utf-8") as f:
+    with open(sample_path("gsm8k_train.jsonl"), encoding="utf-8") as f:
         records = [json.loads(line) for line, _ in zip(f, range(n), strict=False)]
     return [r["question"] for r in records], [r["reasoning"] for r in records]
 

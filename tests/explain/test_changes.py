@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from metaq._paths import STUDY_FEATURES
+from metaq.datasets import study_path
 from metaq.exceptions import UnknownNameError
 from metaq.explain.changes import ChangeSpecError, apply_changes, as_changes, parse_change
 from metaq.explain.ranges import OutOfRangeError, valid_range
@@ -14,7 +14,7 @@ from metaq.tables import metric_columns, read_features
 
 @pytest.fixture
 def study_features():
-    return read_features(STUDY_FEATURES)
+    return read_features(study_path("features"))
 
 
 @pytest.mark.parametrize(("spec", "kind", "start", "expected"), [

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metaq._paths import STUDY_FEATURES
+from metaq.datasets import study_path
 from metaq.explain.extrapolation import extrapolation, extrapolation_summary
 from metaq.forecasting import load_predictor
 
@@ -15,7 +15,7 @@ def predictor():
 
 
 def test_training_datasets_lie_inside_their_own_range(predictor):
-    table = extrapolation(predictor, STUDY_FEATURES)
+    table = extrapolation(predictor, study_path("features"))
     assert set(table["dataset_id"]) == {"Detailed", "Summarized", "BabyThink", "Lengthy"}
     assert table["outside_sd"].max() == pytest.approx(0.0, abs=1e-9)
     summary = extrapolation_summary(table)
@@ -23,7 +23,7 @@ def test_training_datasets_lie_inside_their_own_range(predictor):
 
 
 def test_distance_beyond_the_range_in_training_sds(predictor):
-    study = pd.read_csv(STUDY_FEATURES, comment="#")
+    study = pd.read_csv(study_path("features"), comment="#")
     sd = study["symbolic_fraction"].std(ddof=1)
     candidate = pd.DataFrame({"dataset_id": ["dense"], "symbolic_fraction": [0.201 + 3 * sd],
                               "redundancy_ratio": [0.5]})

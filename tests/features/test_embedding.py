@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from metaq._paths import SAMPLES_DIR
+from metaq.datasets import sample_path
 from metaq.engines.base import l2_normalise
 from metaq.exceptions import MetaqError
 from metaq.features.base import Example
@@ -64,20 +64,21 @@ def test_extractor_metrics_against_hand_cosines():
 
 
 def test_config_names_the_model_and_bad_engine_is_refused():
-    default, other = EmbeddingExtractor(), EmbeddingExtractor(embedding_model="wordllama")
-    assert "all-MiniLM-L6-v2" in default.config()["embedding_model"]
+    default, other = EmbeddingExtractor(device="cpu"), EmbeddingExtractor(embedding_model="minilm")
+    assert "wordllama" in default.config()["embedding_model"]  # the CPU default
+    assert "all-MiniLM-L6-v2" in other.config()["embedding_model"]
     assert default.cache_key() != other.cache_key()
     with pytest.raises(MetaqError, match="engine='ray' is not an embedding engine"):
         EmbeddingExtractor(engine="ray").setup()
 
 
-def test_minilm_default_aligns_matched_pairs_better_than_mismatched():
-    with open(SAMPLES_DIR / "gsm8k_train.jsonl", encoding="utf-8") as f:
+def test_minilm_aligns_matched_pairs_better_than_mismatched():
+    with open(sample_path("gsm8k_train.jsonl"), encoding="utf-8") as f:
         records = [json.loads(line) for line, _ in zip(f, range(6), strict=False)]
     matched = [Example(r["id"], r["question"], r["reasoning"]) for r in records]
     shifted = [Example(r["id"], records[(i + 1) % 6]["question"], r["reasoning"])
                for i, r in enumerate(records)]
-    extractor = EmbeddingExtractor(device="cpu")
+    extractor = EmbeddingExtractor(embedding_model="minilm", device="cpu")
     scores = extractor.score_batch(matched + shifted)  # one batch: each text embedded once
     good = [s["semantic_alignment"] for s in scores[:6]]
     bad = [s["semantic_alignment"] for s in scores[6:]]

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metaq._paths import SAMPLES_DIR
+from metaq.datasets import sample_path
 from metaq.exceptions import MetaqError, UnknownNameError
 from metaq.features.base import Example, Extractor
 from metaq.features.runner import extract_features
@@ -19,8 +19,8 @@ from metaq.features.text import redundancy_ratio, symbolic_fraction
 from metaq.io import read_examples
 from metaq.tables.features import read_features
 
-GSM8K = SAMPLES_DIR / "gsm8k_train.jsonl"
-MARCO = SAMPLES_DIR / "marco_o1_cot.jsonl"
+GSM8K = sample_path("gsm8k_train.jsonl")
+MARCO = sample_path("marco_o1_cot.jsonl")
 
 
 class CountingExtractor(Extractor):
@@ -80,7 +80,7 @@ def test_by_domain_rows_by_hand() -> None:
 
 
 def test_several_datasets_with_ids_and_skip_counts(tmp_path: Path) -> None:
-    table = extract_features([GSM8K, SAMPLES_DIR / "gsm8k_test_trace_styles.jsonl"],
+    table = extract_features([GSM8K, sample_path("gsm8k_test_trace_styles.jsonl")],
                              "reasoning_chars", dataset_ids=["train", "styles"], on_error="skip")
     assert table["dataset_id"].tolist() == ["train", "styles"]
     assert table["n_skipped_empty_reasoning"].tolist() == [0, 1]

@@ -8,7 +8,8 @@ import pytest
 
 from metaq.features.base import mean_and_se
 from metaq.features.collect import DomainIndex, ScoreCollector
-from metaq.features.dedup import NearDuplicateExtractor
+from metaq.features.dedup import BandKeys, NearDuplicateExtractor
+from metaq.features.language import LanguageCounts, LanguageExtractor
 from metaq.features.moments import RunningMoments
 from metaq.features.text import LengthExtractor
 
@@ -36,8 +37,9 @@ def test_running_moments_without_enough_values() -> None:
 
 def test_collector_streams_default_aggregation_and_keeps_set_level_scores() -> None:
     index = DomainIndex()
-    assert ScoreCollector(LengthExtractor(), ["reasoning_chars"]).streaming
-    assert not ScoreCollector(NearDuplicateExtractor(), ["near_duplicate_rate"]).streaming
+    assert isinstance(LengthExtractor().accumulator(), RunningMoments)
+    assert isinstance(NearDuplicateExtractor().accumulator(), BandKeys)
+    assert isinstance(LanguageExtractor().accumulator(), LanguageCounts)
     collector = ScoreCollector(LengthExtractor(), ["reasoning_chars"])
     for domains, chars in ((["a", "", "a"], [1.0, 2.0, 3.0]), (["b", "a"], [4.0, 5.0])):
         collector.add(pd.DataFrame({"reasoning_chars": chars}), index.add(domains))
@@ -47,3 +49,12 @@ def test_collector_streams_default_aggregation_and_keeps_set_level_scores() -> N
     assert collector.aggregate(index, "a")["reasoning_chars"] == 3.0
     assert collector.aggregate(index, "b")["reasoning_chars"] == 4.0
     assert collector.aggregate(index, "unknown")["reasoning_chars"] == 2.0
+
+
+def test_collector_without_domains_keeps_only_the_whole_dataset() -> None:
+    index = DomainIndex()
+    collector = ScoreCollector(LengthExtractor(), ["reasoning_chars"], by_domain=False,
+                               count_as="n_length_sampled")
+    collector.add(pd.DataFrame({"reasoning_chars": [1.0, 3.0]}), index.add(["a", "b"]))
+    out = collector.aggregate(index)
+    assert out["reasoning_chars"] == 2.0 and out["n_length_sampled"] == 2

@@ -14,11 +14,11 @@ from typing import ClassVar
 
 import pandas as pd
 
-from metaq._paths import SAMPLES_DIR
+from metaq.datasets import sample_path
 from metaq.features.base import Example, Extractor
 from metaq.features.runner import extract_features
 
-DATASET = SAMPLES_DIR / "gsm8k_train.jsonl"  # 300 distinct examples
+DATASET = sample_path("gsm8k_train.jsonl")  # 300 distinct examples
 BATCH = 10
 
 CHILD = """

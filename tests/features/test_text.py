@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from metaq._paths import SAMPLES_DIR
+from metaq.datasets import sample_path
 from metaq.features.base import Example
 from metaq.features.runner import extract_features
 from metaq.features.text import (
@@ -45,7 +45,7 @@ def test_symbolic_fraction_by_hand(text: str, expected: float) -> None:
 
 
 def test_symbolic_fraction_equals_a_character_loop_on_real_traces() -> None:
-    for example in read_examples(SAMPLES_DIR / "marco_o1_cot.jsonl"):
+    for example in read_examples(sample_path("marco_o1_cot.jsonl")):
         text = example.reasoning
         naive = sum(not c.isalnum() for c in text) / len(text)
         assert symbolic_fraction(text) == pytest.approx(naive, abs=1e-12)
@@ -60,7 +60,7 @@ def test_length_extractor_by_hand() -> None:
 
 
 def test_batch_equals_one_by_one() -> None:
-    examples = read_examples(SAMPLES_DIR / "gsm8k_train.jsonl")[:50]
+    examples = read_examples(sample_path("gsm8k_train.jsonl"))[:50]
     for extractor in (LengthExtractor(), RedundancyExtractor(), SymbolicExtractor()):
         batched = extractor.score_batch(examples)
         single = [extractor.score_batch([ex])[0] for ex in examples]
@@ -98,7 +98,7 @@ def test_token_lengths_without_tokenizer_say_so() -> None:
 def test_gsm8k_trace_styles_in_the_expected_order(tmp_path: Path) -> None:
     """Same questions, three trace styles: socratic longest, equations-only shortest/densest."""
     by_style: dict[str, list[str]] = {}
-    for line in (SAMPLES_DIR / "gsm8k_test_trace_styles.jsonl").read_text().splitlines():
+    for line in (sample_path("gsm8k_test_trace_styles.jsonl")).read_text().splitlines():
         by_style.setdefault(json.loads(line)["style"], []).append(line)
     paths = []
     for style, lines in sorted(by_style.items()):

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from metaq._paths import SAMPLES_DIR
+from metaq.datasets import sample_path
 from metaq.exceptions import MissingDependencyError
 from metaq.features.runner import extract_features
 from metaq.features.syntax import SyntaxExtractor, syntactic_depth, tree_depth
@@ -53,7 +53,7 @@ def test_pipeline_without_parser_is_refused(tmp_path) -> None:
 
 
 def test_runner_skips_it_and_records_why() -> None:
-    table = extract_features(SAMPLES_DIR / "gsm8k_train.jsonl", "syntactic_depth,redundancy_ratio",
+    table = extract_features(sample_path("gsm8k_train.jsonl"), "syntactic_depth,redundancy_ratio",
                              extractor_options={"spacy_model": "xx_no_such_pipeline"})
     assert "syntactic_depth" not in table.columns
     assert "redundancy_ratio" in table.columns

@@ -102,14 +102,14 @@ def test_newest_file_wins_for_a_repeated_task(tmp_path):
 
 
 def test_import_pairs_with_base_and_appends_to_the_study(tmp_path):
-    from metaq._paths import STUDY_RUNS
+    from metaq.datasets import study_path
 
     write(tmp_path / "ft" / "results.json", recent_layout(0.50, 0.30))
     write(tmp_path / "base" / "results.json", recent_layout(0.40, 0.20))
     runs = import_lm_eval([tmp_path / "ft"], dataset_id="my_sft", base_model="tiny-1b",
                           params_b=1.0, family="llama", base_results=[tmp_path / "base"],
-                          append=STUDY_RUNS)
-    study = read_runs(STUDY_RUNS)
+                          append=study_path("runs"))
+    study = read_runs(study_path("runs"))
     assert len(runs) == len(study) + 3
     new = runs[runs["dataset_id"] == "my_sft"].set_index("benchmark")
     # same metric (acc_norm) on both sides: 0.40 + 0.02 and 0.50 + 0.02

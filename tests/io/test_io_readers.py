@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from metaq._paths import SAMPLES_DIR
+from metaq.datasets import sample_path
 from metaq.exceptions import DatasetReadError
 from metaq.io import ColumnMapping, ReadStats, iter_example_batches, read_examples
 from metaq.io.chat import parse_chat, split_think
@@ -45,16 +45,16 @@ EXPECTED = [(r["id"], r["question"], r["reasoning"], r["answer"], r["domain"]) f
 
 def test_real_sample_reads_every_record_with_detected_fields() -> None:
     stats = ReadStats()
-    examples = read_examples(SAMPLES_DIR / "gsm8k_train.jsonl", stats=stats)
+    examples = read_examples(sample_path("gsm8k_train.jsonl"), stats=stats)
     assert len(examples) == stats.n_examples == 300
     assert stats.mapping == ColumnMapping("question", "reasoning", "answer", "domain", "id")
-    first = json.loads((SAMPLES_DIR / "gsm8k_train.jsonl").open().readline())
+    first = json.loads((sample_path("gsm8k_train.jsonl")).open().readline())
     assert (examples[0].id, examples[0].reasoning) == (first["id"], first["reasoning"])
     assert examples[0].location.endswith("gsm8k_train.jsonl:1")
 
 
 def test_batches_are_consecutive_and_bounded() -> None:
-    batches = list(iter_example_batches(SAMPLES_DIR / "gsm8k_train.jsonl", batch_size=128))
+    batches = list(iter_example_batches(sample_path("gsm8k_train.jsonl"), batch_size=128))
     assert [len(b) for b in batches] == [128, 128, 44]
 
 
@@ -248,7 +248,7 @@ def test_a_50_mb_line_is_a_bad_record_and_reading_goes_on(tmp_path: Path) -> Non
 
 
 def test_real_sample_empty_reasoning_row(caplog) -> None:
-    path = SAMPLES_DIR / "gsm8k_test_trace_styles.jsonl"
+    path = sample_path("gsm8k_test_trace_styles.jsonl")
     with pytest.raises(DatasetReadError, match=r"trace_styles\.jsonl:117: empty reasoning"):
         read_examples(path)
     stats = ReadStats()

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metaq._paths import STUDY_FEATURES, STUDY_RUNS
+from metaq.datasets import study_path
 from metaq.exceptions import NotFittedError, SchemaError
 from metaq.modeling.baselines import (
     GradientBoostingBaseline,
@@ -18,7 +18,7 @@ BIELIK = "Bielik-11B-v2.6-Instruct"
 
 @pytest.fixture(scope="module")
 def study():
-    return as_runs_table(STUDY_RUNS), as_features_table(STUDY_FEATURES)
+    return as_runs_table(study_path("runs")), as_features_table(study_path("features"))
 
 
 def test_no_feature_baseline_predicts_cell_means(study):

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metaq._paths import STUDY_FEATURES, STUDY_RUNS
+from metaq.datasets import study_path
 from metaq.exceptions import SchemaError
 from metaq.modeling.design import (
     MIN_LOG_SIZE_SD,
@@ -14,15 +14,13 @@ from metaq.modeling.design import (
     build_training_data,
     choose_features,
     metric_blocks,
-    target_models_frame,
-    tasks_frame,
 )
 from metaq.modeling.pymc_model import prior_budget
 
 
 @pytest.fixture(scope="module")
 def study():
-    return as_runs_table(STUDY_RUNS), as_features_table(STUDY_FEATURES)
+    return as_runs_table(study_path("runs")), as_features_table(study_path("features"))
 
 
 def test_scaler_standardises_over_datasets_and_round_trips(study):
@@ -151,21 +149,6 @@ def _encoding():
     tasks = pd.DataFrame({"benchmark": ["x", "y"], "domain": ["", "d"],
                           "label": ["x", "y/d"]}, dtype=object)
     return Encoding(models, tasks, 2.0, 0.2, "dataset", np.array([[0.5, np.nan], [0.6, 0.7]]))
-
-
-def test_target_models_accept_names_tuples_and_frames():
-    encoding = _encoding()
-    frame = target_models_frame(["b", ("new", 30, "qwen")], encoding)
-    assert frame.to_dict(orient="list") == {"name": ["b", "new"], "params_b": [11.0, 30.0],
-                                            "family": ["mistral", "qwen"]}
-    with pytest.raises(SchemaError, match=r"'new' was not in the training runs.*\('new', 13.0"):
-        target_models_frame(["new"], encoding)
-
-
-def test_tasks_parse_labels_and_pairs():
-    frame = tasks_frame(["x", "y/d", ("z", "")], _encoding())
-    assert frame["label"].tolist() == ["x", "y/d", "z"]
-    assert frame["domain"].tolist() == ["", "d", ""]
 
 
 def test_encoding_round_trips_through_json():

@@ -244,10 +244,10 @@ def test_item_noise_forecasts_the_printed_score(fitted, sim):
 
 @pytest.fixture(scope="module")
 def dart_math():
-    from metaq._paths import DATA_DIR
+    from metaq.datasets import data_path
     from metaq.tables import read_features, read_runs
 
-    folder = DATA_DIR / "published" / "dart_math"
+    folder = data_path() / "published" / "dart_math"
     features = read_features(folder / "features.csv", allow_missing=True)[
         ["dataset_id", "log_n_examples", "teacher_gpt35", "prop_to_difficulty"]]
     return read_runs(folder / "runs.csv"), features
@@ -270,7 +270,7 @@ def test_without_untuned_scores_the_identified_fine_tuned_level_is_fitted(dart_m
     assert "intercept" not in model.idata_.posterior  # the change's location is left out
     assert model.diagnostics_["max_rhat"] < 1.05
     forecast = model.predict(features, ["Mistral-7B", ("Mistral-7B-v2", 7.0, "mistral")],
-                             ["MATH", "GSM8K"], random_seed=0)
+                             ["math", "gsm8k"], random_seed=0)
     assert not forecast.rows["change_identified"].any()
     summary = forecast.summary()
     assert summary[["score_lo", "score_hi"]].stack().between(0, 1).all()
@@ -281,13 +281,13 @@ def test_without_untuned_scores_the_identified_fine_tuned_level_is_fitted(dart_m
     assert ((held["score_lo"].to_numpy() <= printed.to_numpy())
             & (printed.to_numpy() <= held["score_hi"].to_numpy())).all()
     # a measured untuned score makes that cell's change a change from the untuned model
-    base = pd.DataFrame({"base_model": ["Mistral-7B"], "benchmark": ["MATH"],
+    base = pd.DataFrame({"base_model": ["Mistral-7B"], "benchmark": ["math"],
                          "score_base": [0.13]})
-    given = model.predict(features, ["Mistral-7B"], ["MATH", "GSM8K"], random_seed=0,
+    given = model.predict(features, ["Mistral-7B"], ["math", "gsm8k"], random_seed=0,
                           base_scores=base)
     assert given.rows["change_identified"].tolist() == [True, False] * 3
-    math = (given.rows["benchmark"] == "MATH").to_numpy()
+    math = (given.rows["benchmark"] == "math").to_numpy()
     assert given.values[:, math] == pytest.approx(given.scores[:, math] - 0.13)
     # the fine-tuned score does not depend on the untuned score given
     assert given.scores == pytest.approx(model.predict(
-        features, ["Mistral-7B"], ["MATH", "GSM8K"], random_seed=0).scores)
+        features, ["Mistral-7B"], ["math", "gsm8k"], random_seed=0).scores)

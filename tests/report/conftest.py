@@ -22,19 +22,19 @@ from report_tables import (
     make_whatif,
 )
 
-from metaq._paths import STUDY_FEATURES, STUDY_RUNS
+from metaq.datasets import study_path
 from metaq.report import ReportData, ReportMetadata, ReportSection, build_sections, render_html
 from metaq.tables import read_features, read_runs
 
 
 @pytest.fixture(scope="session")
 def study_runs() -> pd.DataFrame:
-    return read_runs(STUDY_RUNS)
+    return read_runs(study_path("runs"))
 
 
 @pytest.fixture(scope="session")
 def study_features() -> pd.DataFrame:
-    return read_features(STUDY_FEATURES)
+    return read_features(study_path("features"))
 
 
 @pytest.fixture(scope="session")

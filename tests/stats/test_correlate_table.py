@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from metaq._paths import STUDY_FEATURES, STUDY_RUNS
+from metaq.datasets import study_path
 from metaq.exceptions import InvalidParameterError, SchemaError, UnknownNameError
 from metaq.stats import correlate, summarize_correlations
 from metaq.tables import derive_target, read_features, read_runs
@@ -25,12 +25,12 @@ def snake_case(paper_name: str) -> str:
 
 @pytest.fixture(scope="module")
 def runs() -> pd.DataFrame:
-    return read_runs(STUDY_RUNS)
+    return read_runs(study_path("runs"))
 
 
 @pytest.fixture(scope="module")
 def features() -> pd.DataFrame:
-    return read_features(STUDY_FEATURES)
+    return read_features(study_path("features"))
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metaq._paths import STUDY_FEATURES, STUDY_RUNS
+from metaq.datasets import study_path
 from metaq.exceptions import SchemaError, UnknownNameError
 from metaq.stats import correlate, plot_correlation_heatmap, save_heatmaps
 from metaq.tables import read_features, read_runs
@@ -16,7 +16,7 @@ BIELIK = "Bielik-11B-v2.6-Instruct"
 
 @pytest.fixture(scope="module")
 def table() -> pd.DataFrame:
-    return correlate(read_runs(STUDY_RUNS), read_features(STUDY_FEATURES))
+    return correlate(read_runs(study_path("runs")), read_features(study_path("features")))
 
 
 def cell_texts(figure) -> dict[tuple[int, int], str]:

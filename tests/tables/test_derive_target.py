@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metaq._paths import STUDY_RUNS
+from metaq.datasets import study_path
 from metaq.exceptions import UnknownNameError
 from metaq.tables import TARGETS, derive_target, read_runs
 from metaq.tables.targets import clipped_logit
 
-PAPER = Path(STUDY_RUNS).parent / "paper"
+PAPER = Path(study_path("runs")).parent / "paper"
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ def test_unknown_target(runs):
 
 
 def test_relative_change_reproduces_table_5():
-    runs = read_runs(STUDY_RUNS)
+    runs = read_runs(study_path("runs"))
     runs = runs[runs["domain"] == ""].assign(rel=derive_target(runs, "rel"))
     paper = pd.read_csv(PAPER / "table5_relative_change.csv", comment="#").drop(columns="avg")
     paper = paper.melt(id_vars=["model", "variant"], var_name="benchmark", value_name="printed")

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metaq._paths import STUDY_FEATURES
+from metaq.datasets import study_path
 from metaq.exceptions import SchemaError
 from metaq.tables import metric_columns, read_features, validate_features
 
@@ -19,11 +19,11 @@ STUDY_METRICS = [
 
 @pytest.fixture
 def raw_features() -> pd.DataFrame:
-    return pd.read_csv(STUDY_FEATURES)
+    return pd.read_csv(study_path("features"))
 
 
 def test_study_features_hold_tables_1_to_3():
-    features = read_features(STUDY_FEATURES)
+    features = read_features(study_path("features"))
     assert features["dataset_id"].tolist() == ["Detailed", "Summarized", "BabyThink", "Lengthy"]
     assert metric_columns(features) == STUDY_METRICS
     lengthy = features.set_index("dataset_id").loc["Lengthy"]

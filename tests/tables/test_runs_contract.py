@@ -10,14 +10,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metaq._paths import STUDY_FEATURES, STUDY_RUNS
+from metaq.datasets import study_path
 from metaq.exceptions import SchemaError
 from metaq.tables import check_runs_have_features, read_features, read_runs, validate_runs
 
 
 @pytest.fixture
 def raw_runs() -> pd.DataFrame:
-    return pd.read_csv(STUDY_RUNS, keep_default_na=True)
+    return pd.read_csv(study_path("runs"), keep_default_na=True)
 
 
 def write(frame: pd.DataFrame, tmp_path: Path, comment: str | None = None) -> Path:
@@ -28,7 +28,7 @@ def write(frame: pd.DataFrame, tmp_path: Path, comment: str | None = None) -> Pa
 
 
 def test_study_runs_are_valid_and_complete():
-    runs = read_runs(STUDY_RUNS)
+    runs = read_runs(study_path("runs"))
     # Table 4: 2 models x 4 variants x 6 benchmarks; Table 6: 2 x 4 x 3 domains
     assert len(runs) == 2 * 4 * 6 + 2 * 4 * 3
     assert (runs["domain"] == "").sum() == 48
@@ -155,7 +155,7 @@ def test_extra_columns_are_kept_after_the_contract(raw_runs):
 def test_parquet_round_trip(raw_runs, tmp_path):
     path = tmp_path / "runs.parquet"
     raw_runs.to_parquet(path)
-    pd.testing.assert_frame_equal(read_runs(path), read_runs(STUDY_RUNS))
+    pd.testing.assert_frame_equal(read_runs(path), read_runs(study_path("runs")))
 
 
 def test_unknown_format_and_missing_file(tmp_path):
@@ -173,9 +173,9 @@ def test_dataset_without_features(raw_runs):
                                           r"no row in feats\.csv \(it has \['BabyThink', "
                                           r"'Detailed', 'Lengthy', 'Summarized'\]\).*metaq "
                                           r"extract"):
-        check_runs_have_features(runs, read_features(STUDY_FEATURES), runs_name="runs.csv",
+        check_runs_have_features(runs, read_features(study_path("features")), runs_name="runs.csv",
                                  features_name="feats.csv")
 
 
 def test_study_runs_have_features():
-    check_runs_have_features(read_runs(STUDY_RUNS), read_features(STUDY_FEATURES))
+    check_runs_have_features(read_runs(study_path("runs")), read_features(study_path("features")))

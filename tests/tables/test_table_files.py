@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from metaq._paths import STUDY_FEATURES, STUDY_RUNS
+from metaq.datasets import study_path
 from metaq.exceptions import SchemaError
 from metaq.tables import read_features, read_runs, validate_features, validate_runs
 from metaq.tables.base_scores import read_base_scores
@@ -59,7 +59,7 @@ def test_corrupt_parquet_and_a_folder(tmp_path):
 
 def test_the_index_column_of_to_csv_is_refused_as_a_metric(tmp_path):
     path = tmp_path / "features.csv"
-    pd.read_csv(STUDY_FEATURES).to_csv(path)  # index=True: an unnamed first column
+    pd.read_csv(study_path("features")).to_csv(path)  # index=True: an unnamed first column
     with pytest.raises(SchemaError, match=r"Unnamed: 0"):
         read_features(path)
     frame = pd.read_csv(path)  # the same frame given through the API
@@ -68,11 +68,11 @@ def test_the_index_column_of_to_csv_is_refused_as_a_metric(tmp_path):
 
 
 def test_infinite_features_and_standard_errors_are_refused():
-    features = pd.read_csv(STUDY_FEATURES)
+    features = pd.read_csv(study_path("features"))
     features.loc[1, "validity"] = float("inf")
     with pytest.raises(SchemaError, match=r"row 2, column 'validity': inf is infinite"):
         validate_features(features, allow_missing=True)
-    features = pd.read_csv(STUDY_FEATURES)
+    features = pd.read_csv(study_path("features"))
     features["validity__se"] = [0.01, float("-inf"), 0.01, 0.01]
     with pytest.raises(SchemaError, match=r"column 'validity__se': -inf is infinite"):
         validate_features(features)
@@ -80,7 +80,7 @@ def test_infinite_features_and_standard_errors_are_refused():
 
 def test_runs_with_no_rows_through_the_api():
     with pytest.raises(SchemaError, match="has no rows"):
-        validate_runs(pd.read_csv(STUDY_RUNS).iloc[:0])
+        validate_runs(pd.read_csv(study_path("runs")).iloc[:0])
 
 
 def test_untuned_scores_files(tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from metaq._paths import DATA_DIR, STUDY_FEATURES, STUDY_RUNS
+from metaq.datasets import data_path, study_path
 from metaq.exceptions import UnknownNameError
 from metaq.modeling.simulate import simulate_runs
 from metaq.tables import derive_target, read_features, read_runs
@@ -96,7 +96,7 @@ def test_loo_size_forecasts_an_unseen_size(simulated):
 
 
 def test_tables_without_untuned_scores_score_the_fine_tuned_score(tmp_path):
-    folder = DATA_DIR / "published" / "cherry_ifd_v2"
+    folder = data_path() / "published" / "cherry_ifd_v2"
     runs = read_runs(folder / "runs.csv")
     features = read_features(folder / "features.csv", allow_missing=True)[
         ["dataset_id", "log_n_examples", "selected"]]  # the corpus's other columns have gaps
@@ -117,7 +117,7 @@ def test_tables_without_untuned_scores_score_the_fine_tuned_score(tmp_path):
 
 def test_point_baselines_run_on_the_smallest_published_table():
     # DEITA: 7 runs; a leave-one-dataset-out refit inside a fold can hold one or two runs
-    folder = DATA_DIR / "published" / "deita"
+    folder = data_path() / "published" / "deita"
     every = ["no_feature", "study_rank", "ridge", "gradient_boosting"]
     features = read_features(folder / "features.csv", allow_missing=True)[
         ["dataset_id", "log_n_examples", "selected"]]
@@ -145,13 +145,14 @@ def test_save_writes_the_report_files(loo_dataset, tmp_path):
 
 def test_unknown_model_names_are_listed():
     with pytest.raises(UnknownNameError, match=r"unknown model\(s\) \['bambi'\]; choose from"):
-        cross_validate(read_runs(STUDY_RUNS), read_features(STUDY_FEATURES), models=["bambi"])
+        cross_validate(read_runs(study_path("runs")), read_features(study_path("features")),
+                       models=["bambi"])
 
 
 def test_a_held_out_size_brings_its_measured_untuned_scores():
     from metaq.validation.harness import _unseen_base_scores
 
-    runs = read_runs(STUDY_RUNS)
+    runs = read_runs(study_path("runs"))
     pllum = runs["base_model"] == "PLLuM-8B-instruct"
     given = _unseen_base_scores(runs[~pllum], runs[pllum])
     assert set(given["base_model"]) == {"PLLuM-8B-instruct"}

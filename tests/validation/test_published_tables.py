@@ -7,10 +7,10 @@ import math
 import pandas as pd
 import pytest
 
-from metaq._paths import DATA_DIR
+from metaq.datasets import data_path
 from metaq.tables import check_runs_have_features, read_features, read_runs
 
-PUBLISHED = DATA_DIR / "published"
+PUBLISHED = data_path() / "published"
 SOURCE = PUBLISHED / "source"
 
 # name -> (datasets, models, benchmarks, runs): runs < product where the grid is incomplete

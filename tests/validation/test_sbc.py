@@ -32,9 +32,9 @@ def test_posterior_ranks_of_true_parameters_are_uniform():
     # parameters drawn from the prior, outcomes from the likelihood, the posterior by NUTS:
     # if sampler and model agree, each true value's rank among the posterior draws is uniform
     design = simulate_runs(n_datasets=5, params_b=(1.0, 8.0, 70.0), n_tasks=2, random_seed=3)
-    result = simulation_based_calibration(design.runs, design.features, n_simulations=60,
-                                          random_seed=1)
-    assert len(result.ranks) == 60
+    result = simulation_based_calibration(design.runs, design.features, n_simulations=50,
+                                          draws=300, tune=300, random_seed=1)
+    assert len(result.ranks) == 50
     assert result.ranks.drop(columns=["simulation", "max_rhat", "divergences"]).stack().between(
         0, result.n_draws).all()
     # five parameters: a Bonferroni bound at 0.001 each fails a calibrated model 0.5 % of runs

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metaq._paths import DATA_DIR, STUDY_RUNS
+from metaq.datasets import data_path, study_path
 from metaq.exceptions import InvalidParameterError, UnknownNameError
 from metaq.modeling.simulate import simulate_runs
 from metaq.tables import check_runs_have_features, read_features, read_runs
@@ -16,7 +16,7 @@ PUBLISHED = ["tulu1_13b", "dart_math", "cherry_ifd_v2"]
 
 
 def test_leave_one_dataset_out_on_the_study():
-    runs = read_runs(STUDY_RUNS)
+    runs = read_runs(study_path("runs"))
     folds = make_folds(runs, "loo-dataset")
     assert [f.name for f in folds] == ["dataset=BabyThink", "dataset=Detailed",
                                        "dataset=Lengthy", "dataset=Summarized"]
@@ -35,7 +35,7 @@ def test_leave_one_size_out_holds_out_every_model_of_that_size():
 
 
 def test_kfold_partitions_the_runs_reproducibly():
-    runs = read_runs(STUDY_RUNS)
+    runs = read_runs(study_path("runs"))
     folds = make_folds(runs, "kfold", k=4, random_seed=3)
     tests = np.concatenate([f.test for f in folds])
     assert sorted(tests.tolist()) == list(range(len(runs)))
@@ -46,7 +46,7 @@ def test_kfold_partitions_the_runs_reproducibly():
 
 
 def test_scheme_errors():
-    runs = read_runs(DATA_DIR / "published" / "tulu1_13b" / "runs.csv")
+    runs = read_runs(data_path() / "published" / "tulu1_13b" / "runs.csv")
     with pytest.raises(InvalidParameterError, match=r"only params_b=\[13.0\].*kfold"):
         make_folds(runs, "loo-size")
     with pytest.raises(UnknownNameError, match="'loo-model'; choose one of"):
@@ -57,7 +57,7 @@ def test_scheme_errors():
 
 @pytest.mark.parametrize("name", PUBLISHED)
 def test_published_tables_are_valid_and_complete(name):
-    folder = DATA_DIR / "published" / name
+    folder = data_path() / "published" / name
     runs = read_runs(folder / "runs.csv")
     features = read_features(folder / "features.csv", allow_missing=True)
     check_runs_have_features(runs, features)
@@ -66,17 +66,17 @@ def test_published_tables_are_valid_and_complete(name):
 
 
 def test_published_values_against_the_source_tables():
-    tulu = read_runs(DATA_DIR / "published" / "tulu1_13b" / "runs.csv").set_index(
+    tulu = read_runs(data_path() / "published" / "tulu1_13b" / "runs.csv").set_index(
         ["dataset_id", "benchmark"])
     # Tulu 1 Table 3: SuperNI MMLU 49.7 vs vanilla LLaMA-13B 42.3
     assert tulu.loc[("superni", "mmlu"), ["score_base", "score_ft"]].tolist() == \
         pytest.approx([0.423, 0.497])
-    dart = read_runs(DATA_DIR / "published" / "dart_math" / "runs.csv").set_index(
+    dart = read_runs(data_path() / "published" / "dart_math" / "runs.csv").set_index(
         ["dataset_id", "base_model", "benchmark"])
     assert dart.loc[("dart_math_hard", "Llama-3-70B", "math"), "score_ft"] == \
         pytest.approx(0.561)
     assert pd.isna(dart.loc[("dart_math_hard", "Llama-3-70B", "math"), "score_base"])
-    cherry = read_features(DATA_DIR / "published" / "cherry_ifd_v2" / "features.csv",
+    cherry = read_features(data_path() / "published" / "cherry_ifd_v2" / "features.csv",
                            allow_missing=True)
     five = cherry.set_index("dataset_id").loc["alpaca_ifd_5pct"]
     assert five["n_examples"] == 2600 and five["log_n_examples"] == pytest.approx(

@@ -45,7 +45,6 @@ from metaq.features.judge.rubric import (
     build_prompt,
     get_rubric,
 )
-from metaq.features.judge.sampling import mean_se, ratio_se, stratified_sample
 from metaq.features.judge.scoring.base import (
     ENGINES,
     FAILED,
@@ -56,6 +55,13 @@ from metaq.features.judge.scoring.base import (
     make_backend,
 )
 from metaq.features.judge.steps import extract_premises, split_steps
+from metaq.features.sampling import (
+    mean_se,
+    ratio_se,
+    sample_keys,
+    sample_size,
+    stratified_sample,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -133,18 +139,7 @@ class FVCUExtractor(Extractor):
 
     # -- configuration -------------------------------------------------------------------
     def _sample_size(self) -> int | None:
-        value = self.judge_sample
-        if value is None or (isinstance(value, str) and value.strip().lower() == "all"):
-            return None
-        try:
-            size = int(value)
-        except (TypeError, ValueError):
-            size = 0
-        if size < 1:
-            raise InvalidParameterError(
-                f"judge_sample={value!r} is not a sample size: give a positive number of "
-                "examples (e.g. 1000) or 'all'")
-        return size
+        return sample_size(self.judge_sample, "judge_sample")
 
     def config(self) -> dict[str, Any]:
         """Return what changes the numbers: judge, rubric version, splitter, sample, threshold."""
@@ -252,16 +247,10 @@ class FVCUExtractor(Extractor):
     def _draw_from_file(self, source: str, size: int) -> frozenset[str]:
         from metaq.io.reader import iter_example_batches
 
-        keys, domains, lengths = [], [], []
-        for batch in iter_example_batches(source, on_error="skip"):
-            for ex in batch:
-                keys.append(ex.content_hash())
-                domains.append(ex.domain)
-                lengths.append(len(ex.reasoning))
-        mask = stratified_sample(keys, domains, lengths, size, seed=self.seed)
-        logger.info("%s: judging a stratified sample of %d of %d examples (seed %d)",
-                    source, int(mask.sum()), len(keys), self.seed)
-        return frozenset(k for k, m in zip(keys, mask, strict=True) if m)
+        keys = sample_keys(iter_example_batches(source, on_error="skip"), size, seed=self.seed)
+        logger.info("%s: judging a stratified sample of %d examples (seed %d)",
+                    source, len(keys), self.seed)
+        return keys
 
     # -- aggregation ---------------------------------------------------------------------
     def aggregate(self, scores: pd.DataFrame) -> dict[str, float]:

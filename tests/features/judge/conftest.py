@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from tiny_models import build_tiny_causal_lm, topic_corpus
 
-from metaq._paths import SAMPLES_DIR
+from metaq.datasets import sample_path
 from metaq.features.judge.rubric import RUBRICS
 
 
 def read_samples(name: str) -> list[dict]:
-    with open(SAMPLES_DIR / name, encoding="utf-8") as f:
+    with open(sample_path(name), encoding="utf-8") as f:
         return [json.loads(line) for line in f]
 
 

@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 from test_openai_backend import FakeServer
 
-from metaq._paths import SAMPLES_DIR
+from metaq.datasets import sample_path
 from metaq.exceptions import InvalidParameterError
 from metaq.features.base import Example
 from metaq.features.judge.extractor import FVCUExtractor, _empty_row
 from metaq.features.judge.rubric import CRITERIA
 
-SOLUTIONS = SAMPLES_DIR / "gsm8k_model_solutions.jsonl"
+SOLUTIONS = sample_path("gsm8k_model_solutions.jsonl")
 
 
 def _judged(n_steps, positives, failed=0):

@@ -11,11 +11,11 @@ import time
 import pandas as pd
 import pytest
 
-from metaq._paths import SAMPLES_DIR
+from metaq.datasets import sample_path
 from metaq.features.runner import extract_features
 from metaq.store import ScoreStore
 
-DATASET = SAMPLES_DIR / "gsm8k_model_solutions.jsonl"
+DATASET = sample_path("gsm8k_model_solutions.jsonl")
 
 
 def _stored(cache) -> int:

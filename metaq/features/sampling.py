@@ -1,4 +1,7 @@
-"""Stratified, seeded subsample of examples to judge, and its standard errors.
+"""Stratified, seeded subsample of a dataset's examples, and its standard errors.
+
+Used wherever scoring every example costs too much: the judge (``judge_sample``) and the
+subsampled model-based extractors of the runner (``sample``: embeddings, perplexity).
 
 Strata are domain x length bin (quantile bins of the reasoning length in characters over the
 whole dataset). The sample size is allocated proportionally to stratum size (largest
@@ -17,9 +20,44 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
+
+from metaq.exceptions import InvalidParameterError
+from metaq.features.base import Example
+
+
+def sample_size(value: int | str | None, parameter: str) -> int | None:
+    """Validate a sample size: a positive number of examples, or ``None``/``"all"`` for all.
+
+    Parameters
+    ----------
+    value : int, str or None
+        The size as given.
+    parameter : str
+        The parameter's name, for the error message.
+
+    Raises
+    ------
+    InvalidParameterError
+        When `value` is neither.
+
+    Examples
+    --------
+    >>> sample_size("all", "sample"), sample_size(200, "sample"), sample_size("50", "sample")
+    (None, 200, 50)
+    """
+    if value is None or (isinstance(value, str) and value.strip().lower() == "all"):
+        return None
+    try:
+        size = int(value)
+    except (TypeError, ValueError):
+        size = 0
+    if size < 1:
+        raise InvalidParameterError(f"{parameter}={value!r} is not a sample size: give a "
+                                    f"positive number of examples (e.g. 1000) or 'all'")
+    return size
 
 
 def length_bins(lengths: Sequence[int], n_bins: int = 4) -> np.ndarray:
@@ -82,6 +120,34 @@ def stratified_sample(keys: Sequence[str], domains: Sequence[str], lengths: Sequ
         members = np.flatnonzero(codes == stratum)
         mask[members[np.argsort(priority[members], kind="stable")[:quota]]] = True
     return mask
+
+
+def sample_keys(batches: Iterable[Sequence[Example]], n: int, *, seed: int = 0) -> frozenset[str]:
+    """Content hashes of a stratified sample of `n` examples of a stream of batches.
+
+    Parameters
+    ----------
+    batches : iterable of sequences of Example
+        The whole dataset (e.g. :func:`metaq.io.iter_example_batches`); only the content
+        hashes, domains and reasoning lengths are kept while reading.
+    n : int
+        Sample size (everything when the dataset is not larger).
+    seed : int
+        Seed of the within-stratum choice.
+
+    Returns
+    -------
+    frozenset of str
+        The chosen examples' content hashes.
+    """
+    keys, domains, lengths = [], [], []
+    for batch in batches:
+        for ex in batch:
+            keys.append(ex.content_hash())
+            domains.append(ex.domain)
+            lengths.append(len(ex.reasoning))
+    mask = stratified_sample(keys, domains, lengths, n, seed=seed)
+    return frozenset(k for k, chosen in zip(keys, mask, strict=True) if chosen)
 
 
 def _largest_remainder(sizes: np.ndarray, n: int) -> np.ndarray:

@@ -2,21 +2,20 @@ import math
 
 import numpy as np
 import pytest
-from conftest import read_samples
 
-from metaq.features.base import Example
-from metaq.features.judge.sampling import (
+from metaq.datasets import sample_path
+from metaq.features.sampling import (
     length_bins,
     mean_se,
     ratio_se,
     stratified_sample,
 )
+from metaq.io import read_examples
 
 
 def _population():
-    rows = read_samples("marco_o1_cot.jsonl") + read_samples("gsm8k_train.jsonl")
-    examples = [Example(r["id"], r["question"], r["reasoning"], r["answer"], r["domain"])
-                for r in rows]
+    examples = (read_examples(sample_path("marco_o1_cot.jsonl"))
+                + read_examples(sample_path("gsm8k_train.jsonl")))
     return ([e.content_hash() for e in examples], [e.domain for e in examples],
             [len(e.reasoning) for e in examples])
 

@@ -1,0 +1,1 @@
+"""The fitted predictors that ship with metaq: load them with metaq.datasets."""
