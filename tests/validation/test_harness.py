@@ -188,3 +188,19 @@ def test_bayesian_forecasts_of_a_held_out_run_carry_the_benchmarks_item_noise():
     assert len(result.predictions) == len(sim.runs) and result.folds["error"].eq("").all()
     held = result.predictions[result.predictions["fold"] == fold.name]
     assert (held["sd"] ** 2).mean() > accuracy.mean()
+
+
+def test_configured_forecasters_are_validated_by_name(simulated):
+    from metaq.exceptions import InvalidParameterError
+    from metaq.modeling.baselines import RidgeBaseline
+
+    result = cross_validate(simulated.runs, simulated.features,
+                            models={"ridge_f0": RidgeBaseline(features=["f0"]),
+                                    "ridge": RidgeBaseline()}, scheme="kfold", k=3)
+    assert set(result.scores["model"]) == {"ridge_f0", "ridge"}
+    # each fold fitted a copy whose residuals come from random folds, as the scheme's
+    assert (result.folds["residual_scheme"] == "kfold").all()
+    assert result.scores.set_index("model").loc["ridge_f0", "crps"] != pytest.approx(
+        result.scores.set_index("model").loc["ridge", "crps"])
+    with pytest.raises(InvalidParameterError, match="do not implement the Forecaster"):
+        cross_validate(simulated.runs, simulated.features, models={"x": object()})
