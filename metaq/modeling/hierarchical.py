@@ -36,8 +36,8 @@ from metaq.modeling.forecast import Forecast, check_prob, forecast_rows
 from metaq.modeling.persistence import load_fitted, save_fitted, table_hash
 from metaq.modeling.prior_check import prior_predictive_table
 from metaq.modeling.priors import resolve_priors
-from metaq.modeling.pymc_model import PREDICTIVE_VARS, build_pymc_model
 from metaq.modeling.protocols import param_names
+from metaq.modeling.pymc_model import PREDICTIVE_VARS, build_pymc_model
 from metaq.modeling.query import Benchmarks, TargetModels, resolve_target_models, resolve_tasks
 from metaq.modeling.sampling import chosen_backend, resolve_sampler, sample_posterior
 from metaq.modeling.state import FittedState
