@@ -19,8 +19,6 @@ from metaq.tables.targets import derive_target
 
 logger = logging.getLogger(__name__)
 
-_ALL_FEATURES = "all features"  # the per-draw sum row of feature_contributions
-
 
 def _training_models(runs: pd.DataFrame) -> pd.DataFrame:
     return (runs.drop_duplicates("base_model")[["base_model", "params_b", "family"]]
@@ -192,8 +190,6 @@ def report_data_from_model(model: Any, runs: pd.DataFrame, features: pd.DataFram
     if len(explained):
         contributions = feature_contributions(model, explained, target_models=models,
                                               prob=prob, random_seed=random_seed)
-        contributions = contributions[contributions["term"] != _ALL_FEATURES].rename(
-            columns={"term": "feature"})
     top = importance.reindex(importance["estimate"].abs().sort_values(ascending=False).index)
     whatif = _whatif(model, top["feature"].head(whatif_features).tolist(), models, prob=prob,
                      random_seed=random_seed)

@@ -29,7 +29,8 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "forecast": ("dataset_id", "target_model", "benchmark", "mean", "lo", "hi", "prob_gain"),
     "coefficients": ("feature", "group", "estimate", "lower", "upper"),
     "importance": ("feature", "estimate", "lower", "upper"),
-    "contributions": ("dataset_id", "target_model", "feature", "estimate", "lower", "upper"),
+    "contributions": ("dataset_id", "target_model", "benchmark", "term", "estimate", "lower",
+                      "upper"),
     "whatif": ("feature", "value", "target_model", "estimate", "lower", "upper"),
     "correlations": ("base_model", "benchmark", "metric", "n", "rho", "p_value", "q_value"),
     "runs": ("dataset_id", "base_model", "params_b", "benchmark", "score_base", "score_ft"),
@@ -200,8 +201,9 @@ class ReportData:
     importance : pandas.DataFrame, optional
         Feature importance: ``feature, estimate, lower, upper`` and optionally ``group``.
     contributions : pandas.DataFrame, optional
-        Per-feature contributions to forecasts: ``dataset_id, target_model, feature,
-        estimate, lower, upper``, optionally ``benchmark``.
+        Per-feature contributions to forecasts (:func:`metaq.explain.feature_contributions`):
+        ``dataset_id, target_model, benchmark, term, estimate, lower, upper``, a term per
+        feature and ``all features``, their per-draw sum.
     whatif : pandas.DataFrame, optional
         What-if sweeps: ``feature, value, target_model, estimate, lower, upper``.
     correlations : pandas.DataFrame, optional
