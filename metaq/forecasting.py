@@ -193,9 +193,9 @@ class DatasetForecast:
             "dataset": table["dataset_id"], "target model": table["target_model"],
             "benchmark": np.where(table["domain"] == "", table["benchmark"],
                                   table["benchmark"] + "/" + table["domain"]),
-            "mean": table["mean"].map("{:+.3f}".format),
+            "mean": table["estimate"].map("{:+.3f}".format),
             "interval": [f"[{lo:+.3f}, {hi:+.3f}]"
-                         for lo, hi in zip(table["lo"], table["hi"], strict=True)],
+                         for lo, hi in zip(table["lower"], table["upper"], strict=True)],
             "P(gain)": table["prob_gain"].map("{:.2f}".format),
             "P(best)": table["prob_best"].map("{:.2f}".format),
         })
@@ -295,7 +295,7 @@ def forecast_datasets(datasets: Sequence[str | Path] = (), *,
     >>> result = forecast_datasets(features="data/study/features.csv",
     ...                            target_models=[{"name": "x", "params_b": 70}]
     ...                            )  # doctest: +SKIP
-    >>> result.summary[["dataset_id", "mean", "lo", "hi"]]  # doctest: +SKIP
+    >>> result.summary[["dataset_id", "estimate", "lower", "upper"]]  # doctest: +SKIP
     """
     from metaq.explain.extrapolation import extrapolation, extrapolation_summary
     from metaq.modeling.forecast import check_prob

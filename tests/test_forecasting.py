@@ -29,7 +29,7 @@ def test_forecast_from_a_features_table_flags_unseen_sizes(fake_predictor):
                                benchmarks=["bench_a"], prob=0.8)
     table = result.summary.set_index("target_model")
     assert table.loc["large-70b", "seen_model"] and not table.loc["huge", "seen_model"]
-    width = table["hi"] - table["lo"]
+    width = table["upper"] - table["lower"]
     assert width["huge"] > width["large-70b"]
     assert result.not_extracted == []
     assert "P(best)" in result.format_summary()

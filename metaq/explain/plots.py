@@ -166,8 +166,7 @@ def draw_next_runs(table: pd.DataFrame):
 
 def draw_forecast(summary: pd.DataFrame):
     """Forecast mean and interval per dataset and benchmark, one panel per target model."""
-    table = summary.rename(columns={"mean": "estimate", "lo": "lower", "hi": "upper"})
-    panels = _panels(table, "target_model")
+    panels = _panels(summary, "target_model")
     rows = _row_labels(panels[0][1])
     fig, axes = _figure(len(panels), len(rows))
     for ax, (title, part) in zip(axes, panels, strict=True):

@@ -121,9 +121,8 @@ class Forecast:
         self.target = target
         self.model_name = model_name
 
-    @property
-    def draws(self):
-        """The change draws as an ``xarray.DataArray`` (sample x row) with row coordinates."""
+    def to_xarray(self):
+        """Return the change draws as an ``xarray.DataArray`` (sample x row), rows as coords."""
         import xarray as xr
 
         coords = {column: ("row", self.rows[column].to_numpy()) for column in self.rows.columns}
@@ -143,13 +142,14 @@ class Forecast:
         Parameters
         ----------
         prob : float, default 0.9
-            Mass of the equal-tailed interval ``[lo, hi]``.
+            Mass of the equal-tailed interval ``[lower, upper]``.
 
         Returns
         -------
         pandas.DataFrame
-            The row index columns, then ``target, mean, sd, lo, hi, prob_gain, prob_best,
-            score_mean, score_lo, score_hi, prob, model``. ``prob_best`` is the probability
+            The row index columns, then ``target, estimate`` (the posterior mean), ``sd,
+            lower, upper, prob_gain, prob_best, score_estimate, score_lower, score_upper,
+            prob, model``. ``prob_best`` is the probability
             that the row's dataset gives the largest change among the datasets of this
             forecast for the same target model and benchmark (sums to 1 over them).
 
@@ -170,12 +170,12 @@ class Forecast:
                 np.ascontiguousarray(kept.T), tails, axis=1)]
         out = self.rows.copy()
         out["target"] = self.target
-        out["mean"] = self.values.mean(axis=0)
+        out["estimate"] = self.values.mean(axis=0)
         out["sd"] = self.values.std(axis=0, ddof=1) if len(self.values) > 1 else 0.0
-        out["lo"], out["hi"] = lo, hi
+        out["lower"], out["upper"] = lo, hi
         out["prob_gain"] = (self.values > 0).mean(axis=0)
         out["prob_best"] = self._prob_best()
-        out["score_mean"], out["score_lo"], out["score_hi"] = score_q
+        out["score_estimate"], out["score_lower"], out["score_upper"] = score_q
         out["prob"] = prob
         out["model"] = self.model_name
         return out

@@ -118,9 +118,10 @@ def _posterior_predictive_check(model: Any, runs: pd.DataFrame, features: pd.Dat
     observed = runs.assign(observed=derive_target(runs, model.target),
                            target_model=runs["base_model"])
     keys = ["dataset_id", "target_model", "benchmark", "domain"]
-    joined = observed.merge(predicted[[*keys, "mean", "lo", "hi"]], on=keys, how="inner")
+    joined = observed.merge(predicted[[*keys, "estimate", "lower", "upper"]], on=keys,
+                            how="inner")
     joined = joined.dropna(subset=["observed"])
-    return joined.rename(columns={"lo": "lower", "hi": "upper"})[
+    return joined.rename(columns={"estimate": "mean"})[
         ["dataset_id", "base_model", "benchmark", "domain", "observed", "mean", "lower", "upper"]]
 
 

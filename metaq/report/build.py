@@ -96,12 +96,12 @@ def read_forecast(path: str | Path) -> pd.DataFrame:
 
 def _check_forecast_numbers(frame: pd.DataFrame, source: TableSource) -> None:
     """Refuse missing or infinite estimates and probabilities outside [0, 1]."""
-    for column in ("mean", "lo", "hi", "sd"):
+    for column in ("estimate", "lower", "upper", "sd"):
         if column in frame.columns:
             frame[column] = as_numeric(frame, column, source, allow_nan=False)
-    raise_first(frame["lo"] > frame["hi"], frame["lo"], "lo", source,
-                "lies above hi on the same row. Fix: write lo <= hi (a forecast from `metaq "
-                "forecast` always has them in order)")
+    raise_first(frame["lower"] > frame["upper"], frame["lower"], "lower", source,
+                "lies above upper on the same row. Fix: write lower <= upper (a forecast from "
+                "`metaq forecast` always has them in order)")
     for column in ("prob_gain", "prob_best", "prob"):
         if column in frame.columns:
             frame[column] = as_numeric(frame, column, source, allow_nan=column == "prob_best")

@@ -26,7 +26,8 @@ SECTION_KEYS: tuple[str, ...] = (
 
 #: Required columns of each table of :class:`ReportData` (other columns are kept and shown).
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "forecast": ("dataset_id", "target_model", "benchmark", "mean", "lo", "hi", "prob_gain"),
+    "forecast": ("dataset_id", "target_model", "benchmark", "estimate", "lower", "upper",
+                 "prob_gain"),
     "coefficients": ("feature", "group", "estimate", "lower", "upper"),
     "importance": ("feature", "estimate", "lower", "upper"),
     "contributions": ("dataset_id", "target_model", "benchmark", "term", "estimate", "lower",
@@ -193,7 +194,7 @@ class ReportData:
         Mass of the credible intervals in the tables (``lo``/``hi``, ``lower``/``upper``).
     forecast : pandas.DataFrame, optional
         One row per dataset x target model x benchmark: ``dataset_id, target_model,
-        benchmark, mean, lo, hi, prob_gain`` and optionally ``params_b, domain, prob_best,
+        benchmark, estimate, lower, upper, prob_gain`` and optionally ``params_b, domain, prob_best,
         target, sd, missing_features`` (comma-separated names).
     coefficients : pandas.DataFrame, optional
         Slopes per scale group on the standardised feature scale: ``feature, group,

@@ -31,7 +31,7 @@ from metaq.report.plots import figure_png, plot_loo_pit, plot_pareto_k, plot_ppc
 from metaq.report.recommend import recommendation
 from metaq.tables.features import metric_columns
 
-_CHANGE_COLUMNS = ("mean", "sd", "lo", "hi")
+_CHANGE_COLUMNS = ("estimate", "sd", "lower", "upper")
 _PARETO_K_THRESHOLD = 0.7
 #: The figure of each report table that has one: the explain layer's drawing of that table.
 FIGURES: dict[str, Callable[[pd.DataFrame], object]] = {
