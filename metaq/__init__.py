@@ -25,7 +25,6 @@ _LAZY: dict[str, str] = {
     "read_lm_eval_results": "metaq.importers.lm_eval",
     "import_csv": "metaq.importers.csv_layout",
     "cross_validate": "metaq.validation.harness",
-    "validate_tables": "metaq.validation.harness",
     "correlate": "metaq.stats.correlation",
     "plot_correlation_heatmap": "metaq.stats.heatmap",
     "extract_features": "metaq.features.runner",

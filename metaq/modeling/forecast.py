@@ -14,8 +14,20 @@ ROW_COLUMNS = ("dataset_id", "target_model", "params_b", "family", "benchmark", 
                "seen_model", "missing_features", "change_identified", "untrained_features")
 
 
-def check_prob(prob: float) -> float:
-    """Return `prob` as a float, raising unless ``0 < prob < 1``."""
+#: Default probability mass of the central credible intervals (as ``metaq forecast --prob``).
+DEFAULT_PROB = 0.9
+
+
+def check_prob(prob: float | None = None) -> float:
+    """Return `prob` as a float (:data:`DEFAULT_PROB` when None), raising unless in (0, 1).
+
+    Raises
+    ------
+    InvalidParameterError
+        When `prob` is not strictly between 0 and 1; the message echoes it.
+    """
+    if prob is None:
+        return DEFAULT_PROB
     value = float(prob)
     if not 0.0 < value < 1.0:
         raise InvalidParameterError(f"prob={prob!r} must lie strictly between 0 and 1 "

@@ -112,7 +112,7 @@ class ValidationResult:
         return folder
 
 
-def cross_validate(runs: pd.DataFrame, features: pd.DataFrame, *,
+def cross_validate(runs: pd.DataFrame | str | Path, features: pd.DataFrame | str | Path, *,
                    models: Sequence[str] | Mapping[str, Forecaster] = tuple(MODELS),
                    scheme: Literal["loo-dataset", "loo-size", "leave-pair-out",
                                    "kfold"] = "loo-dataset",
@@ -125,10 +125,10 @@ def cross_validate(runs: pd.DataFrame, features: pd.DataFrame, *,
 
     Parameters
     ----------
-    runs : pandas.DataFrame
-        Runs table.
-    features : pandas.DataFrame
-        Features table with a row for each dataset of `runs`.
+    runs : pandas.DataFrame or path
+        Runs table (a path is read with :func:`metaq.read_runs`).
+    features : pandas.DataFrame or path
+        Features table with a row for each dataset of `runs` (missing values allowed).
     models : sequence of str, or mapping of str to Forecaster
         Names from :data:`MODELS` (built with `target` and, for the Bayesian ones, `sampler`),
         or configured forecasters by name (:class:`metaq.modeling.protocols.Forecaster`,
@@ -181,8 +181,9 @@ def cross_validate(runs: pd.DataFrame, features: pd.DataFrame, *,
     """
     templates = _templates(models, target=target,
                            sampler={**VALIDATION_SAMPLER, **(sampler or {})})
-    runs = validate_runs(runs)
-    features = validate_features(features, allow_missing=True)
+    runs = read_runs(runs) if isinstance(runs, str | Path) else validate_runs(runs)
+    features = (read_features(features, allow_missing=True) if isinstance(features, str | Path)
+                else validate_features(features, allow_missing=True))
     outcome = f"delta_{target}" if runs["score_base"].notna().all() else "score_ft"
     folds = make_folds(runs, scheme, k=k, max_pairs=max_pairs, random_seed=random_seed)
     predictions, fold_rows = [], []
@@ -201,35 +202,6 @@ def cross_validate(runs: pd.DataFrame, features: pd.DataFrame, *,
                             differences(table, label=label, scheme=scheme,
                                         random_seed=random_seed),
                             pd.DataFrame(fold_rows), scheme, outcome)
-
-
-def validate_tables(runs: str | Path | pd.DataFrame, features: str | Path | pd.DataFrame, *,
-                    out: str | Path | None = None, **options: Any) -> ValidationResult:
-    """Read a runs and a features table, cross-validate and optionally save the report.
-
-    Parameters
-    ----------
-    runs, features : str, Path or pandas.DataFrame
-        The tables (paths are read with :func:`metaq.read_runs` / :func:`metaq.read_features`,
-        missing feature values allowed).
-    out : str or Path, optional
-        Folder for :meth:`ValidationResult.save`.
-    **options
-        Passed to :func:`cross_validate` (models, scheme, k, max_pairs, target, sampler,
-        random_seed, item_noise, label).
-
-    Returns
-    -------
-    ValidationResult
-    """
-    if not isinstance(runs, pd.DataFrame):
-        runs = read_runs(runs)
-    if not isinstance(features, pd.DataFrame):
-        features = read_features(features, allow_missing=True)
-    result = cross_validate(runs, features, **options)
-    if out is not None:
-        result.save(out)
-    return result
 
 
 def summarise(predictions: pd.DataFrame, models: Sequence[str], *,

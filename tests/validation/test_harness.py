@@ -9,7 +9,7 @@ from metaq.datasets import data_path, study_path
 from metaq.exceptions import UnknownNameError
 from metaq.modeling.simulate import simulate_runs
 from metaq.tables import derive_target, read_features, read_runs
-from metaq.validation import cross_validate, make_folds, validate_tables
+from metaq.validation import cross_validate, make_folds
 from metaq.validation.scores import cluster_bootstrap_interval, wilson_interval
 
 POINT = ["no_feature", "ridge"]
@@ -100,8 +100,8 @@ def test_tables_without_untuned_scores_score_the_fine_tuned_score(tmp_path):
     runs = read_runs(folder / "runs.csv")
     features = read_features(folder / "features.csv", allow_missing=True)[
         ["dataset_id", "log_n_examples", "selected"]]  # the corpus's other columns have gaps
-    result = validate_tables(runs, features, models=["no_feature", "ridge"],
-                             scheme="loo-dataset", out=tmp_path)
+    result = cross_validate(runs, features, models=["no_feature", "ridge"], scheme="loo-dataset")
+    result.save(tmp_path)
     assert result.outcome == "score_ft" and result.folds["error"].eq("").all()
     # no_feature forecasts the mean fine-tuned score of the other datasets, per model x task
     held = result.predictions.query("model == 'no_feature' and dataset_id == 'alpaca'")
@@ -121,7 +121,7 @@ def test_point_baselines_run_on_the_smallest_published_table():
     every = ["no_feature", "study_rank", "ridge", "gradient_boosting"]
     features = read_features(folder / "features.csv", allow_missing=True)[
         ["dataset_id", "log_n_examples", "selected"]]
-    result = validate_tables(folder / "runs.csv", features, models=every, scheme="loo-dataset")
+    result = cross_validate(folder / "runs.csv", features, models=every, scheme="loo-dataset")
     assert result.folds["error"].eq("").all()
     assert result.scores["n_runs"].eq(7).all()
 
