@@ -217,10 +217,9 @@ class DatasetForecast:
         if len(unidentified):
             lines.append(
                 f"{len(unidentified)} of {len(table)} rows: no untuned score informs the "
-                f"level the change is measured from, so 'change' there is the difference from "
-                f"the training datasets' average fine-tuned score (the fine-tuned score itself "
-                f"is forecast); give the untuned scores (--base-scores) for a change from the "
-                f"untuned model")
+                f"level the change is measured from, so there the split between untuned level "
+                f"and change is the prior's (the fine-tuned score itself is forecast); give "
+                f"the untuned scores (--base-scores) for a change from the untuned model")
         return "\n".join(lines)
 
 

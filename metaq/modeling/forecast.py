@@ -104,9 +104,10 @@ class Forecast:
         target_model, params_b, family, benchmark, domain, seen_model, missing_features``
         (missing features of the dataset, comma separated, integrated over their training
         distribution), ``change_identified`` (False where no untuned score informs the level
-        the change is measured from: the change is then the difference from the average
-        training dataset's fine-tuned score, while the fine-tuned score itself stays a
-        forecast) and ``untrained_features`` (features the dataset differs on that were
+        the change is measured from: the split between that level and the change is then the
+        prior's, and for a model fitted without any untuned score the change is the
+        difference from the average training dataset's fine-tuned score; the fine-tuned
+        score itself stays a forecast) and ``untrained_features`` (features the dataset differs on that were
         constant in training, so the model cannot say what they do).
     target : {"logit", "abs", "rel"}
         Scale of `draws`.
