@@ -107,8 +107,8 @@ class Forecast:
         the change is measured from: the split between that level and the change is then the
         prior's, and for a model fitted without any untuned score the change is the
         difference from the average training dataset's fine-tuned score; the fine-tuned
-        score itself stays a forecast) and ``untrained_features`` (features the dataset differs on that were
-        constant in training, so the model cannot say what they do).
+        score itself stays a forecast) and ``untrained_features`` (features the dataset
+        differs on that were constant in training, so the model cannot say what they do).
     target : {"logit", "abs", "rel"}
         Scale of `draws`.
     model_name : str
