@@ -60,12 +60,12 @@ def summarise(forecasts: pd.DataFrame) -> pd.DataFrame:
     for (variant, model), part in forecasts.groupby(["dataset_id", "base_model"], sort=False):
         rows.append({
             "held_out": variant, "base_model": model, "runs": len(part),
-            "mae_model": (part["mean"] - part["observed"]).abs().mean(),
+            "mae_model": (part["estimate"] - part["observed"]).abs().mean(),
             "mae_no_feature": (part["baseline"] - part["observed"]).abs().mean(),
-            "coverage_90": ((part["lo"] <= part["observed"])
-                            & (part["observed"] <= part["hi"])).mean(),
-            "mean_width_90": (part["hi"] - part["lo"]).mean(),
-            "sign_agreement": (np.sign(part["mean"]) == np.sign(part["observed"])).mean(),
+            "coverage_90": ((part["lower"] <= part["observed"])
+                            & (part["observed"] <= part["upper"])).mean(),
+            "mean_width_90": (part["upper"] - part["lower"]).mean(),
+            "sign_agreement": (np.sign(part["estimate"]) == np.sign(part["observed"])).mean(),
             "max_rhat": part["max_rhat"].iloc[0], "divergences": part["divergences"].iloc[0],
         })
     return pd.DataFrame(rows)

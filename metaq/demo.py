@@ -57,7 +57,8 @@ class DemoResult:
     features : Path
         Features table of the sample datasets.
     forecast : dict of str to Path
-        Forecast, ranking, importance, contributions and sweep tables and figures.
+        Every report table (forecast, ranking, importance, contributions, what-if sweeps,
+        diagnostics, ...) as CSV and, where one exists, its figure as PNG.
     report : Path
         The HTML report.
     ranking : pandas.DataFrame
@@ -127,8 +128,8 @@ def run_demo(out_dir: str | Path = "outputs/demo", *, model: str | Path | None =
         Paths of everything written and the ranking table.
     """
     from metaq.features.runner import extract_features
-    from metaq.forecasting import forecast_report_tables
-    from metaq.report.build import make_report
+    from metaq.forecasting import forecast_datasets, load_predictor
+    from metaq.report.report import Report
     from metaq.stats.reference_study import reference_study_report
 
     out = Path(out_dir)
@@ -148,16 +149,19 @@ def run_demo(out_dir: str | Path = "outputs/demo", *, model: str | Path | None =
                 ", ".join(NOT_COMPARABLE))
     comparable = pd.read_csv(features_path).drop(
         columns=[c for m in NOT_COMPARABLE for c in (m, f"{m}__se")], errors="ignore")
-    forecast = forecast_report_tables(comparable, out / "forecast", model=model,
-                                      target_models=list(targets), prob=prob,
-                                      random_seed=random_seed)
+    predictor = load_predictor(model)
+    forecast = forecast_datasets(features=comparable, model=predictor,
+                                 target_models=list(targets), prob=prob,
+                                 random_seed=random_seed)
 
-    logger.info("4/4 writing the report")
-    candidates = out / "forecast" / "candidates.csv"
-    comparable.to_csv(candidates, index=False)
-    report = make_report(out / "report.html", model=model, forecast=forecast["forecast"],
-                         candidates=candidates,
-                         pdf=pdf, prob=prob, random_seed=random_seed)
+    logger.info("4/4 explaining them and writing the report")
+    report = Report(predictor, forecast=forecast, candidates=forecast.features, prob=prob,
+                    random_seed=random_seed)
+    tables = report.write_tables(out / "forecast")
+    html = report.to_html(out / "report.html")
+    if pdf:
+        from metaq.report.pdf import html_to_pdf
+
+        html_to_pdf(html, html.with_suffix(".pdf"))
     return DemoResult(out_dir=out, reference_study=study, features=features_path,
-                      forecast=forecast, report=Path(report.html),
-                      ranking=pd.read_csv(forecast["ranking"]))
+                      forecast=tables, report=html, ranking=pd.read_csv(tables["ranking"]))

@@ -1,8 +1,7 @@
 """Forecast new datasets end to end: features (extracted or given) -> predictor -> tables.
 
-:func:`forecast_datasets` is what ``metaq forecast`` runs; :func:`forecast_report_tables` is
-the forecast + explain part of ``metaq demo``: it writes the tidy tables (CSV) and figures
-(PNG) a report is built from.
+:func:`forecast_datasets` is what ``metaq forecast`` runs; its result feeds
+:class:`metaq.report.report.Report` for the explanations and the report.
 """
 
 from __future__ import annotations
@@ -194,9 +193,9 @@ class DatasetForecast:
             "dataset": table["dataset_id"], "target model": table["target_model"],
             "benchmark": np.where(table["domain"] == "", table["benchmark"],
                                   table["benchmark"] + "/" + table["domain"]),
-            "mean": table["mean"].map("{:+.3f}".format),
+            "mean": table["estimate"].map("{:+.3f}".format),
             "interval": [f"[{lo:+.3f}, {hi:+.3f}]"
-                         for lo, hi in zip(table["lo"], table["hi"], strict=True)],
+                         for lo, hi in zip(table["lower"], table["upper"], strict=True)],
             "P(gain)": table["prob_gain"].map("{:.2f}".format),
             "P(best)": table["prob_best"].map("{:.2f}".format),
         })
@@ -218,10 +217,9 @@ class DatasetForecast:
         if len(unidentified):
             lines.append(
                 f"{len(unidentified)} of {len(table)} rows: no untuned score informs the "
-                f"level the change is measured from, so 'change' there is the difference from "
-                f"the training datasets' average fine-tuned score (the fine-tuned score itself "
-                f"is forecast); give the untuned scores (--base-scores) for a change from the "
-                f"untuned model")
+                f"level the change is measured from, so there the split between untuned level "
+                f"and change is the prior's (the fine-tuned score itself is forecast); give "
+                f"the untuned scores (--base-scores) for a change from the untuned model")
         return "\n".join(lines)
 
 
@@ -296,7 +294,7 @@ def forecast_datasets(datasets: Sequence[str | Path] = (), *,
     >>> result = forecast_datasets(features="data/study/features.csv",
     ...                            target_models=[{"name": "x", "params_b": 70}]
     ...                            )  # doctest: +SKIP
-    >>> result.summary[["dataset_id", "mean", "lo", "hi"]]  # doctest: +SKIP
+    >>> result.summary[["dataset_id", "estimate", "lower", "upper"]]  # doctest: +SKIP
     """
     from metaq.explain.extrapolation import extrapolation, extrapolation_summary
     from metaq.modeling.forecast import check_prob
@@ -340,92 +338,3 @@ def _input_features(datasets: Sequence[str | Path], features, needed: Sequence[s
         logger.warning("features %s could not be extracted here; the forecast integrates over "
                        "them (wider intervals)", not_extracted)
     return table, not_extracted
-
-
-def forecast_report_tables(features: pd.DataFrame | str | Path, out_dir: str | Path, *,
-                           model=None,
-                           target_models: TargetModels = None,
-                           benchmarks: Sequence[str] | None = None, prob: float = 0.9,
-                           random_seed: int = 0, figures: bool = True) -> dict[str, Path]:
-    """Forecast and explain a features table; write tidy tables (CSV) and figures (PNG).
-
-    The forecast + explain part of ``metaq demo``: everything a report shows about new
-    datasets, each table beside its figure.
-
-    Parameters
-    ----------
-    features : DataFrame or path
-        Features of the candidate datasets (missing metrics allowed).
-    out_dir : str or Path
-        Folder to write into (created).
-    model : HierarchicalDeltaModel or path, optional
-        The predictor; the shipped default when None.
-    target_models : sequence or DataFrame, optional
-        Target models (see :func:`forecast_datasets`); the training base models when None.
-    benchmarks : sequence of str, optional
-        Benchmarks; the predictor's whole benchmarks when None.
-    prob : float, default 0.9
-        Interval mass of every table.
-    random_seed : int, default 0
-        Seed of every draw.
-    figures : bool, default True
-        Also draw the PNG figures.
-
-    Returns
-    -------
-    dict of str to Path
-        Name -> file: ``forecast``, ``ranking``, ``benchmark_effects``, ``importance``,
-        ``scale_contrast``, ``contributions``, ``sweep`` (the most important feature over its
-        range, for every target model), each ``.csv``, and with `figures` the same names as
-        ``<name>_figure`` -> ``.png``.
-
-    Examples
-    --------
-    >>> paths = forecast_report_tables("data/study/features.csv", "out/",
-    ...                                target_models=["PLLuM-8B-instruct",
-    ...                                               {"name": "big", "params_b": 70}]
-    ...                                )  # doctest: +SKIP
-    """
-    from metaq.explain import plots
-    from metaq.explain.contributions import feature_contributions
-    from metaq.explain.importance import feature_importance, scale_contrast
-    from metaq.explain.ranking import benchmark_effects, rank_candidates
-    from metaq.explain.whatif import sweep
-
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    predictor = load_predictor(model)
-    result = forecast_datasets(features=features, model=predictor, target_models=target_models,
-                               benchmarks=benchmarks, prob=prob, random_seed=random_seed)
-    options = {"target_models": target_models, "benchmarks": benchmarks, "prob": prob,
-               "random_seed": random_seed}
-    table = result.features
-    importance = feature_importance(predictor, **options)
-    top = feature_importance(predictor, by="overall", **options)["feature"].iloc[0]
-    tables = {
-        "forecast": (result.summary, plots.draw_forecast),
-        "ranking": (rank_candidates(result.forecast, benchmarks=benchmarks, prob=prob),
-                    plots.draw_ranking),
-        "benchmark_effects": (benchmark_effects(result.forecast, benchmarks=benchmarks,
-                                                prob=prob), None),
-        "importance": (importance, plots.draw_importance),
-        "scale_contrast": (scale_contrast(predictor, benchmarks=benchmarks, prob=prob,
-                                          random_seed=random_seed), plots.draw_scale_contrast),
-        "contributions": (feature_contributions(predictor, table, **options),
-                          plots.draw_contributions),
-        "sweep": (sweep(predictor, top, **options), plots.draw_sweep),
-    }
-    return _write_tables(tables, out_dir, figures)
-
-
-def _write_tables(tables: dict[str, tuple[pd.DataFrame, Any]], out_dir: Path,
-                  figures: bool) -> dict[str, Path]:
-    paths = {}
-    for name, (frame, draw) in tables.items():
-        paths[name] = out_dir / f"{name}.csv"
-        frame.to_csv(paths[name], index=False)
-        if figures and draw is not None:
-            paths[f"{name}_figure"] = out_dir / f"{name}.png"
-            draw(frame).savefig(paths[f"{name}_figure"], dpi=110)
-    logger.info("wrote %d forecast/explain files to %s", len(paths), out_dir)
-    return paths

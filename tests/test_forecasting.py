@@ -12,7 +12,6 @@ from metaq.datasets import sample_path
 from metaq.exceptions import SchemaError
 from metaq.forecasting import (
     forecast_datasets,
-    forecast_report_tables,
     gather_features,
 )
 
@@ -20,26 +19,6 @@ from metaq.forecasting import (
 @pytest.fixture(scope="module")
 def fake_predictor():
     return cached_fake_predictor()
-
-
-def test_forecast_report_tables_write_tables_and_figures(fake_predictor, tmp_path):
-    candidates = pd.DataFrame({"dataset_id": ["good", "bad"], "validity": [0.95, 0.85],
-                               "redundancy_ratio": [0.6, 0.4], "perplexity": [1.2, np.nan]})
-    paths = forecast_report_tables(candidates, tmp_path, model=fake_predictor,
-                                   target_models=["small-1b", {"name": "huge",
-                                                               "params_b": 400}])
-    for name in ("forecast", "ranking", "benchmark_effects", "importance", "scale_contrast",
-                 "contributions", "sweep"):
-        assert paths[name].is_file()
-    for name in ("forecast", "ranking", "importance", "sweep"):
-        assert paths[f"{name}_figure"].stat().st_size > 1000
-    forecast = pd.read_csv(paths["forecast"])
-    assert forecast.loc[forecast["dataset_id"] == "bad", "missing_features"].eq(
-        "perplexity").all()
-    ranking = pd.read_csv(paths["ranking"])
-    assert ranking.groupby("target_model")["dataset_id"].first().eq("good").all()
-    sweep = pd.read_csv(paths["sweep"])
-    assert sweep["feature"].unique().tolist() == ["validity"]  # the largest overall slope
 
 
 def test_forecast_from_a_features_table_flags_unseen_sizes(fake_predictor):
@@ -50,7 +29,7 @@ def test_forecast_from_a_features_table_flags_unseen_sizes(fake_predictor):
                                benchmarks=["bench_a"], prob=0.8)
     table = result.summary.set_index("target_model")
     assert table.loc["large-70b", "seen_model"] and not table.loc["huge", "seen_model"]
-    width = table["hi"] - table["lo"]
+    width = table["upper"] - table["lower"]
     assert width["huge"] > width["large-70b"]
     assert result.not_extracted == []
     assert "P(best)" in result.format_summary()

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from typing import Any
 
 from metaq.cli._types import comma_floats, finite_float, int_at_least
+from metaq.exceptions import InvalidParameterError
 
 #: Figure formats of ``--plot`` (matplotlib writes each by its suffix).
 FIGURE_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
@@ -44,7 +47,7 @@ the direction, computed per posterior draw. Models default to the shipped defaul
 """
 
 WHAT = ("importance", "scale-contrast", "permutation", "contributions", "whatif", "sweep",
-        "rank", "next-run")
+        "rank", "next-run")  # the keys of TABLES, in the order --help shows them
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -96,28 +99,145 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Compute the requested table, write it (and its figure), print its head."""
     from metaq._outputs import TABLE_SUFFIXES, check_output_path, write_table
-    from metaq.explain.tables import explain_table
+    from metaq.forecasting import load_predictor
 
     check_output_path(args.out, option="--out", suffixes=TABLE_SUFFIXES)
     if args.plot is not None:
         check_output_path(args.plot, option="--plot", suffixes=FIGURE_SUFFIXES)
-    table, figure = explain_table(
-        args.what, model=args.model, features=args.features, runs=args.runs,
-        datasets=args.dataset,
-        target_models=args.target_models,
-        benchmarks=args.benchmarks.split(",") if args.benchmarks else None,
-        changes=args.changes, feature=args.feature,
-        grid=args.grid,
-        candidates=args.candidate,
-        interest=args.interest.split(",") if args.interest else None,
-        n_permutations=args.permutations, prob=args.prob, random_seed=args.seed,
-        plot=args.plot is not None)
+    predictor = load_predictor(args.model)
+    table, draw = TABLES[args.what](predictor, args)
     out = write_table(table, args.out)
     print(table.head(12).to_string(index=False, float_format=lambda v: f"{v:.3g}"))
     print(f"wrote {out} ({len(table)} rows)")
-    if figure is not None:
+    if args.plot is not None:
         plot = check_output_path(args.plot, option="--plot", suffixes=FIGURE_SUFFIXES)
         plot.parent.mkdir(parents=True, exist_ok=True)
-        figure.savefig(plot, dpi=120, bbox_inches="tight")
+        draw(table).savefig(plot, dpi=120, bbox_inches="tight")
         print(f"wrote {args.plot}")
     return 0
+
+
+def _scope(args: argparse.Namespace) -> dict[str, Any]:
+    return {"target_models": args.target_models, "benchmarks": _benchmarks(args),
+            "prob": args.prob, "random_seed": args.seed}
+
+
+def _benchmarks(args: argparse.Namespace) -> list[str] | None:
+    return args.benchmarks.split(",") if args.benchmarks else None
+
+
+def _importance(predictor, args):
+    from metaq.explain import plots
+    from metaq.explain.importance import feature_importance
+
+    return feature_importance(predictor, **_scope(args)), plots.draw_importance
+
+
+def _scale_contrast(predictor, args):
+    from metaq.explain import plots
+    from metaq.explain.importance import scale_contrast
+
+    return (scale_contrast(predictor, benchmarks=_benchmarks(args), prob=args.prob,
+                           random_seed=args.seed), plots.draw_scale_contrast)
+
+
+def _permutation(predictor, args):
+    from metaq.datasets import study_path
+    from metaq.explain import plots
+    from metaq.explain.importance import permutation_importance
+    from metaq.tables import read_features, read_runs
+
+    runs = read_runs(args.runs or study_path("runs"))
+    features = read_features(args.features or study_path("features"))
+    table = permutation_importance(predictor, runs, features, n_permutations=args.permutations,
+                                   prob=args.prob, random_seed=args.seed)
+    return table, plots.draw_permutation_importance
+
+
+def _contributions(predictor, args):
+    from metaq.explain import plots
+    from metaq.explain.contributions import feature_contributions
+
+    return (feature_contributions(predictor, _features(args), **_scope(args)),
+            plots.draw_contributions)
+
+
+def _whatif(predictor, args):
+    from metaq.explain import plots
+    from metaq.explain.whatif import what_if
+
+    if not args.changes:
+        raise InvalidParameterError("whatif needs at least one change. Fix: add e.g. "
+                                    "--set redundancy_ratio=-20%")
+    return (what_if(predictor, _features(args), list(args.changes), **_scope(args)),
+            plots.draw_what_if)
+
+
+def _sweep(predictor, args):
+    from metaq.explain import plots
+    from metaq.explain.whatif import sweep
+
+    if not args.feature:
+        raise InvalidParameterError(f"sweep needs --feature NAME (a feature of the model: "
+                                    f"{predictor.features_})")
+    baseline = _features(args) if args.features is not None else None
+    return (sweep(predictor, args.feature, args.grid, baseline=baseline, **_scope(args)),
+            plots.draw_sweep)
+
+
+def _rank(predictor, args):
+    from metaq.explain import plots
+    from metaq.explain.ranking import rank_candidates
+
+    forecast = predictor.predict(_features(args), args.target_models, _benchmarks(args),
+                                 prob=args.prob, random_seed=args.seed)
+    return (rank_candidates(forecast, benchmarks=_benchmarks(args), prob=args.prob),
+            plots.draw_ranking)
+
+
+def _next_run(predictor, args):
+    from metaq.explain import plots
+    from metaq.explain.next_run import rank_next_runs
+
+    if not args.candidate:
+        raise InvalidParameterError("next-run needs candidate runs. Fix: add --candidate "
+                                    "DATASET@MODEL for each run you could do")
+    targets = predictor.resolve_target_models(args.target_models)
+    by_name = {row["name"]: row for row in targets.to_dict(orient="records")}
+    runs = []
+    for spec in args.candidate:
+        dataset, sep, name = spec.partition("@")
+        if not sep or not dataset or not name:
+            raise InvalidParameterError(f"candidate {spec!r} is not DATASET@MODEL. Fix: e.g. "
+                                        f"--candidate Detailed@PLLuM-8B-instruct")
+        runs.append({"dataset_id": dataset, **by_name.get(name, {"name": name})})
+    interest = (args.interest.split(",") if args.interest
+                else list(dict.fromkeys(r["dataset_id"] for r in runs)))
+    table = rank_next_runs(predictor, runs, _features(args), interest_datasets=interest,
+                           interest_models=targets.to_dict(orient="records"),
+                           benchmarks=_benchmarks(args), random_seed=args.seed)
+    return table, plots.draw_next_runs
+
+
+def _features(args: argparse.Namespace):
+    """Read the whole-dataset rows of --features (only the --dataset ids when given)."""
+    from metaq.explain._names import check_known
+    from metaq.tables import read_features
+
+    if args.features is None:
+        raise InvalidParameterError(f"{args.what} needs the features of the datasets. Fix: "
+                                    f"add --features FEATURES.csv")
+    table = read_features(args.features, allow_missing=True)
+    table = table.loc[table["domain"] == ""].reset_index(drop=True)
+    if args.dataset:
+        check_known(args.dataset, table["dataset_id"].tolist(), kind="dataset")
+        table = table.loc[table["dataset_id"].isin(args.dataset)].reset_index(drop=True)
+    return table
+
+
+#: What each ``metaq explain WHAT`` computes: predictor, args -> (table, its drawing).
+TABLES: dict[str, Callable[[Any, argparse.Namespace], tuple[Any, Callable]]] = {
+    "importance": _importance, "scale-contrast": _scale_contrast, "permutation": _permutation,
+    "contributions": _contributions, "whatif": _whatif, "sweep": _sweep, "rank": _rank,
+    "next-run": _next_run,
+}

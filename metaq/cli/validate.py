@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from metaq.cli._types import int_at_least
 from metaq.exceptions import MetaqError
@@ -77,16 +78,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Cross-validate, write the report folder and print the scores table."""
     from metaq._outputs import check_output_path
-    from metaq.validation import validate_tables
+    from metaq.validation import cross_validate
 
     check_output_path(args.out, option="--out", folder=True)
     models = {"models": args.models.split(",")} if args.models else {}
-    result = validate_tables(
+    result = cross_validate(
         args.runs, args.features, **models, scheme=args.scheme, k=args.k,
         max_pairs=args.max_pairs,
         target=args.target, sampler={"draws": args.draws, "tune": args.tune,
                                      "chains": args.chains, "mass_matrix": args.mass_matrix},
-        random_seed=args.seed, item_noise=args.item_noise, out=args.out)
+        random_seed=args.seed, item_noise=args.item_noise, label=Path(args.runs).parent.name)
+    result.save(args.out)
     columns = ["model", "n_runs", "crps", "mae", "coverage_90", "coverage_90_lo",
                "coverage_90_hi", "pairwise_acc_beyond_noise", "pairwise_acc_beyond_noise_lo",
                "pairwise_acc_beyond_noise_hi", "n_dataset_pairs_beyond_noise"]

@@ -21,7 +21,6 @@ from metaq.explain.plots import (
 )
 from metaq.explain.ranges import ValidRange, valid_range
 from metaq.explain.ranking import benchmark_effects, rank_candidates
-from metaq.explain.tables import explain_table
 from metaq.explain.whatif import sweep, what_if
 
 __all__ = [
@@ -30,7 +29,6 @@ __all__ = [
     "apply_changes",
     "as_changes",
     "benchmark_effects",
-    "explain_table",
     "feature_contributions",
     "feature_importance",
     "parse_change",

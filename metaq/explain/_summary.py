@@ -9,21 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from metaq.modeling.forecast import check_prob as check_forecast_prob
-
-DEFAULT_PROB = 0.9
-"""Default probability mass of the central credible intervals (as ``metaq forecast --prob``)."""
-
-
-def check_prob(prob: float | None) -> float:
-    """Return `prob` (or :data:`DEFAULT_PROB` when None), checked to lie in (0, 1).
-
-    Raises
-    ------
-    InvalidParameterError
-        When `prob` is not strictly between 0 and 1; the message echoes it.
-    """
-    return DEFAULT_PROB if prob is None else check_forecast_prob(prob)
+from metaq.modeling.forecast import check_prob
 
 
 def summarise_draws(draws: np.ndarray, prob: float | None = None) -> pd.DataFrame:
@@ -34,7 +20,7 @@ def summarise_draws(draws: np.ndarray, prob: float | None = None) -> pd.DataFram
     draws : numpy.ndarray
         Shape ``(n_draws,)`` or ``(n_draws, n_items)``.
     prob : float, optional
-        Mass of the central interval; :data:`DEFAULT_PROB` when None.
+        Mass of the central interval; :data:`metaq.modeling.forecast.DEFAULT_PROB` when None.
 
     Returns
     -------

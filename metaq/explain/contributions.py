@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from metaq.explain._model import contribution_draws, model_features
-from metaq.explain._summary import check_prob, summarise_draws
+from metaq.explain._summary import summarise_draws
+from metaq.modeling.forecast import check_prob
 
 TOTAL = "all features"
 

@@ -26,7 +26,8 @@ from metaq.explain._model import (
     model_features,
     slope_draws,
 )
-from metaq.explain._summary import check_prob, summarise_draws
+from metaq.explain._summary import summarise_draws
+from metaq.modeling.forecast import check_prob
 
 
 def feature_importance(model, *, by: Literal["model", "overall", "block"] = "model",

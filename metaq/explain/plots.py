@@ -57,9 +57,9 @@ def _row_labels(table: pd.DataFrame) -> list[str]:
     return [f"{d} / {b}" for d, b in zip(table["dataset_id"], table["benchmark"], strict=True)]
 
 
-def draw_importance(table: pd.DataFrame):
-    """Standardised slopes with intervals, one panel per target model (if present)."""
-    panels = _panels(table, "target_model")
+def draw_importance(table: pd.DataFrame, *, by: str = "target_model"):
+    """Standardised slopes with intervals, one panel per `by` value (target model, if present)."""
+    panels = _panels(table, by)
     features = list(dict.fromkeys(panels[0][1]["feature"]))
     fig, axes = _figure(len(panels), len(features))
     for ax, (title, part) in zip(axes, panels, strict=True):
@@ -111,8 +111,14 @@ def draw_what_if(table: pd.DataFrame):
 
 
 def draw_sweep(table: pd.DataFrame):
-    """Forecast curves with bands over the feature grid, one panel per benchmark."""
-    panels = _panels(table, "benchmark")
+    """Forecast curves with bands over the feature grid, one panel per benchmark.
+
+    A table of several features' sweeps gets one panel per feature instead, on its first
+    benchmark.
+    """
+    if table["feature"].nunique() > 1:
+        table = table[table["benchmark"] == table["benchmark"].iloc[0]]
+    panels = _panels(table, "feature" if table["feature"].nunique() > 1 else "benchmark")
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(PANEL_WIDTH * len(panels), 3.5), layout="constrained")
@@ -125,7 +131,7 @@ def draw_sweep(table: pd.DataFrame):
         ax.axhline(0.0, color="grey", lw=0.8, ls="--")
         ax.set_xlabel(str(part["feature"].iloc[0]))
         ax.set_ylabel("forecast change")
-        ax.set_title(title)
+        ax.set_title(title if title != part["feature"].iloc[0] else part["benchmark"].iloc[0])
         ax.legend(fontsize=8)
     return fig
 
@@ -160,8 +166,7 @@ def draw_next_runs(table: pd.DataFrame):
 
 def draw_forecast(summary: pd.DataFrame):
     """Forecast mean and interval per dataset and benchmark, one panel per target model."""
-    table = summary.rename(columns={"mean": "estimate", "lo": "lower", "hi": "upper"})
-    panels = _panels(table, "target_model")
+    panels = _panels(summary, "target_model")
     rows = _row_labels(panels[0][1])
     fig, axes = _figure(len(panels), len(rows))
     for ax, (title, part) in zip(axes, panels, strict=True):

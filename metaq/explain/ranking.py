@@ -16,7 +16,8 @@ import pandas as pd
 from metaq.explain._decision import expected_regret, prob_best
 from metaq.explain._model import forecast_draws
 from metaq.explain._names import check_known
-from metaq.explain._summary import check_prob, summarise_draws
+from metaq.explain._summary import summarise_draws
+from metaq.modeling.forecast import check_prob
 
 VERDICTS = ("helps", "hurts", "unclear")
 

@@ -20,9 +20,10 @@ from metaq.explain._model import (
     training_feature_range,
 )
 from metaq.explain._names import check_known
-from metaq.explain._summary import check_prob, summarise_draws
+from metaq.explain._summary import summarise_draws
 from metaq.explain.changes import ChangeValue, apply_changes, as_changes
 from metaq.explain.ranges import check_in_range, valid_range
+from metaq.modeling.forecast import check_prob
 
 DEFAULT_GRID_POINTS = 21
 

@@ -23,44 +23,14 @@ import json
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
 import numpy as np
 import pandas as pd
 
+from metaq.data import Example
 
-@dataclass(frozen=True)
-class Example:
-    """One reasoning example.
-
-    Attributes
-    ----------
-    id : str
-        Stable identifier (from the data, or ``<file stem>:<line>``).
-    question : str
-        The prompt or problem.
-    reasoning : str
-        The reasoning trace (chain of thought).
-    answer : str
-        The final answer or response.
-    domain : str
-        Optional domain label (``""`` when unknown).
-    location : str
-        Where the record was read, ``<file>:<line>``, for messages.
-    """
-
-    id: str
-    question: str
-    reasoning: str
-    answer: str = ""
-    domain: str = ""
-    location: str = field(default="", compare=False)
-
-    def content_hash(self) -> str:
-        """Hash of the content (not the id or location): equal texts share cached results."""
-        payload = "\x1f".join((self.question, self.reasoning, self.answer, self.domain))
-        return hashlib.blake2b(payload.encode("utf-8"), digest_size=16).hexdigest()
+__all__ = ["Accumulator", "Example", "Extractor", "mean_and_se"]
 
 
 class Accumulator(Protocol):

@@ -39,8 +39,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from metaq.data import Example
 from metaq.exceptions import DatasetReadError
-from metaq.features.base import Example
 from metaq.io.chat import (
     CHAT_FIELDS,
     ChatFormatError,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from metaq.features.base import Example
+from metaq.data import Example
 from metaq.io.mapping import BadRecord, ColumnMapping
 from metaq.io.reader import ReadStats, bad_record_message, parse_records
 

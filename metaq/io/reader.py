@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from metaq.data import Example
 from metaq.exceptions import DatasetReadError
-from metaq.features.base import Example
 from metaq.io.mapping import BadRecord, ColumnMapping, record_to_examples
 from metaq.io.records import DEFAULT_MAX_RECORD_BYTES, RawRecord, dataset_stem, iter_records
 

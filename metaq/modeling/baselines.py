@@ -21,7 +21,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
 import pandas as pd
@@ -113,6 +113,9 @@ class PointBaseline(ABC):
     """
 
     _model_type = "point_baseline"
+    #: A point baseline models the observed change; without untuned scores the validation
+    #: harness gives it the fine-tuned score as the change from 0.
+    learns_untuned_level: ClassVar[bool] = False
 
     def __init__(self, features: Sequence[str] | None = None,
                  target: Literal["logit", "abs", "rel"] = "logit", n_draws: int = 1000,
@@ -177,9 +180,10 @@ class PointBaseline(ABC):
             residuals[held] = y[held] - self._predict_point(fitted, inputs.subset(held))
         return residuals
 
-    def predict(self, features: pd.DataFrame | str | Path, target_models: TargetModels,
+    def predict(self, features: pd.DataFrame | str | Path, target_models: TargetModels = None,
                 benchmarks: Benchmarks = None, *, prob: float = 0.9,
-                random_seed: int | None = None, base_scores: BaseScores = None) -> Forecast:
+                random_seed: int | None = None, base_scores: BaseScores = None,
+                item_noise: bool = False) -> Forecast:
         """Forecast datasets x target models x benchmarks, as the Bayesian model does.
 
         Parameters
@@ -189,18 +193,19 @@ class PointBaseline(ABC):
         base_scores : DataFrame or path, optional
             Measured untuned scores: the change forecast does not use them (it has no
             untuned level), the fine-tuned score is computed from them where given.
+        item_noise : bool, default False
+            Accepted for the common interface; a point baseline's draws are its point
+            forecast plus held-out residuals of *recorded* outcomes, so they carry the
+            benchmark's item noise either way.
 
         Returns
         -------
         Forecast
         """
         check_prob(prob)
-        if not hasattr(self, "estimator_"):
-            raise NotFittedError(f"this {type(self).__name__} is not fitted; call `.fit()` "
-                                 f"first")
+        models = self.resolve_target_models(target_models)
+        tasks = self.resolve_benchmarks(benchmarks)
         table = dataset_rows(as_features_table(features, allow_missing=True))
-        models = resolve_target_models(target_models, self.encoding_.models)
-        tasks = resolve_tasks(benchmarks, self.encoding_.tasks)
         x = self.feature_scaler_.transform(table)
         missing = [",".join(f for f, gap in zip(self.features_, row, strict=True) if gap)
                    for row in np.isnan(x)]
@@ -224,6 +229,21 @@ class PointBaseline(ABC):
         base = np.where(np.isnan(given), base, given)
         scores = score_from_change(draws, base[None], self.target)
         return Forecast(draws, scores, rows, target=self.target, model_name=self._model_type)
+
+    def resolve_target_models(self, target_models: TargetModels = None) -> pd.DataFrame:
+        """Read target models as :meth:`predict` does (:mod:`metaq.modeling.query`)."""
+        self._check_fitted()
+        return resolve_target_models(target_models, self.encoding_.models)
+
+    def resolve_benchmarks(self, benchmarks: Benchmarks = None) -> pd.DataFrame:
+        """Read benchmarks as :meth:`predict` does (:mod:`metaq.modeling.query`)."""
+        self._check_fitted()
+        return resolve_tasks(benchmarks, self.encoding_.tasks)
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "estimator_"):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted; call `.fit()` "
+                                 f"first")
 
     @abstractmethod
     def _fit_point(self, inputs: BaselineInputs, y: np.ndarray) -> Any:

@@ -14,8 +14,20 @@ ROW_COLUMNS = ("dataset_id", "target_model", "params_b", "family", "benchmark", 
                "seen_model", "missing_features", "change_identified", "untrained_features")
 
 
-def check_prob(prob: float) -> float:
-    """Return `prob` as a float, raising unless ``0 < prob < 1``."""
+#: Default probability mass of the central credible intervals (as ``metaq forecast --prob``).
+DEFAULT_PROB = 0.9
+
+
+def check_prob(prob: float | None = None) -> float:
+    """Return `prob` as a float (:data:`DEFAULT_PROB` when None), raising unless in (0, 1).
+
+    Raises
+    ------
+    InvalidParameterError
+        When `prob` is not strictly between 0 and 1; the message echoes it.
+    """
+    if prob is None:
+        return DEFAULT_PROB
     value = float(prob)
     if not 0.0 < value < 1.0:
         raise InvalidParameterError(f"prob={prob!r} must lie strictly between 0 and 1 "
@@ -92,9 +104,10 @@ class Forecast:
         target_model, params_b, family, benchmark, domain, seen_model, missing_features``
         (missing features of the dataset, comma separated, integrated over their training
         distribution), ``change_identified`` (False where no untuned score informs the level
-        the change is measured from: the change is then the difference from the average
-        training dataset's fine-tuned score, while the fine-tuned score itself stays a
-        forecast) and ``untrained_features`` (features the dataset differs on that were
+        the change is measured from: the split between that level and the change is then the
+        prior's, and for a model fitted without any untuned score the change is the
+        difference from the average training dataset's fine-tuned score; the fine-tuned
+        score itself stays a forecast) and ``untrained_features`` (features the dataset differs on that were
         constant in training, so the model cannot say what they do).
     target : {"logit", "abs", "rel"}
         Scale of `draws`.
@@ -121,9 +134,8 @@ class Forecast:
         self.target = target
         self.model_name = model_name
 
-    @property
-    def draws(self):
-        """The change draws as an ``xarray.DataArray`` (sample x row) with row coordinates."""
+    def to_xarray(self):
+        """Return the change draws as an ``xarray.DataArray`` (sample x row), rows as coords."""
         import xarray as xr
 
         coords = {column: ("row", self.rows[column].to_numpy()) for column in self.rows.columns}
@@ -143,13 +155,14 @@ class Forecast:
         Parameters
         ----------
         prob : float, default 0.9
-            Mass of the equal-tailed interval ``[lo, hi]``.
+            Mass of the equal-tailed interval ``[lower, upper]``.
 
         Returns
         -------
         pandas.DataFrame
-            The row index columns, then ``target, mean, sd, lo, hi, prob_gain, prob_best,
-            score_mean, score_lo, score_hi, prob, model``. ``prob_best`` is the probability
+            The row index columns, then ``target, estimate`` (the posterior mean), ``sd,
+            lower, upper, prob_gain, prob_best, score_estimate, score_lower, score_upper,
+            prob, model``. ``prob_best`` is the probability
             that the row's dataset gives the largest change among the datasets of this
             forecast for the same target model and benchmark (sums to 1 over them).
 
@@ -170,12 +183,12 @@ class Forecast:
                 np.ascontiguousarray(kept.T), tails, axis=1)]
         out = self.rows.copy()
         out["target"] = self.target
-        out["mean"] = self.values.mean(axis=0)
+        out["estimate"] = self.values.mean(axis=0)
         out["sd"] = self.values.std(axis=0, ddof=1) if len(self.values) > 1 else 0.0
-        out["lo"], out["hi"] = lo, hi
+        out["lower"], out["upper"] = lo, hi
         out["prob_gain"] = (self.values > 0).mean(axis=0)
         out["prob_best"] = self._prob_best()
-        out["score_mean"], out["score_lo"], out["score_hi"] = score_q
+        out["score_estimate"], out["score_lower"], out["score_upper"] = score_q
         out["prob"] = prob
         out["model"] = self.model_name
         return out

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
 import pandas as pd
@@ -36,6 +36,7 @@ from metaq.modeling.forecast import Forecast, check_prob, forecast_rows
 from metaq.modeling.persistence import load_fitted, save_fitted, table_hash
 from metaq.modeling.prior_check import prior_predictive_table
 from metaq.modeling.priors import resolve_priors
+from metaq.modeling.protocols import param_names
 from metaq.modeling.pymc_model import PREDICTIVE_VARS, build_pymc_model
 from metaq.modeling.query import Benchmarks, TargetModels, resolve_target_models, resolve_tasks
 from metaq.modeling.sampling import chosen_backend, resolve_sampler, sample_posterior
@@ -119,6 +120,8 @@ class HierarchicalDeltaModel:
     """
 
     _model_type = "hierarchical_delta"
+    #: The untuned level is latent, so runs without an untuned score are learnt from too.
+    learns_untuned_level: ClassVar[bool] = True
 
     def __init__(self, features: Sequence[str] | None = None,
                  target: Literal["logit", "abs", "rel"] = "logit",
@@ -442,12 +445,10 @@ class HierarchicalDeltaModel:
         """
         idata, card = load_fitted(path, cls._model_type)
         spec = card["spec"]
-        model = cls.__new__(cls)
-        HierarchicalDeltaModel.__init__(model, features=spec["features_requested"],
-                                        target=spec["target"], priors=spec["priors"],
-                                        sampler=card["state"]["sampler"],
-                                        likelihood=spec["likelihood"],
-                                        scale_effects=spec["scale_effects"])
+        params = {"features": spec["features_requested"], "target": spec["target"],
+                  "priors": spec["priors"], "sampler": card["state"]["sampler"],
+                  "likelihood": spec["likelihood"], "scale_effects": spec["scale_effects"]}
+        model = cls(**{name: params[name] for name in param_names(cls)})
         model.idata_ = idata
         FittedState.from_dict(card["state"]).attach(model)
         return model

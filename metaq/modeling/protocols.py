@@ -50,8 +50,21 @@ class Forecaster(Protocol):
         """Read benchmarks as :meth:`predict` does."""
 
 
+def param_names(cls: type) -> list[str]:
+    """Names of the constructor arguments of the class `cls`.
+
+    Examples
+    --------
+    >>> from metaq.modeling.hierarchical import PooledDeltaModel
+    >>> param_names(PooledDeltaModel)
+    ['features', 'target', 'priors', 'sampler', 'likelihood']
+    """
+    return [name for name, parameter in inspect.signature(cls).parameters.items()
+            if parameter.kind is not inspect.Parameter.VAR_KEYWORD]
+
+
 def get_params(estimator: Any) -> dict[str, Any]:
-    """The constructor arguments of `estimator`, read back from its attributes.
+    """Read the constructor arguments of `estimator` back from its attributes.
 
     Examples
     --------
@@ -59,13 +72,11 @@ def get_params(estimator: Any) -> dict[str, Any]:
     >>> get_params(RidgeBaseline(target="abs"))["target"]
     'abs'
     """
-    names = [name for name, parameter in inspect.signature(type(estimator)).parameters.items()
-             if parameter.kind is not inspect.Parameter.VAR_KEYWORD]
-    return {name: getattr(estimator, name) for name in names}
+    return {name: getattr(estimator, name) for name in param_names(type(estimator))}
 
 
 def clone(estimator: Any, **overrides: Any) -> Any:
-    """An unfitted copy of `estimator` with the same constructor arguments (or `overrides`).
+    """Make an unfitted copy of `estimator` with its constructor arguments (or `overrides`).
 
     Examples
     --------

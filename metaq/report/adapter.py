@@ -19,8 +19,6 @@ from metaq.tables.targets import derive_target
 
 logger = logging.getLogger(__name__)
 
-_ALL_FEATURES = "all features"  # the per-draw sum row of feature_contributions
-
 
 def _training_models(runs: pd.DataFrame) -> pd.DataFrame:
     return (runs.drop_duplicates("base_model")[["base_model", "params_b", "family"]]
@@ -120,9 +118,10 @@ def _posterior_predictive_check(model: Any, runs: pd.DataFrame, features: pd.Dat
     observed = runs.assign(observed=derive_target(runs, model.target),
                            target_model=runs["base_model"])
     keys = ["dataset_id", "target_model", "benchmark", "domain"]
-    joined = observed.merge(predicted[[*keys, "mean", "lo", "hi"]], on=keys, how="inner")
+    joined = observed.merge(predicted[[*keys, "estimate", "lower", "upper"]], on=keys,
+                            how="inner")
     joined = joined.dropna(subset=["observed"])
-    return joined.rename(columns={"lo": "lower", "hi": "upper"})[
+    return joined.rename(columns={"estimate": "mean"})[
         ["dataset_id", "base_model", "benchmark", "domain", "observed", "mean", "lower", "upper"]]
 
 
@@ -192,8 +191,6 @@ def report_data_from_model(model: Any, runs: pd.DataFrame, features: pd.DataFram
     if len(explained):
         contributions = feature_contributions(model, explained, target_models=models,
                                               prob=prob, random_seed=random_seed)
-        contributions = contributions[contributions["term"] != _ALL_FEATURES].rename(
-            columns={"term": "feature"})
     top = importance.reindex(importance["estimate"].abs().sort_values(ascending=False).index)
     whatif = _whatif(model, top["feature"].head(whatif_features).tolist(), models, prob=prob,
                      random_seed=random_seed)

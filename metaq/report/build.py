@@ -11,11 +11,9 @@ import pandas as pd
 
 from metaq.datasets import default_predictor_path, study_path
 from metaq.exceptions import SchemaError
-from metaq.report.contracts import ReportConfig, ReportData, ReportMetadata, check_table
+from metaq.report.contracts import ReportConfig, ReportMetadata, check_table
 from metaq.report.formatting import text_column
-from metaq.report.html import write_html
 from metaq.report.pdf import PdfEngine, html_to_pdf
-from metaq.report.sections import failed_checks
 from metaq.tables import read_features, read_runs
 from metaq.tables._checks import TableSource, as_numeric, raise_first, read_table
 
@@ -98,12 +96,12 @@ def read_forecast(path: str | Path) -> pd.DataFrame:
 
 def _check_forecast_numbers(frame: pd.DataFrame, source: TableSource) -> None:
     """Refuse missing or infinite estimates and probabilities outside [0, 1]."""
-    for column in ("mean", "lo", "hi", "sd"):
+    for column in ("estimate", "lower", "upper", "sd"):
         if column in frame.columns:
             frame[column] = as_numeric(frame, column, source, allow_nan=False)
-    raise_first(frame["lo"] > frame["hi"], frame["lo"], "lo", source,
-                "lies above hi on the same row. Fix: write lo <= hi (a forecast from `metaq "
-                "forecast` always has them in order)")
+    raise_first(frame["lower"] > frame["upper"], frame["lower"], "lower", source,
+                "lies above upper on the same row. Fix: write lower <= upper (a forecast from "
+                "`metaq forecast` always has them in order)")
     for column in ("prob_gain", "prob_best", "prob"):
         if column in frame.columns:
             frame[column] = as_numeric(frame, column, source, allow_nan=column == "prob_best")
@@ -174,22 +172,17 @@ def make_report(out: str | Path, *, model: str | Path | None = None,
     --------
     >>> files = make_report("report.html", use_default_model=False)  # doctest: +SKIP
     """
-    from metaq.stats import correlate
+    from metaq.report.report import Report
 
     runs_path = Path(runs or study_path("runs"))
     features_path = Path(features or study_path("features"))
-    runs_table = read_runs(runs_path)
-    features_table = read_features(features_path, allow_missing=True)
     forecast_table = read_forecast(forecast) if forecast is not None else None
-    candidates_table = (read_features(candidates, allow_missing=True)
-                        if candidates is not None else None)
     shipped = default_predictor_path()
     model_path = Path(model) if model is not None else (
         shipped if use_default_model and shipped.is_file() else None)
     if model_path is None:
         logger.info("no predictor given%s: writing a data-only report",
                     "" if not use_default_model else f" and none shipped at {shipped}")
-    mass = _interval_mass(forecast_table, prob)
     hashes = {"runs": file_sha256(runs_path), "features": file_sha256(features_path)}
     if forecast is not None:
         hashes["forecast"] = file_sha256(forecast)
@@ -197,20 +190,16 @@ def make_report(out: str | Path, *, model: str | Path | None = None,
         model_file=str(model_path or ""),
         model_sha256=file_sha256(model_path) if model_path else "",
         data_hashes=hashes, seeds={"report": random_seed})
-    correlations = correlate(runs_table, features_table, random_seed=random_seed)
-    if model_path is None:
-        data = ReportData(metadata=metadata, prob=mass, forecast=forecast_table,
-                          correlations=correlations, runs=runs_table, features=features_table)
-    else:
-        from metaq.report.adapter import report_data_from_model
-
-        data = report_data_from_model(
-            model_path, runs_table, features_table, forecast=forecast_table,
-            candidates=candidates_table, prob=mass,
-            metadata=metadata, correlations=correlations, random_seed=random_seed)
-    html_path = write_html(data, out, config)
+    report = Report(model_path, runs=read_runs(runs_path),
+                    features=read_features(features_path, allow_missing=True),
+                    forecast=forecast_table,
+                    candidates=(read_features(candidates, allow_missing=True)
+                                if candidates is not None else None),
+                    prob=_interval_mass(forecast_table, prob), config=config,
+                    metadata=metadata, random_seed=random_seed)
+    html_path = report.to_html(out)
     pdf_path = None
     if pdf:
         target = html_path.with_suffix(".pdf") if pdf is True else Path(pdf)
         pdf_path = html_to_pdf(html_path, target, engine=pdf_engine)
-    return ReportFiles(html=html_path, pdf=pdf_path, failed_checks=tuple(failed_checks(data)))
+    return ReportFiles(html=html_path, pdf=pdf_path, failed_checks=tuple(report.failed_checks))

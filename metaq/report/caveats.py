@@ -70,16 +70,20 @@ def _missing_features(forecast: pd.DataFrame) -> list[str]:
     return notes
 
 
-def _extrapolated(forecast: pd.DataFrame) -> list[str]:
-    if "extrapolated_features" not in forecast.columns:
-        return []
+def _flagged(forecast: pd.DataFrame, column: str) -> pd.DataFrame:
+    """One row per dataset whose comma-separated `column` is not empty."""
+    if column not in forecast.columns:
+        return forecast.iloc[0:0]
     per_dataset = forecast.drop_duplicates("dataset_id")
-    far = per_dataset[per_dataset["extrapolated_features"].fillna("").astype(str) != ""]
+    return per_dataset[per_dataset[column].fillna("").astype(str) != ""]
+
+
+def _extrapolated(forecast: pd.DataFrame) -> list[str]:
     return [f"{row['dataset_id']} lies up to {float(row['extrapolation_sd']):.1f} training "
             f"standard deviations beyond the datasets the model learned from (on "
             f"{str(row['extrapolated_features']).replace(',', ', ')}): its forecast extends a "
             f"trend fitted elsewhere, which the training data cannot check."
-            for _, row in far.iterrows()]
+            for _, row in _flagged(forecast, "extrapolated_features").iterrows()]
 
 
 def _unidentified_change(forecast: pd.DataFrame) -> list[str]:
@@ -91,22 +95,19 @@ def _unidentified_change(forecast: pd.DataFrame) -> list[str]:
     return [f"{len(blind)} of {len(forecast)} forecasts have no untuned score behind the level "
             f"the change is measured from (the runs the model learned from printed only "
             f"fine-tuned scores for those models or benchmarks): fine-tuned scores identify "
-            f"the untuned level plus the change, not each, so there the 'change' is the "
-            f"difference from the average training dataset's fine-tuned score and the "
-            f"fine-tuned score itself is the forecast to read. Measured untuned scores "
+            f"the untuned level plus the change, not each, so there the split between them "
+            f"comes from the prior (for a predictor that saw no untuned score at all, the "
+            f"'change' is the difference from the average training dataset's fine-tuned "
+            f"score). The fine-tuned score is the forecast to read; measured untuned scores "
             f"(--base-scores) turn it into a change from the untuned model."]
 
 
 def _untrained(forecast: pd.DataFrame) -> list[str]:
-    if "untrained_features" not in forecast.columns:
-        return []
-    per_dataset = forecast.drop_duplicates("dataset_id")
-    flagged = per_dataset[per_dataset["untrained_features"].fillna("").astype(str) != ""]
     return [f"{row['dataset_id']} differs on {str(row['untrained_features']).replace(',', ', ')},"
             f" which had one value in every dataset the model learned from: the model has "
             f"no information on what they do, so its forecast ignores them (an extrapolation "
             f"the intervals cannot show)."
-            for _, row in flagged.iterrows()]
+            for _, row in _flagged(forecast, "untrained_features").iterrows()]
 
 
 def _floored_units(units: pd.DataFrame) -> list[str]:

@@ -26,10 +26,12 @@ SECTION_KEYS: tuple[str, ...] = (
 
 #: Required columns of each table of :class:`ReportData` (other columns are kept and shown).
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "forecast": ("dataset_id", "target_model", "benchmark", "mean", "lo", "hi", "prob_gain"),
+    "forecast": ("dataset_id", "target_model", "benchmark", "estimate", "lower", "upper",
+                 "prob_gain"),
     "coefficients": ("feature", "group", "estimate", "lower", "upper"),
     "importance": ("feature", "estimate", "lower", "upper"),
-    "contributions": ("dataset_id", "target_model", "feature", "estimate", "lower", "upper"),
+    "contributions": ("dataset_id", "target_model", "benchmark", "term", "estimate", "lower",
+                      "upper"),
     "whatif": ("feature", "value", "target_model", "estimate", "lower", "upper"),
     "correlations": ("base_model", "benchmark", "metric", "n", "rho", "p_value", "q_value"),
     "runs": ("dataset_id", "base_model", "params_b", "benchmark", "score_base", "score_ft"),
@@ -192,7 +194,7 @@ class ReportData:
         Mass of the credible intervals in the tables (``lo``/``hi``, ``lower``/``upper``).
     forecast : pandas.DataFrame, optional
         One row per dataset x target model x benchmark: ``dataset_id, target_model,
-        benchmark, mean, lo, hi, prob_gain`` and optionally ``params_b, domain, prob_best,
+        benchmark, estimate, lower, upper, prob_gain`` and optionally ``params_b, domain, prob_best,
         target, sd, missing_features`` (comma-separated names).
     coefficients : pandas.DataFrame, optional
         Slopes per scale group on the standardised feature scale: ``feature, group,
@@ -200,8 +202,9 @@ class ReportData:
     importance : pandas.DataFrame, optional
         Feature importance: ``feature, estimate, lower, upper`` and optionally ``group``.
     contributions : pandas.DataFrame, optional
-        Per-feature contributions to forecasts: ``dataset_id, target_model, feature,
-        estimate, lower, upper``, optionally ``benchmark``.
+        Per-feature contributions to forecasts (:func:`metaq.explain.feature_contributions`):
+        ``dataset_id, target_model, benchmark, term, estimate, lower, upper``, a term per
+        feature and ``all features``, their per-draw sum.
     whatif : pandas.DataFrame, optional
         What-if sweeps: ``feature, value, target_model, estimate, lower, upper``.
     correlations : pandas.DataFrame, optional

@@ -1,7 +1,9 @@
-"""The report's figures, drawn from plain tables in one consistent, colour-blind-safe style.
+"""The report's own figures (model checks) and the style every report figure is drawn in.
 
-Every function takes a tidy table (the ones of :class:`metaq.report.contracts.ReportData`)
-and returns a :class:`matplotlib.figure.Figure`; nothing is recomputed while drawing.
+The forecast, slope, contribution and what-if figures are the explain layer's drawings of
+the same tables (:mod:`metaq.explain.plots`); the posterior predictive check and the PSIS-LOO
+figures are drawn here. Every function takes a tidy table and returns a
+:class:`matplotlib.figure.Figure`; nothing is recomputed while drawing.
 Figures are built without pyplot, so drawing leaves no global state behind.
 """
 
@@ -93,101 +95,6 @@ def _panels(n: int, *, height: float) -> tuple[Figure, list[Axes]]:
     for extra in axes[n:]:
         extra.set_visible(False)
     return fig, axes[:n]
-
-
-def _groups(frame: pd.DataFrame, column: str | None) -> list[tuple[str, pd.DataFrame]]:
-    if column is None:
-        return [("", frame)]
-    return [(str(key), part) for key, part in frame.groupby(column, sort=False)]
-
-
-def plot_forest(frame: pd.DataFrame, *, y: str, panel: str | None = None,
-                colour: str | None = None, estimate: str = "estimate", lower: str = "lower",
-                upper: str = "upper", xlabel: str = "estimate", reference: float = 0.0
-                ) -> Figure:
-    """Point estimates with interval bars, one row per ``y`` level, one panel per ``panel``.
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        Tidy table with the ``y``, ``estimate``, ``lower`` and ``upper`` columns.
-    y : str
-        Column giving the rows (e.g. ``feature`` or ``benchmark``).
-    panel : str, optional
-        Column splitting the table into panels (e.g. the scale group).
-    colour : str, optional
-        Column drawn as dodged, coloured series within a row (e.g. ``dataset_id``).
-    estimate, lower, upper : str
-        Columns of the point estimate and the interval ends.
-    xlabel : str
-        Label of the x axis, with its unit.
-    reference : float, default 0.0
-        Where a dashed reference line is drawn (no effect).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        The forest plot.
-    """
-    groups = _groups(frame, panel)
-    levels = list(dict.fromkeys(frame[y].astype(str)))
-    series = list(dict.fromkeys(frame[colour].astype(str))) if colour else [""]
-    fig, axes = _panels(len(groups), height=1.2 + 0.35 * len(levels) * max(1, len(series) / 2))
-    step = 0.8 / len(series)
-    for ax, (name, part) in zip(axes, groups, strict=True):
-        for k, label in enumerate(series):
-            rows = part if not colour else part[part[colour].astype(str) == label]
-            position = np.array([levels.index(v) for v in rows[y].astype(str)], dtype=float)
-            position += (k - (len(series) - 1) / 2) * step
-            centre = rows[estimate].to_numpy(float)
-            ax.errorbar(centre, position, fmt="o", markersize=4, capsize=2, linewidth=1.2,
-                        xerr=[centre - rows[lower].to_numpy(float),
-                              rows[upper].to_numpy(float) - centre],
-                        color=PALETTE[k % len(PALETTE)], label=label or None)
-        ax.axvline(reference, color="#555555", linestyle="--", linewidth=0.8)
-        ax.set_yticks(range(len(levels)), levels)
-        ax.set_ylim(len(levels) - 0.5, -0.5)
-        ax.set_xlabel(xlabel)
-        ax.set_title(name)
-    if colour:
-        axes[0].figure.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center",
-                              ncols=min(len(series), 4), title=colour)
-    return fig
-
-
-def plot_whatif(whatif: pd.DataFrame, *, ylabel: str) -> Figure:
-    """What-if curves: forecast change against a feature's value, one line per target model.
-
-    Parameters
-    ----------
-    whatif : pandas.DataFrame
-        ``feature, value, target_model, estimate, lower, upper``; one panel per feature.
-    ylabel : str
-        Label of the y axis, with its unit.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        Lines with shaded credible bands.
-    """
-    groups = _groups(whatif, "feature")
-    fig, axes = _panels(len(groups), height=2.8)
-    models = list(dict.fromkeys(whatif["target_model"].astype(str)))
-    for ax, (feature, part) in zip(axes, groups, strict=True):
-        for k, model in enumerate(models):
-            rows = part[part["target_model"].astype(str) == model].sort_values("value")
-            colour = PALETTE[k % len(PALETTE)]
-            x = rows["value"].to_numpy(float)
-            ax.fill_between(x, rows["lower"].to_numpy(float), rows["upper"].to_numpy(float),
-                            color=colour, alpha=0.2, linewidth=0)
-            ax.plot(x, rows["estimate"].to_numpy(float), color=colour, label=model)
-        ax.axhline(0.0, color="#555555", linestyle="--", linewidth=0.8)
-        ax.set_xlabel(f"{feature} (feature units)")
-        ax.set_ylabel(ylabel)
-        ax.set_title(feature)
-    axes[0].figure.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center",
-                          ncols=min(len(models), 4), title="target model")
-    return fig
 
 
 def plot_ppc(ppc: pd.DataFrame, *, unit: str) -> Figure:

@@ -38,14 +38,14 @@ def _gain_sentence(rows: pd.DataFrame, dataset: str, *, target: str, prob: float
     likely_gain = int((mine["prob_gain"] >= gain_threshold).sum())
     likely_loss = int((mine["prob_gain"] <= 1 - gain_threshold).sum())
     uncertain = len(mine) - likely_gain - likely_loss
-    largest = mine.loc[mine["mean"].abs().idxmax()]
+    largest = mine.loc[mine["estimate"].abs().idxmax()]
     return (
         f"Of {len(mine)} benchmarks, fine-tuning on {dataset} is forecast to raise the score on "
         f"{likely_gain} and to lower it on {likely_loss} (each with probability at least "
         f"{gain_threshold:.2f}); on {uncertain} the direction is uncertain. Its "
-        f"largest expected change is {format_change(largest['mean'], target)} on "
-        f"{largest['label']} ({prob:.0%} interval {format_change(largest['lo'], target)} to "
-        f"{format_change(largest['hi'], target)}, P(gain) "
+        f"largest expected change is {format_change(largest['estimate'], target)} on "
+        f"{largest['label']} ({prob:.0%} interval {format_change(largest['lower'], target)} to "
+        f"{format_change(largest['upper'], target)}, P(gain) "
         f"{format_probability(largest['prob_gain'])})."
     )
 
@@ -85,7 +85,7 @@ def recommendation(forecast: pd.DataFrame, *, prob: float, best_threshold: float
     Parameters
     ----------
     forecast : pandas.DataFrame
-        A forecast summary: ``dataset_id, target_model, benchmark, mean, lo, hi,
+        A forecast summary: ``dataset_id, target_model, benchmark, estimate, lower, upper,
         prob_gain`` and, to compare candidates, ``prob_best``; a ``seen_model`` column that is
         false marks target models the predictor never saw fine-tuned.
     prob : float
@@ -103,8 +103,8 @@ def recommendation(forecast: pd.DataFrame, *, prob: float, best_threshold: float
     Examples
     --------
     >>> f = pd.DataFrame({"dataset_id": ["A", "B"], "target_model": ["m", "m"],
-    ...                   "benchmark": ["b", "b"], "mean": [0.02, -0.01], "lo": [0.0, -0.03],
-    ...                   "hi": [0.04, 0.01], "prob_gain": [0.97, 0.2],
+    ...                   "benchmark": ["b", "b"], "estimate": [0.02, -0.01],
+    ...                   "lower": [0.0, -0.03], "upper": [0.04, 0.01], "prob_gain": [0.97, 0.2],
     ...                   "prob_best": [0.9, 0.1], "target": ["abs", "abs"]})
     >>> recommendation(f, prob=0.9)[0].split(",")[0]
     'A is the better choice for m with probability 0.90'

@@ -11,6 +11,13 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from metaq.explain.plots import (
+    draw_contributions,
+    draw_forecast,
+    draw_importance,
+    draw_ranking,
+    draw_sweep,
+)
 from metaq.report.caveats import compute_caveats
 from metaq.report.contracts import (
     ReportConfig,
@@ -20,20 +27,18 @@ from metaq.report.contracts import (
     ReportTable,
 )
 from metaq.report.formatting import change_factor, change_unit, forecast_target, text_column
-from metaq.report.plots import (
-    figure_png,
-    plot_forest,
-    plot_loo_pit,
-    plot_pareto_k,
-    plot_ppc,
-    plot_whatif,
-    report_style,
-)
+from metaq.report.plots import figure_png, plot_loo_pit, plot_pareto_k, plot_ppc, report_style
 from metaq.report.recommend import recommendation
 from metaq.tables.features import metric_columns
 
-_CHANGE_COLUMNS = ("mean", "sd", "lo", "hi")
+_CHANGE_COLUMNS = ("estimate", "sd", "lower", "upper")
 _PARETO_K_THRESHOLD = 0.7
+#: The figure of each report table that has one: the explain layer's drawing of that table.
+FIGURES: dict[str, Callable[[pd.DataFrame], object]] = {
+    "forecast": draw_forecast, "coefficients": lambda t: draw_importance(t, by="group"),
+    "importance": draw_importance,
+    "contributions": draw_contributions, "whatif": draw_sweep, "ranking": draw_ranking,
+}
 
 
 def _figure(title: str, draw: Callable[[], object], *, alt: str, caption: str) -> ReportFigure:
@@ -41,14 +46,6 @@ def _figure(title: str, draw: Callable[[], object], *, alt: str, caption: str) -
         fig = draw()
         png = figure_png(fig)
     return ReportFigure(title=title, png=png, alt=alt, caption=caption)
-
-
-def _benchmark_label(frame: pd.DataFrame) -> pd.Series:
-    labels = frame["benchmark"].astype(str)
-    if "domain" in frame.columns:
-        domain = text_column(frame["domain"])
-        labels = labels.where(domain == "", labels + "/" + domain)
-    return labels
 
 
 def _forecast_display(forecast: pd.DataFrame, unit: str, factor: float) -> pd.DataFrame:
@@ -61,14 +58,6 @@ def _forecast_display(forecast: pd.DataFrame, unit: str, factor: float) -> pd.Da
         if column in shown.columns:
             shown[column] = shown[column].astype(float) * factor
     return shown.rename(columns={c: f"{c} ({unit})" for c in _CHANGE_COLUMNS})
-
-
-def _first_benchmark(frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
-    """Rows of the first benchmark only, when the table has several (one curve per model)."""
-    if "benchmark" not in frame.columns or frame["benchmark"].nunique() <= 1:
-        return frame, ""
-    first = frame["benchmark"].iloc[0]
-    return frame[frame["benchmark"] == first], f" Shown for benchmark {first}; the table has all."
 
 
 def summary_section(data: ReportData, config: ReportConfig) -> ReportSection:
@@ -99,18 +88,12 @@ def summary_section(data: ReportData, config: ReportConfig) -> ReportSection:
         f"Posterior mean, sd and {interval} (lo-hi) of the change in {unit}; P(gain) is the "
         f"posterior probability that the change is positive, P(best) that this dataset gives "
         f"the largest change among the candidates for that model and benchmark.")
-    plotted = forecast.assign(benchmark_label=_benchmark_label(forecast))
-    for column in ("mean", "lo", "hi"):
-        plotted[column] = plotted[column].astype(float) * factor
     figure = _figure(
-        "Forecast change by benchmark",
-        lambda: plot_forest(plotted, y="benchmark_label", panel="target_model",
-                            colour="dataset_id", estimate="mean", lower="lo", upper="hi",
-                            xlabel=f"forecast change ({unit})"),
-        alt="Forest plot of the forecast change per benchmark, one panel per target model, "
-            "one colour per candidate dataset.",
-        caption=f"Points are posterior means, bars the {interval}; the dashed line is no "
-                f"change.")
+        "Forecast change by benchmark", lambda: draw_forecast(forecast),
+        alt="Forecast change per candidate and benchmark with its interval, one panel per "
+            "target model.",
+        caption=f"Points are posterior means, bars the {interval} (on the forecast's own "
+                f"scale, {target}); the dashed line is no change.")
     paragraphs = recommendation(forecast, prob=data.prob, best_threshold=config.best_threshold,
                                 gain_threshold=config.gain_threshold)
     return ReportSection(
@@ -140,27 +123,24 @@ def drivers_section(data: ReportData, config: ReportConfig) -> ReportSection:
     tables, figures = [], []
     if data.coefficients is not None:
         figures.append(_figure(
-            "Slopes per scale group",
-            lambda: plot_forest(data.coefficients, y="feature", panel="group",
-                                xlabel="slope (change per 1 sd of the feature)"),
-            alt="Forest plot of each feature's slope, one panel per model-scale group.",
-            caption=f"Points are posterior means, bars the {interval}, on the standardised "
-                    f"feature scale; a bar crossing the dashed line means the sign is "
+            "Slopes per scale group", lambda: draw_importance(data.coefficients, by="group"),
+            alt="Each feature's slope with its interval, one panel per target model.",
+            caption=f"Points are posterior means, bars the {interval}, per standard deviation "
+                    f"of the feature; a bar crossing the dashed line means the sign is "
                     f"uncertain."))
     if data.importance is not None:
         tables.append(ReportTable(
             "Feature importance", data.importance,
             f"Estimate with {interval} (lower-upper); larger magnitude means the feature "
-            f"moves the forecast more."))
+            f"moves the forecast more. Features of one `block` are near copies over the "
+            f"training datasets: their sum is what the data identify."))
     if data.contributions is not None:
-        shown, note = _first_benchmark(data.contributions)
         figures.append(_figure(
-            "Contribution breakdown",
-            lambda: plot_forest(shown, y="feature", panel="target_model", colour="dataset_id",
-                                xlabel="contribution to the linear predictor"),
-            alt="Forest plot of each feature's contribution to each candidate's forecast.",
+            "Contribution breakdown", lambda: draw_contributions(data.contributions),
+            alt="Each feature's contribution to each candidate's forecast with its interval.",
             caption=f"How much each feature pushes each candidate's forecast away from the "
-                    f"average dataset ({interval}).{note}"))
+                    f"average dataset ({interval}), for the first target model and benchmark; "
+                    f"the table has them all."))
         tables.append(ReportTable("Contributions", data.contributions,
                                   f"Per-feature contribution with {interval}."))
     if not tables and not figures:
@@ -200,15 +180,13 @@ def whatif_section(data: ReportData, config: ReportConfig) -> ReportSection:
     if data.whatif is None or data.whatif.empty:
         return ReportSection("whatif", title, "No what-if sweep was given.")
     target = forecast_target(data.forecast)
-    unit, factor = change_unit(target), change_factor(target)
     chosen = _top_features(data, config.whatif_features)
-    shown, note = _first_benchmark(data.whatif[data.whatif["feature"].astype(str).isin(chosen)])
-    shown = shown.assign(**{c: shown[c].astype(float) * factor
-                            for c in ("estimate", "lower", "upper")})
+    shown = data.whatif[data.whatif["feature"].astype(str).isin(chosen)]
     figure = _figure(
-        "What-if curves", lambda: plot_whatif(shown, ylabel=f"forecast change ({unit})"),
+        "What-if curves", lambda: draw_sweep(shown),
         alt="Forecast change against feature value, one line per target model with bands.",
-        caption=f"Lines are posterior means, bands the {data.prob:.0%} credible interval.{note}")
+        caption=f"Lines are posterior means, bands the {data.prob:.0%} credible interval, for "
+                f"the first benchmark.")
     return ReportSection(
         "whatif", title,
         f"How the forecast would move if one feature changed and the others stayed put, for "

@@ -55,7 +55,8 @@ def correlate(runs: pd.DataFrame, features: pd.DataFrame, *, method: Method = "s
         benchmark all three are increasing in the fine-tuned accuracy, so Spearman's rho is the
         same for each of them; Pearson's r is not.
     n_permutations : int, default 9999
-        Random orderings for tests with more than 8 datasets (fewer get all n! orderings).
+        Random orderings for tests with more than 8 datasets (fewer, or n! <= n_permutations,
+        get all n! orderings).
     random_seed : int or None, default 0
         Seed of the Monte Carlo permutations and bootstrap resamples (None: unseeded).
     ci : float, default 0.95

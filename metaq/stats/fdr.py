@@ -1,9 +1,15 @@
-"""Benjamini-Hochberg false discovery rate adjustment."""
+"""Benjamini-Hochberg false discovery rate adjustment.
+
+The adjustment is :func:`scipy.stats.false_discovery_control`; this module adds what the
+correlation tables need around it: NaN p-values (tests that could not be run) stay NaN and out
+of the family, and a value outside [0, 1] is a :class:`~metaq.exceptions.MetaqError`.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike
+from scipy.stats import false_discovery_control
 
 from metaq.exceptions import InvalidParameterError
 
@@ -41,13 +47,6 @@ def benjamini_hochberg(p_values: ArrayLike) -> np.ndarray:
     if outside.any():
         raise InvalidParameterError(f"p-value {float(p[outside][0])!r} lies outside [0, 1]; "
                                     f"pass p-values, not test statistics")
-    tested = p[finite]
-    order = np.argsort(tested)
-    m = tested.size
-    scaled = tested[order] * m / np.arange(1, m + 1)
-    adjusted = np.minimum.accumulate(scaled[::-1])[::-1].clip(max=1.0)
     q = np.full(p.shape, np.nan)
-    q_finite = np.empty(m)
-    q_finite[order] = adjusted
-    q[finite] = q_finite
+    q[finite] = false_discovery_control(p[finite], method="bh")
     return q

@@ -5,7 +5,6 @@ from metaq.validation.harness import (
     ValidationResult,
     cross_validate,
     summarise,
-    validate_tables,
 )
 from metaq.validation.schemes import SCHEMES, Fold, make_folds
 from metaq.validation.scores import crps, log_predictive_density, ranking_scores
@@ -21,5 +20,4 @@ __all__ = [
     "make_folds",
     "ranking_scores",
     "summarise",
-    "validate_tables",
 ]

@@ -24,7 +24,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from metaq.exceptions import MetaqError, UnknownNameError
+from metaq.exceptions import InvalidParameterError, MetaqError, UnknownNameError
+from metaq.modeling.protocols import Forecaster, clone, param_names
 from metaq.tables import (
     derive_target,
     read_features,
@@ -47,9 +48,6 @@ MODELS: dict[str, str] = {
     "ridge": "metaq.modeling.baselines:RidgeBaseline",
     "gradient_boosting": "metaq.modeling.baselines:GradientBoostingBaseline",
 }
-BAYESIAN = frozenset({"hierarchical", "pooled"})
-#: Models of an observed change: without untuned scores they learn the fine-tuned score.
-CHANGE_MODELS = frozenset(MODELS) - BAYESIAN
 #: Small sampler settings: enough for intervals, fast enough for many folds on 2 cores.
 VALIDATION_SAMPLER: dict[str, Any] = {"draws": 300, "tune": 500, "chains": 2}
 INTERVALS = (0.5, 0.9)
@@ -114,8 +112,8 @@ class ValidationResult:
         return folder
 
 
-def cross_validate(runs: pd.DataFrame, features: pd.DataFrame, *,
-                   models: Sequence[str] = tuple(MODELS),
+def cross_validate(runs: pd.DataFrame | str | Path, features: pd.DataFrame | str | Path, *,
+                   models: Sequence[str] | Mapping[str, Forecaster] = tuple(MODELS),
                    scheme: Literal["loo-dataset", "loo-size", "leave-pair-out",
                                    "kfold"] = "loo-dataset",
                    k: int = 5, max_pairs: int | None = MAX_PAIRS,
@@ -127,12 +125,16 @@ def cross_validate(runs: pd.DataFrame, features: pd.DataFrame, *,
 
     Parameters
     ----------
-    runs : pandas.DataFrame
-        Runs table.
-    features : pandas.DataFrame
-        Features table with a row for each dataset of `runs`.
-    models : sequence of str
-        Names from :data:`MODELS`.
+    runs : pandas.DataFrame or path
+        Runs table (a path is read with :func:`metaq.read_runs`).
+    features : pandas.DataFrame or path
+        Features table with a row for each dataset of `runs` (missing values allowed).
+    models : sequence of str, or mapping of str to Forecaster
+        Names from :data:`MODELS` (built with `target` and, for the Bayesian ones, `sampler`),
+        or configured forecasters by name (:class:`metaq.modeling.protocols.Forecaster`,
+        e.g. ``{"mine": HierarchicalDeltaModel(priors={...})}``). Each fold fits an unfitted
+        copy (:func:`metaq.modeling.protocols.clone`); a point baseline's residual refits
+        are set to hold out what the scheme holds out.
     scheme : {"loo-dataset", "loo-size", "leave-pair-out", "kfold"}, default "loo-dataset"
         How runs are held out (:func:`metaq.validation.schemes.make_folds`). Rankings are
         scored within a fold only, so ``loo-dataset`` has none: ``leave-pair-out`` ranks
@@ -177,59 +179,29 @@ def cross_validate(runs: pd.DataFrame, features: pd.DataFrame, *,
     ...                         sampler={"draws": 100, "tune": 100})  # doctest: +SKIP
     >>> result.scores[["model", "crps", "coverage_90"]]  # doctest: +SKIP
     """
-    unknown = [m for m in models if m not in MODELS]
-    if unknown:
-        raise UnknownNameError(f"unknown model(s) {unknown}; choose from {sorted(MODELS)}")
-    runs = validate_runs(runs)
-    features = validate_features(features, allow_missing=True)
+    templates = _templates(models, target=target,
+                           sampler={**VALIDATION_SAMPLER, **(sampler or {})})
+    runs = read_runs(runs) if isinstance(runs, str | Path) else validate_runs(runs)
+    features = (read_features(features, allow_missing=True) if isinstance(features, str | Path)
+                else validate_features(features, allow_missing=True))
     outcome = f"delta_{target}" if runs["score_base"].notna().all() else "score_ft"
     folds = make_folds(runs, scheme, k=k, max_pairs=max_pairs, random_seed=random_seed)
-    settings = {**VALIDATION_SAMPLER, **(sampler or {})}
     predictions, fold_rows = [], []
     for fold in folds:
-        for name in models:
-            result, status = _run_fold(name, fold, runs, features, target=target,
-                                       outcome=outcome, sampler=settings, scheme=scheme,
-                                       random_seed=random_seed, item_noise=item_noise)
+        for name, template in templates.items():
+            result, status = _run_fold(name, template, fold, runs, features, outcome=outcome,
+                                       scheme=scheme, random_seed=random_seed,
+                                       item_noise=item_noise)
             fold_rows.append(status)
             if result is not None:
                 predictions.append(result)
     table = pd.concat(predictions, ignore_index=True) if predictions else pd.DataFrame()
     if len(table):
         table.insert(2, "unit", held_out_unit(scheme, table["fold"], table["dataset_id"]))
-    return ValidationResult(table, summarise(table, list(models), random_seed=random_seed),
+    return ValidationResult(table, summarise(table, list(templates), random_seed=random_seed),
                             differences(table, label=label, scheme=scheme,
                                         random_seed=random_seed),
                             pd.DataFrame(fold_rows), scheme, outcome)
-
-
-def validate_tables(runs: str | Path | pd.DataFrame, features: str | Path | pd.DataFrame, *,
-                    out: str | Path | None = None, **options: Any) -> ValidationResult:
-    """Read a runs and a features table, cross-validate and optionally save the report.
-
-    Parameters
-    ----------
-    runs, features : str, Path or pandas.DataFrame
-        The tables (paths are read with :func:`metaq.read_runs` / :func:`metaq.read_features`,
-        missing feature values allowed).
-    out : str or Path, optional
-        Folder for :meth:`ValidationResult.save`.
-    **options
-        Passed to :func:`cross_validate` (models, scheme, k, max_pairs, target, sampler,
-        random_seed, item_noise, label).
-
-    Returns
-    -------
-    ValidationResult
-    """
-    if not isinstance(runs, pd.DataFrame):
-        runs = read_runs(runs)
-    if not isinstance(features, pd.DataFrame):
-        features = read_features(features, allow_missing=True)
-    result = cross_validate(runs, features, **options)
-    if out is not None:
-        result.save(out)
-    return result
 
 
 def summarise(predictions: pd.DataFrame, models: Sequence[str], *,
@@ -285,39 +257,54 @@ def differences(predictions: pd.DataFrame, *, label: str, scheme: str,
     return table.assign(table=label, scheme=scheme)[columns]
 
 
-def build_model(name: str, *, target: str, sampler: Mapping[str, Any],
-                scheme: str = "loo-dataset") -> Any:
+def build_model(name: str, *, target: str, sampler: Mapping[str, Any]) -> Forecaster:
     """Return an unfitted forecaster of :data:`MODELS` forecasting the change on `target`.
 
-    A point baseline takes its predictive spread from refits that hold out what `scheme`'s
-    folds hold out (:data:`RESIDUAL_SCHEME`).
+    The Bayesian ones take `sampler`.
     """
     if name not in MODELS:
         raise UnknownNameError(f"unknown model {name!r}; choose from {sorted(MODELS)}")
     module, _, attr = MODELS[name].partition(":")
     cls = getattr(importlib.import_module(module), attr)
-    if name in BAYESIAN:
+    if "sampler" in param_names(cls):
         return cls(target=target, sampler=dict(sampler))
-    return cls(target=target, residual_scheme=RESIDUAL_SCHEME[scheme])
+    return cls(target=target)
 
 
-def _run_fold(name: str, fold: Fold, runs: pd.DataFrame, features: pd.DataFrame, *,
-              target: str, outcome: str, sampler: Mapping[str, Any], scheme: str,
-              random_seed: int | None, item_noise: bool = False
-              ) -> tuple[pd.DataFrame | None, dict[str, Any]]:
+def _templates(models: Sequence[str] | Mapping[str, Forecaster], *, target: str,
+               sampler: Mapping[str, Any]) -> dict[str, Forecaster]:
+    if isinstance(models, Mapping):
+        wrong = [name for name, model in models.items() if not isinstance(model, Forecaster)]
+        if wrong:
+            raise InvalidParameterError(f"models {wrong} do not implement the Forecaster "
+                                        f"interface (fit, predict, resolve_target_models, ...)")
+        return dict(models)
+    unknown = [m for m in models if m not in MODELS]
+    if unknown:
+        raise UnknownNameError(f"unknown model(s) {unknown}; choose from {sorted(MODELS)}")
+    return {name: build_model(name, target=target, sampler=sampler) for name in models}
+
+
+def _run_fold(name: str, template: Forecaster, fold: Fold, runs: pd.DataFrame,
+              features: pd.DataFrame, *, outcome: str, scheme: str, random_seed: int | None,
+              item_noise: bool) -> tuple[pd.DataFrame | None, dict[str, Any]]:
     train, test = runs.iloc[fold.train], runs.iloc[fold.test].reset_index(drop=True)
     status: dict[str, Any] = {"model": name, "fold": fold.name, "n_train": len(train),
                               "n_test": len(test), "error": ""}
-    score_as_change = outcome == "score_ft" and name in CHANGE_MODELS
+    target = template.target
+    score_as_change = outcome == "score_ft" and not template.learns_untuned_level
+    overrides: dict[str, Any] = {}
+    if "residual_scheme" in param_names(type(template)):
+        overrides["residual_scheme"] = RESIDUAL_SCHEME[scheme]
     if score_as_change:  # the fine-tuned score is the change from an untuned score of 0
-        train, target = train.assign(score_base=0.0), "abs"
+        train, overrides["target"], target = train.assign(score_base=0.0), "abs", "abs"
     try:
-        model = build_model(name, target=target, sampler=sampler, scheme=scheme)
+        model = clone(template, **overrides)
         model.fit(train, _features_of(features, train), random_seed=random_seed)
-        extra = {"item_noise": True} if item_noise and name in BAYESIAN else {}
         forecast = model.predict(_features_of(features, test), _target_models(test),
                                  _benchmarks(test), random_seed=random_seed,
-                                 base_scores=_unseen_base_scores(train, test), **extra)
+                                 base_scores=_unseen_base_scores(train, test),
+                                 item_noise=item_noise)
     except MetaqError as err:  # a model that cannot be fitted on this fold is reported
         logger.warning("%s failed on %s: %s", name, fold.name, err)
         return None, {**status, "error": str(err)}

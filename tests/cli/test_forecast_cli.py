@@ -36,14 +36,15 @@ def test_stable_interface_writes_the_tidy_forecast(fake_predictor_file, features
                    "--out", str(out)])
     assert status == 0
     table = pd.read_csv(out)
-    for column in ("dataset_id", "target_model", "params_b", "benchmark", "mean", "lo", "hi",
-                   "prob_gain", "score_mean"):
+    for column in ("dataset_id", "target_model", "params_b", "benchmark", "estimate", "lower",
+                   "upper",
+                   "prob_gain", "score_estimate"):
         assert column in table.columns
     assert table["dataset_id"].tolist() == ["good", "bad"]
     assert (table["target_model"] == "big").all() and (table["params_b"] == 70).all()
-    assert (table["lo"] < table["mean"]).all() and (table["mean"] < table["hi"]).all()
+    assert (table["lower"] < table["estimate"]).all() and (table["estimate"] < table["upper"]).all()
     good, bad = table.iloc[0], table.iloc[1]
-    assert good["mean"] > 0 > bad["mean"]
+    assert good["estimate"] > 0 > bad["estimate"]
     assert good["prob_best"] > 0.9
     printed = capsys.readouterr().out
     assert "P(gain)" in printed and "80%" in printed and f"wrote {out}" in printed
@@ -120,7 +121,7 @@ def test_measured_untuned_scores_from_a_file(fake_predictor_file, features_csv, 
     table = pd.read_csv(out)
     # the fake's untuned level is 0.5 (the good dataset would end near 0.73); from the
     # measured 0.8 it ends near 0.9, the bad one below its start
-    good, bad_row = table["score_mean"]
+    good, bad_row = table["score_estimate"]
     assert good > 0.85 and bad_row < 0.8
     bad = tmp_path / "bad.csv"
     pd.DataFrame({"base_model": ["big"], "benchmark": ["bench_a"],

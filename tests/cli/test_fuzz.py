@@ -139,11 +139,12 @@ def files(tmp_path_factory) -> dict[str, Path]:
     found["a_file"] = root / "a_file"
     found["a_file"].write_text("x")
     forecast = pd.DataFrame({"dataset_id": ["A"], "target_model": ["m"], "benchmark": ["b"],
-                             "mean": [0.1], "lo": [0.0], "hi": [0.2], "prob_gain": [1.7]})
+                             "estimate": [0.1], "lower": [0.0], "upper": [0.2],
+                             "prob_gain": [1.7]})
     found["forecast_prob"] = root / "forecast_prob.csv"
     forecast.to_csv(found["forecast_prob"], index=False)
     found["forecast_inf"] = root / "forecast_inf.csv"
-    forecast.assign(prob_gain=0.5, hi=float("inf")).to_csv(found["forecast_inf"], index=False)
+    forecast.assign(prob_gain=0.5, upper=float("inf")).to_csv(found["forecast_inf"], index=False)
     found["candidates"] = root / "candidates.csv"
     pd.DataFrame({"dataset_id": ["good"], "validity": [0.9], "redundancy_ratio": [0.5],
                   "perplexity": [1.5]}).to_csv(found["candidates"], index=False)

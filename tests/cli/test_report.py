@@ -10,8 +10,8 @@ def _forecast() -> pd.DataFrame:
     """Two candidates for the 8B model on one benchmark; A is best with probability 0.85."""
     return pd.DataFrame({
         "dataset_id": ["A", "B"], "target_model": "PLLuM-8B-instruct", "params_b": 8.0,
-        "benchmark": "mot_pl_eval", "domain": "", "mean": [0.02, -0.01], "sd": 0.01,
-        "lo": [0.004, -0.026], "hi": [0.036, 0.006], "prob_gain": [0.97, 0.2],
+        "benchmark": "mot_pl_eval", "domain": "", "estimate": [0.02, -0.01], "sd": 0.01,
+        "lower": [0.004, -0.026], "upper": [0.036, 0.006], "prob_gain": [0.97, 0.2],
         "prob_best": [0.85, 0.15], "target": "abs", "prob": 0.8})
 
 
@@ -40,12 +40,12 @@ def test_report_with_a_forecast_table_and_a_weasyprint_pdf(tmp_path, capsys):
 
 def test_bad_forecast_file_is_one_clear_error(tmp_path, capsys):
     bad = tmp_path / "forecast.csv"
-    bad.write_text("dataset_id,mean\nx,0.1\n", encoding="utf-8")
+    bad.write_text("dataset_id,estimate\nx,0.1\n", encoding="utf-8")
     assert main(["report", "--no-model", "--forecast", str(bad),
                  "--out", str(tmp_path / "r.html")]) == 2
     err = capsys.readouterr().err
     assert f"metaq report: error: {bad}: ReportData.forecast is missing column(s) " \
-           "['target_model', 'benchmark', 'lo', 'hi', 'prob_gain']" in err
+           "['target_model', 'benchmark', 'lower', 'upper', 'prob_gain']" in err
     assert main(["report", "--no-model", "--forecast", str(tmp_path / "none.csv"),
                  "--out", str(tmp_path / "r.html")]) == 2
     assert "none.csv: no such forecast file" in capsys.readouterr().err
@@ -59,9 +59,9 @@ def test_model_and_no_model_exclude_each_other(tmp_path):
 @pytest.mark.parametrize(("column", "value", "message"), [
     ("prob_gain", 1.7, r"column 'prob_gain': 1.7 is a probability and must lie in \[0, 1\]"),
     ("prob_best", -0.1, r"column 'prob_best': -0.1 is a probability"),
-    ("lo", float("nan"), r"column 'lo': value is missing"),
-    ("hi", float("inf"), r"column 'hi': inf is infinite"),
-    ("lo", 0.5, r"column 'lo': 0.5 lies above hi"),
+    ("lower", float("nan"), r"column 'lower': value is missing"),
+    ("upper", float("inf"), r"column 'upper': inf is infinite"),
+    ("lower", 0.5, r"column 'lower': 0.5 lies above upper"),
 ])
 def test_forecast_numbers_that_cannot_be_reported_are_refused(tmp_path, capsys, column, value,
                                                               message):

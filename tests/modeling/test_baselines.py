@@ -30,7 +30,8 @@ def test_no_feature_baseline_predicts_cell_means(study):
     # every dataset gets the same point forecast; draws add held-out residuals
     point = model._predict_point(model.estimator_, _inputs_for(model, 0, "lightr1"))
     assert point == pytest.approx([expected])
-    assert summary["score_mean"].to_numpy() == pytest.approx(0.172 + summary["mean"].to_numpy())
+    assert summary["score_estimate"].to_numpy() == pytest.approx(
+        0.172 + summary["estimate"].to_numpy())
 
 
 def _inputs_for(model, model_index, task):
@@ -84,10 +85,10 @@ def test_baselines_share_the_forecast_interface(study, cls):
     assert forecast.values.shape == (300, 20)
     assert summary["prob_best"].groupby([summary["target_model"], summary["benchmark"],
                                          summary["domain"]]).sum().to_numpy() == pytest.approx(1)
-    assert (summary["hi"] > summary["lo"]).all()
+    assert (summary["upper"] > summary["lower"]).all()
     assert summary.loc[summary["dataset_id"] == "cand", "missing_features"].str.contains(
         "redundancy_ratio").all()
-    assert summary.loc[summary["target_model"] == "Big", "score_mean"].isna().all()
+    assert summary.loc[summary["target_model"] == "Big", "score_estimate"].isna().all()
     # with Big's untuned score measured, its fine-tuned score is that score plus the change
     untuned = pd.DataFrame({"base_model": ["Big"], "benchmark": ["lightr1"],
                             "score_base": [0.6]})
@@ -95,8 +96,8 @@ def test_baselines_share_the_forecast_interface(study, cls):
                           ["lightr1", "mot_pl_eval/math"], random_seed=1,
                           base_scores=untuned).summary(prob=0.9)
     big = given[(given["target_model"] == "Big") & (given["benchmark"] == "lightr1")]
-    assert big["score_mean"].to_numpy() == pytest.approx(0.6 + big["mean"].to_numpy())
-    assert given["mean"].to_numpy() == pytest.approx(summary["mean"].to_numpy())
+    assert big["score_estimate"].to_numpy() == pytest.approx(0.6 + big["estimate"].to_numpy())
+    assert given["estimate"].to_numpy() == pytest.approx(summary["estimate"].to_numpy())
 
 
 def test_ridge_recovers_a_linear_signal():

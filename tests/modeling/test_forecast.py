@@ -32,14 +32,15 @@ def test_summary_matches_hand_computation():
     summary = forecast.summary(prob=0.8)
     column = draws[:, 7]
     row = summary.iloc[7]
-    assert row["mean"] == pytest.approx(column.mean())
+    assert row["estimate"] == pytest.approx(column.mean())
     assert row["sd"] == pytest.approx(column.std(ddof=1))
-    assert row["lo"] == pytest.approx(np.quantile(column, 0.1))
-    assert row["hi"] == pytest.approx(np.quantile(column, 0.9))
+    assert row["lower"] == pytest.approx(np.quantile(column, 0.1))
+    assert row["upper"] == pytest.approx(np.quantile(column, 0.9))
     assert row["prob_gain"] == pytest.approx((column > 0).mean())
-    assert row["score_mean"] == pytest.approx(0.5 + 0.1 * column.mean())
-    for name in ("dataset_id", "target_model", "params_b", "benchmark", "domain", "mean", "sd",
-                 "lo", "hi", "prob_gain", "prob_best", "score_mean", "score_lo", "score_hi",
+    assert row["score_estimate"] == pytest.approx(0.5 + 0.1 * column.mean())
+    for name in ("dataset_id", "target_model", "params_b", "benchmark", "domain", "estimate",
+                 "sd", "lower", "upper", "prob_gain", "prob_best", "score_estimate",
+                 "score_lower", "score_upper",
                  "target"):
         assert name in summary.columns
 
@@ -67,16 +68,17 @@ def test_unknown_scores_stay_missing():
     scores = forecast.scores.copy()
     scores[:, 0] = np.nan
     summary = Forecast(draws, scores, forecast.rows, target="abs", model_name="t").summary()
-    assert np.isnan(summary.loc[0, "score_mean"]) and np.isfinite(summary.loc[1, "score_mean"])
+    assert np.isnan(summary.loc[0, "score_estimate"])
+    assert np.isfinite(summary.loc[1, "score_estimate"])
 
 
 def test_files_and_long_draws(tmp_path):
     forecast, draws = _forecast()
     back = pd.read_csv(forecast.to_csv(tmp_path / "f.csv"), keep_default_na=False)
-    assert back["mean"].to_numpy() == pytest.approx(draws.mean(axis=0))
+    assert back["estimate"].to_numpy() == pytest.approx(draws.mean(axis=0))
     long = pd.read_parquet(forecast.to_parquet(tmp_path / "d.parquet", draws=True))
     assert len(long) == draws.size
     assert long.loc[(long["sample"] == 3) & (long["dataset_id"] == "d2")
                     & (long["target_model"] == "m30") & (long["benchmark"] == "b1"),
                     "delta"].item() == pytest.approx(draws[3, 6])
-    assert forecast.draws.sel(row=6).isel(sample=3).item() == pytest.approx(draws[3, 6])
+    assert forecast.to_xarray().sel(row=6).isel(sample=3).item() == pytest.approx(draws[3, 6])

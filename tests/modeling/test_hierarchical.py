@@ -74,7 +74,7 @@ def test_forecast_of_training_cells_tracks_the_observed_changes(fitted, sim):
     summary = forecast.summary()
     observed = sim.runs[(sim.runs["base_model"] == "m70b") & (sim.runs["benchmark"] == "bench1")]
     delta = (observed["score_ft"] - observed["score_base"]).to_numpy()
-    assert np.corrcoef(summary["mean"], delta)[0, 1] > 0.8
+    assert np.corrcoef(summary["estimate"], delta)[0, 1] > 0.8
     assert summary["prob_best"].sum() == pytest.approx(1.0)
 
 
@@ -223,7 +223,7 @@ def test_a_single_base_model_fits_and_forecasts_a_new_size():
     assert not model.idata_.posterior["model_offset"].any()
     summary = model.predict(one.features.head(2), ["m8b", ("m70b", 70.0, "sim")],
                             random_seed=0).summary()
-    assert summary[["mean", "lo", "hi"]].notna().all().all()
+    assert summary[["estimate", "lower", "upper"]].notna().all().all()
     sd = summary.groupby("target_model")["sd"].mean()
     assert sd["m70b"] > sd["m8b"]
 
@@ -273,13 +273,13 @@ def test_without_untuned_scores_the_identified_fine_tuned_level_is_fitted(dart_m
                              ["math", "gsm8k"], random_seed=0)
     assert not forecast.rows["change_identified"].any()
     summary = forecast.summary()
-    assert summary[["score_lo", "score_hi"]].stack().between(0, 1).all()
+    assert summary[["score_lower", "score_upper"]].stack().between(0, 1).all()
     # the held-out dataset's printed fine-tuned scores on the seen base model fall inside
     held = summary.query("dataset_id == 'dart_math_uniform' and target_model == 'Mistral-7B'")
     truth = runs.set_index(["dataset_id", "base_model", "benchmark"])["score_ft"]
     printed = truth.loc[[("dart_math_uniform", "Mistral-7B", b) for b in held["benchmark"]]]
-    assert ((held["score_lo"].to_numpy() <= printed.to_numpy())
-            & (printed.to_numpy() <= held["score_hi"].to_numpy())).all()
+    assert ((held["score_lower"].to_numpy() <= printed.to_numpy())
+            & (printed.to_numpy() <= held["score_upper"].to_numpy())).all()
     # a measured untuned score makes that cell's change a change from the untuned model
     base = pd.DataFrame({"base_model": ["Mistral-7B"], "benchmark": ["math"],
                          "score_base": [0.13]})

@@ -95,6 +95,6 @@ def test_student_t_fit_without_item_counts_forecasts_its_target():
                             random_seed=0).summary()
     assert (summary["target"] == "rel").all()
     # the fine-tuned score comes from the observed untuned score (0.172) and the relative change
-    assert summary["score_mean"].to_numpy() == pytest.approx(
-        0.172 * (1 + summary["mean"].to_numpy() / 100), rel=1e-6)
+    assert summary["score_estimate"].to_numpy() == pytest.approx(
+        0.172 * (1 + summary["estimate"].to_numpy() / 100), rel=1e-6)
     assert model.linear_predictor_unit == "change on the 'rel' scale"

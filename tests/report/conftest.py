@@ -49,7 +49,7 @@ def full_data(study_runs, study_features, study_correlations) -> ReportData:
     rng = np.random.default_rng(7)
     forecast = make_forecast()
     contributions = pd.DataFrame([
-        {"dataset_id": d, "target_model": m, "benchmark": "mot_pl_eval", "feature": f,
+        {"dataset_id": d, "target_model": m, "benchmark": "mot_pl_eval", "term": f,
          "estimate": 0.01 * (i - j), "lower": 0.01 * (i - j) - 0.01,
          "upper": 0.01 * (i - j) + 0.01}
         for i, d in enumerate(DATASETS) for m, _ in MODELS[:2]

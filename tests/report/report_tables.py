@@ -27,8 +27,8 @@ def make_forecast(datasets=DATASETS) -> pd.DataFrame:
                     best = 1 / len(datasets)
                 mean = 0.03 - 0.01 * k
                 rows.append({"dataset_id": dataset, "target_model": model, "params_b": size,
-                             "benchmark": benchmark, "domain": "", "mean": mean, "sd": 0.01,
-                             "lo": mean - 0.02, "hi": mean + 0.02,
+                             "benchmark": benchmark, "domain": "", "estimate": mean,
+                             "sd": 0.01, "lower": mean - 0.02, "upper": mean + 0.02,
                              "prob_gain": float(np.clip(0.5 + 15 * mean, 0.01, 0.99)),
                              "prob_best": best, "target": "abs", "missing_features": ""})
     return pd.DataFrame(rows)

@@ -43,8 +43,8 @@ def test_report_data_from_a_real_fit(fitted, study_runs, study_features):
     assert set(data.importance["feature"]) == set(FEATURES)
     assert ((data.coefficients["lower"] <= data.coefficients["estimate"])
             & (data.coefficients["estimate"] <= data.coefficients["upper"])).all()
-    # contributions only for the forecast's datasets, never the "all features" sum
-    assert set(data.contributions["feature"]) == set(FEATURES)
+    # contributions of each feature to the forecast's datasets, and their per-draw sum
+    assert set(data.contributions["term"]) == {*FEATURES, "all features"}
     assert data.whatif["feature"].nunique() == 2
     # the posterior predictive check pairs every run with its own observed change
     assert len(data.ppc) == len(study_runs)

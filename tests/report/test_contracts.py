@@ -23,7 +23,7 @@ def test_config_names_unknown_sections_and_keeps_diagnostics_in_order():
 
 def test_data_names_the_missing_column_and_table():
     forecast = pd.DataFrame({"dataset_id": ["a"], "target_model": ["m"], "benchmark": ["b"],
-                             "mean": [0.1], "lo": [0.0], "hi": [0.2]})
+                             "estimate": [0.1], "lower": [0.0], "upper": [0.2]})
     with pytest.raises(SchemaError, match=r"ReportData.forecast is missing column\(s\) "
                                           r"\['prob_gain'\]"):
         ReportData(ReportMetadata.now(), forecast=forecast)

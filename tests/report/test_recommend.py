@@ -45,8 +45,8 @@ def test_gain_sentence_counts_benchmarks_by_p_gain():
 def test_single_candidate_reports_gain_and_loss_without_a_choice():
     forecast = pd.DataFrame({
         "dataset_id": "only", "target_model": "m", "benchmark": ["a", "b", "c"],
-        "domain": ["", "", "math"], "mean": [2.0, -4.0, 0.5], "lo": [1.0, -6.0, -1.0],
-        "hi": [3.0, -2.0, 2.0], "prob_gain": [0.9, 0.05, 0.6], "target": "rel"})
+        "domain": ["", "", "math"], "estimate": [2.0, -4.0, 0.5], "lower": [1.0, -6.0, -1.0],
+        "upper": [3.0, -2.0, 2.0], "prob_gain": [0.9, 0.05, 0.6], "target": "rel"})
     (text,) = recommendation(forecast, prob=0.5)
     assert text == ("For m: Of 3 benchmarks, fine-tuning on only is forecast to raise the "
                     "score on 1 and to lower it on 1 (each with probability at least 0.80); on 1 "

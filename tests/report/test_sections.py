@@ -40,8 +40,8 @@ def test_summary_table_is_in_display_units(full_data):
     (table,) = summary_section(full_data, ReportConfig()).tables
     detailed = table.frame.iloc[0]
     # abs target: 0.03 accuracy -> 3 points; the empty domain column is dropped
-    assert detailed["mean (accuracy points)"] == pytest.approx(3.0)
-    assert detailed["lo (accuracy points)"] == pytest.approx(1.0)
+    assert detailed["estimate (accuracy points)"] == pytest.approx(3.0)
+    assert detailed["lower (accuracy points)"] == pytest.approx(1.0)
     assert "domain" not in table.frame.columns
 
 

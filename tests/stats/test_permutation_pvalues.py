@@ -1,4 +1,4 @@
-"""Permutation p-values: exact values, a brute-force loop, Monte Carlo against exact."""
+"""Permutation p-values: exact values, a brute-force loop, scipy per test, Monte Carlo."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from scipy import stats
 
-import metaq.stats.permutation as permutation
 from metaq.exceptions import InvalidParameterError, UnknownNameError
 from metaq.stats import correlation_permutation_test
 
@@ -54,15 +53,14 @@ def test_exact_p_matches_a_brute_force_loop(rng, method):
     np.testing.assert_allclose(test.rho, [reference(x[:, j], y).statistic for j in range(3)])
 
 
-def test_monte_carlo_is_close_to_exact_for_nine(rng, monkeypatch):
+def test_monte_carlo_is_close_to_exact_for_nine(rng):
     x = rng.normal(size=(9, 4))
     y = x[:, 0] * 0.5 + x[:, 1] * 0.3 + rng.normal(size=9)
     monte_carlo = correlation_permutation_test(x, y, n_permutations=20_000,
                                                rng=np.random.default_rng(7))
     assert monte_carlo.p_method == "monte_carlo:20000"
-    monkeypatch.setattr(permutation, "EXACT_MAX_N", 9)  # all 9! = 362,880 orderings
-    exact = correlation_permutation_test(x, y)
-    assert exact.p_method == "exact"
+    exact = correlation_permutation_test(x, y, n_permutations=math.factorial(9))
+    assert exact.p_method == "exact"  # asking for n! orderings or more tests all of them
     standard_error = np.sqrt(exact.p_value * (1 - exact.p_value) / 20_000)
     assert np.all(np.abs(monte_carlo.p_value - exact.p_value) < 4 * standard_error + 1e-3)
 
@@ -89,11 +87,30 @@ def test_constant_side_gives_nan():
     assert test.rho[0] == pytest.approx(0.5)
 
 
-def test_all_orderings_are_distinct_permutations():
-    orderings = permutation.all_orderings(5)
-    assert orderings.shape == (math.factorial(5), 5)
-    assert len({tuple(row) for row in orderings}) == 120
-    assert (np.sort(orderings, axis=1) == np.arange(5)).all()
+@pytest.mark.parametrize("method", ["spearman", "pearson"])
+def test_matches_scipy_permutation_test_run_per_metric(rng, method):
+    # scipy's own loop over orderings with scipy's coefficient, one metric at a time
+    coefficient = stats.spearmanr if method == "spearman" else stats.pearsonr
+    x, y = rng.normal(size=(6, 3)), rng.normal(size=6)
+    test = correlation_permutation_test(x, y, method=method)
+    expected = [stats.permutation_test(
+        (y,), lambda v, c=x[:, j]: abs(coefficient(c, v).statistic),
+        permutation_type="pairings", n_resamples=np.inf, alternative="greater").pvalue
+        for j in range(3)]
+    np.testing.assert_allclose(test.p_value, expected, rtol=0, atol=1e-12)
+
+
+def test_roundoff_ties_at_zero_reach_the_observed_rho():
+    # r is 0 in exact arithmetic (computed -4e-17), so every ordering reaches it; scipy's
+    # relative tolerance alone gives 2/3 here
+    x, y = np.array([0.1, 0.2, 0.2, 0.1]), np.array([-0.1, -0.2, -0.1, -0.2])
+    test = correlation_permutation_test(x, y, method="pearson")
+    assert abs(test.rho[0]) < 1e-15 and test.p_value[0] == 1.0
+
+
+def test_fewer_than_two_pairs_give_nan():
+    test = correlation_permutation_test(np.array([1.0]), np.array([2.0]))
+    assert np.isnan(test.rho[0]) and np.isnan(test.p_value[0])
 
 
 def test_bad_arguments():

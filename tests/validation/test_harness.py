@@ -9,7 +9,7 @@ from metaq.datasets import data_path, study_path
 from metaq.exceptions import UnknownNameError
 from metaq.modeling.simulate import simulate_runs
 from metaq.tables import derive_target, read_features, read_runs
-from metaq.validation import cross_validate, make_folds, validate_tables
+from metaq.validation import cross_validate, make_folds
 from metaq.validation.scores import cluster_bootstrap_interval, wilson_interval
 
 POINT = ["no_feature", "ridge"]
@@ -100,8 +100,8 @@ def test_tables_without_untuned_scores_score_the_fine_tuned_score(tmp_path):
     runs = read_runs(folder / "runs.csv")
     features = read_features(folder / "features.csv", allow_missing=True)[
         ["dataset_id", "log_n_examples", "selected"]]  # the corpus's other columns have gaps
-    result = validate_tables(runs, features, models=["no_feature", "ridge"],
-                             scheme="loo-dataset", out=tmp_path)
+    result = cross_validate(runs, features, models=["no_feature", "ridge"], scheme="loo-dataset")
+    result.save(tmp_path)
     assert result.outcome == "score_ft" and result.folds["error"].eq("").all()
     # no_feature forecasts the mean fine-tuned score of the other datasets, per model x task
     held = result.predictions.query("model == 'no_feature' and dataset_id == 'alpaca'")
@@ -121,7 +121,7 @@ def test_point_baselines_run_on_the_smallest_published_table():
     every = ["no_feature", "study_rank", "ridge", "gradient_boosting"]
     features = read_features(folder / "features.csv", allow_missing=True)[
         ["dataset_id", "log_n_examples", "selected"]]
-    result = validate_tables(folder / "runs.csv", features, models=every, scheme="loo-dataset")
+    result = cross_validate(folder / "runs.csv", features, models=every, scheme="loo-dataset")
     assert result.folds["error"].eq("").all()
     assert result.scores["n_runs"].eq(7).all()
 
@@ -188,3 +188,19 @@ def test_bayesian_forecasts_of_a_held_out_run_carry_the_benchmarks_item_noise():
     assert len(result.predictions) == len(sim.runs) and result.folds["error"].eq("").all()
     held = result.predictions[result.predictions["fold"] == fold.name]
     assert (held["sd"] ** 2).mean() > accuracy.mean()
+
+
+def test_configured_forecasters_are_validated_by_name(simulated):
+    from metaq.exceptions import InvalidParameterError
+    from metaq.modeling.baselines import RidgeBaseline
+
+    result = cross_validate(simulated.runs, simulated.features,
+                            models={"ridge_f0": RidgeBaseline(features=["f0"]),
+                                    "ridge": RidgeBaseline()}, scheme="kfold", k=3)
+    assert set(result.scores["model"]) == {"ridge_f0", "ridge"}
+    # each fold fitted a copy whose residuals come from random folds, as the scheme's
+    assert (result.folds["residual_scheme"] == "kfold").all()
+    assert result.scores.set_index("model").loc["ridge_f0", "crps"] != pytest.approx(
+        result.scores.set_index("model").loc["ridge", "crps"])
+    with pytest.raises(InvalidParameterError, match="do not implement the Forecaster"):
+        cross_validate(simulated.runs, simulated.features, models={"x": object()})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import scoringrules
 from scipy.stats import norm
 
 from metaq.validation.scores import (
@@ -25,6 +26,18 @@ def test_crps_matches_the_normal_closed_form(rng):
     y = np.array([0.0, 1.0, -2.5])
     exact = y * (2 * norm.cdf(y) - 1) + 2 * norm.pdf(y) - 1 / np.sqrt(np.pi)
     assert crps(draws, y) == pytest.approx(exact, abs=0.01)
+
+
+@pytest.mark.parametrize("estimator", ["nrg", "qd"])
+def test_crps_equals_scoringrules(rng, estimator):
+    # "nrg" is the definition E|X - y| - E|X - X'| / 2 over all pairs of draws, "qd" the
+    # quantile decomposition; rounded draws make ties, some outcomes lie outside the draws
+    draws = np.round(rng.normal(0.0, 0.05, size=(300, 40)), 2)
+    observed = rng.normal(0.0, 0.1, size=40)
+    expected = scoringrules.crps_ensemble(observed, draws, m_axis=0, estimator=estimator,
+                                          backend="numpy")
+    # atol: the 90,000-term pairwise sum of "nrg" carries roundoff of about 1e-14
+    np.testing.assert_allclose(crps(draws, observed), expected, rtol=1e-12, atol=1e-13)
 
 
 def test_crps_of_a_point_forecast_is_the_absolute_error():
