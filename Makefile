@@ -1,4 +1,5 @@
-# The two set-up commands of the README: `make demo` (main job) and `make test` (whole suite).
+# The set-up commands of the README: `make demo` (main job), `make test` (whole suite) and
+# `make docs` (the documentation).
 PYTHON ?= python3.11
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -11,7 +12,7 @@ export MPLBACKEND := Agg
 
 WHEEL_VENV ?= /tmp/metaq-wheel-venv
 
-.PHONY: demo test test-fast lint wheel-check venv clean
+.PHONY: demo test test-fast lint docs wheel-check venv clean
 
 venv: $(STAMP)
 
@@ -35,7 +36,11 @@ test-fast: $(STAMP)
 
 # ruff with the rules of pyproject.toml (pyflakes, pycodestyle, isort, bugbear, numpydoc)
 lint: $(STAMP)
-	$(VENV)/bin/ruff check metaq tests analyses
+	$(VENV)/bin/ruff check metaq tests analyses docs
+
+# the documentation (docs/, API reference from the docstrings) into site/; warnings are errors
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
 
 # the package as users get it: build the wheel, install it into a fresh venv outside the
 # checkout, run the main job from an empty folder
@@ -48,4 +53,4 @@ wheel-check: $(STAMP)
 	cd "$$(mktemp -d)" && $(WHEEL_VENV)/bin/metaq -q demo --quick --out demo && test -s demo/report.html
 
 clean:
-	rm -rf $(VENV) outputs .pytest_cache dist
+	rm -rf $(VENV) outputs .pytest_cache dist site

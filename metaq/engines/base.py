@@ -7,7 +7,7 @@ Two small protocols, so an engine implements only what its model can do:
 - :class:`ScoringEngine` returns, per text, the log-probability of each of its tokens under a
   causal LM, optionally conditioned on a context string (transformers, vLLM prompt logprobs).
 
-Both describe themselves with :meth:`describe`, the strings recorded as provenance (model id,
+Both describe themselves with ``describe()``, the strings recorded as provenance (model id,
 dtype, window policy...) so the features table says which model produced its numbers.
 """
 

@@ -22,6 +22,7 @@ class Target:
     unit: str
 
 
+#: The targets a runs row can be turned into, by name: what each change is and its unit.
 TARGETS: dict[str, Target] = {
     "abs": Target("abs", "absolute change", "accuracy points (0-1 scale)"),
     "rel": Target("rel", "relative change", "% of the untuned score"),

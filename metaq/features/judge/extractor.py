@@ -5,18 +5,18 @@ criterion the share of judged steps whose P(POSITIVE) is at least ``threshold``
 (``factuality``...), the mean P(POSITIVE) (``factuality_prob``...), and how many probes
 failed or were truncated. Examples with zero steps are not judged (``n_zero_step``).
 
-Which examples are judged: a stratified subsample (:mod:`.sampling`, default 1,000, ``"all"``
-for every one). The sample needs the whole dataset, so the first time a batch from a file is
-seen the extractor reads that file once more, cheaply (text only, via :mod:`metaq.io`), to
-draw it; examples given without a file location (direct API use) are sampled within the
-``score_batch`` call. Unselected examples are cached as not judged, so the sample size and
-seed are part of the cache key.
+Which examples are judged: a stratified subsample (:mod:`metaq.features.sampling`, default
+1,000, ``"all"`` for every one). The sample needs the whole dataset, so the first time a
+batch from a file is seen the extractor reads that file once more, cheaply (text only, via
+:mod:`metaq.io`), to draw it; examples given without a file location (direct API use) are
+sampled within the ``score_batch`` call. Unselected examples are cached as not judged, so the
+sample size and seed are part of the cache key.
 
 Dataset level (:meth:`FVCUExtractor.aggregate`): with ``aggregation="examples"`` (default)
 the mean over judged examples of the per-example share; with ``"steps"`` all judged steps
 pooled (ratio estimator). The study did not say which it used. ``<metric>__se`` is the
 sampling standard error of the dataset's value with the finite-population correction
-(:mod:`.sampling`); it is 0 when everything is judged.
+(:mod:`metaq.features.sampling`); it is 0 when everything is judged.
 
 Emitted metrics: ``factuality``, ``validity``, ``coherence``, ``utility`` (shares, 0-1),
 ``<criterion>_prob`` (mean P(POSITIVE)), ``steps_per_example`` (all examples),

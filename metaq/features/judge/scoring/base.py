@@ -16,7 +16,7 @@ from metaq.features.judge.rubric import LABELS, ChatFrame, JudgePrompt
 
 OK, TRUNCATED, FAILED = "ok", "truncated", "failed"
 
-# engine name -> "module:class", imported only when that engine is built
+#: Judge back-ends by engine name -> "module:class", imported only when that engine is built.
 ENGINES: dict[str, str] = {
     "transformers": "metaq.features.judge.scoring.transformers_backend:TransformersJudgeBackend",
     "vllm": "metaq.features.judge.scoring.vllm_backend:VLLMJudgeBackend",
@@ -64,7 +64,10 @@ class JudgeBackend(ABC):
 
     @abstractmethod
     def chat_frame(self) -> ChatFrame:
-        """Return the chat-template text around the user message (see :func:`build_prompt`)."""
+        """Return the chat-template text around the user message.
+
+        See :func:`~metaq.features.judge.rubric.build_prompt`.
+        """
 
     @abstractmethod
     def score(self, prompts: Sequence[JudgePrompt]) -> list[ProbeScores]:
