@@ -166,8 +166,7 @@ class Encoding:
 
     def task_items(self, t_idx: np.ndarray) -> np.ndarray:
         """Item count of each task index (NaN for an unseen task or an unknown count)."""
-        known = (self.tasks["n_items"].to_numpy(dtype=float) if "n_items" in self.tasks
-                 else np.full(len(self.tasks), np.nan))  # a model saved before stop 12
+        known = self.tasks["n_items"].to_numpy(dtype=float)
         return np.where(t_idx >= 0, known[np.clip(t_idx, 0, None)], np.nan)
 
     def to_dict(self) -> dict[str, Any]:

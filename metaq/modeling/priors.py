@@ -28,7 +28,7 @@ DEFAULT_PRIORS: dict[str, float] = {
     "model_intercept_sd": 0.5,
     # size trend of the mean change per unit of standardised log size (at least a factor e):
     # 0.25 puts a 70B model's mean change within about +-11 accuracy points (1 sd, p = 0.5)
-    # of a 7B one's; 0.5 (until stop 11) allowed +-25
+    # of a 7B one's; 0.5 would allow +-25
     "size_intercept": 0.25,
     # base model x task interaction of the change (a model gains on one benchmark, loses on
     # another)
