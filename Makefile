@@ -29,7 +29,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	bash tests/setup_browser.sh
-	$(PY) -m pytest --run-slow --run-browser
+	$(PY) -m pytest --run-slow --run-browser --durations=15
 
 test-fast: $(STAMP)
 	$(PY) -m pytest
