@@ -10,9 +10,9 @@ runs for runs of seen datasets and models. They return the same
 coverage and decision accuracy compare like with like. The pooled Bayesian baseline is
 :class:`metaq.modeling.hierarchical.PooledDeltaModel`.
 
-Unlike the Bayesian model, point baselines fill a missing feature of a new dataset with its
-training mean (listed in the forecast's ``missing_features``): they have no distribution to
-integrate over.
+Unlike the Bayesian model, point baselines fill a missing feature with its training mean, a
+new dataset's (listed in the forecast's ``missing_features``) and a training dataset's alike:
+they have no distribution to integrate over.
 """
 
 from __future__ import annotations
@@ -161,12 +161,12 @@ class PointBaseline(ABC):
             raise InvalidParameterError(f"unknown residual_scheme {self.residual_scheme!r}; "
                                         f"choose one of {RESIDUAL_SCHEMES}")
         runs = as_runs_table(runs)
-        table = as_features_table(features)
+        table = as_features_table(features, allow_missing=True)
         data, encoding, scaler = build_training_data(
             runs, table, choose_features(table, self.features), likelihood="student_t",
             target=self.target)
         inputs = BaselineInputs(
-            data.x_obs[data.run_row], data.run_model, data.run_task,
+            np.nan_to_num(data.x_obs, nan=0.0)[data.run_row], data.run_model, data.run_task,
             data.size_z[data.run_model],
             data.feature_rows["dataset_id"].to_numpy(dtype=object)[data.run_row],
             data.run_study)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,11 +79,10 @@ class FeatureScaler:
             min_relative_scale: float = MIN_RELATIVE_SCALE) -> FeatureScaler:
         """Learn means and (floored) scales of `features` from the rows of `table`."""
         values = table[list(features)].to_numpy(dtype=float)
-        raw = values.std(axis=0, ddof=1) if len(values) > 1 else np.ones(len(features))
-        floor = min_relative_scale * np.abs(values).mean(axis=0)
+        mean, raw, typical = _observed_stats(values)
+        floor = min_relative_scale * typical
         sds = np.maximum(raw, floor)
-        return cls(list(features), values.mean(axis=0), np.where(sds > 0, sds, 1.0),
-                   floor > raw)
+        return cls(list(features), mean, np.where(sds > 0, sds, 1.0), floor > raw)
 
     def transform(self, table: pd.DataFrame) -> np.ndarray:
         """Standardise the feature columns of `table` (NaN for absent columns or cells)."""
@@ -120,6 +120,18 @@ class FeatureScaler:
         """Inverse of :meth:`to_dict`."""
         return cls(list(data["features"]), np.asarray(data["means"], float),
                    np.asarray(data["sds"], float), np.asarray(data["floored"], bool))
+
+
+def _observed_stats(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per column: mean, sample sd (1 without two values) and mean |value|, NaN left out."""
+    if not np.isnan(values).any():
+        raw = values.std(axis=0, ddof=1) if len(values) > 1 else np.ones(values.shape[1])
+        return values.mean(axis=0), raw, np.abs(values).mean(axis=0)
+    counts = (~np.isnan(values)).sum(axis=0)
+    with warnings.catch_warnings():  # a column with fewer than two values: sd 1
+        warnings.simplefilter("ignore", RuntimeWarning)
+        raw = np.where(counts > 1, np.nanstd(values, axis=0, ddof=1), 1.0)
+        return np.nanmean(values, axis=0), raw, np.nanmean(np.abs(values), axis=0)
 
 
 @dataclass
@@ -257,7 +269,7 @@ def _from_nullable(values: list, shape: tuple[int, ...]) -> np.ndarray:
 class TrainingData:
     """Arrays the PyMC model is built from (standardised features, indices, counts)."""
 
-    x_obs: np.ndarray          # (feature_row, feature) standardised
+    x_obs: np.ndarray          # (feature_row, feature) standardised, NaN where missing
     x_se: np.ndarray           # (feature_row, feature) standardised standard errors
     feature_rows: pd.DataFrame  # dataset_id, domain of each feature row
     run_row: np.ndarray        # (run,) feature row of each run
@@ -288,6 +300,11 @@ class TrainingData:
     def has_measurement_error(self) -> bool:
         """Whether any training feature has a positive standard error."""
         return bool((self.x_se > 0).any())
+
+    @property
+    def has_missing_features(self) -> bool:
+        """Whether any training feature value is missing (latent in the fit)."""
+        return bool(np.isnan(self.x_obs).any())
 
 
 def choose_features(features: pd.DataFrame, requested: Sequence[str] | None) -> list[str]:
@@ -332,7 +349,8 @@ def build_training_data(runs: pd.DataFrame, features: pd.DataFrame, feature_name
     Raises
     ------
     SchemaError
-        When a run's dataset has no features, or a training feature value is missing.
+        When a run's dataset has no features, or a feature has no value on any training
+        dataset (values missing for some are kept as NaN: latent in the fit).
     """
     from metaq.tables.targets import derive_target
 
@@ -342,9 +360,10 @@ def build_training_data(runs: pd.DataFrame, features: pd.DataFrame, feature_name
     level = _feature_level(runs, features)
     frow_keys = _feature_row_keys(runs, features, level)
     table = _feature_rows(features, frow_keys)
+    _reject_unobserved(table, feature_names)
     constant = _constant_values(table, feature_names)
     feature_names = [name for name in feature_names if name not in constant]
-    _reject_missing_values(table, feature_names)
+    _log_latent_values(table, feature_names)
     scaler = FeatureScaler.fit(table, feature_names)
     encoding, run_model, run_task = _encode(runs, level)
     keys = zip(table["dataset_id"], table["domain"], strict=True)
@@ -437,8 +456,9 @@ def metric_blocks(table: pd.DataFrame, features: Sequence[str], *,
                   threshold: float = BLOCK_CORRELATION) -> np.ndarray:
     """Group metrics that are near copies of each other over the training datasets.
 
-    Two metrics are linked when ``|r| >= threshold`` across the training feature rows; a
-    block is a connected set of linked metrics. With two training rows every pair of
+    Two metrics are linked when ``|r| >= threshold`` across the training feature rows (the
+    rows where both are known, at least three, when values are missing); a block is a
+    connected set of linked metrics. With two training rows every pair of
     non-constant metrics is perfectly correlated, so all form one block: two datasets
     span a single direction, whatever the number of metrics.
 
@@ -460,20 +480,31 @@ def metric_blocks(table: pd.DataFrame, features: Sequence[str], *,
         return np.arange(len(names))
     values = table[names].to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        linked = np.abs(np.corrcoef(values, rowvar=False)) >= threshold
+        corr = (np.corrcoef(values, rowvar=False) if not np.isnan(values).any()
+                else table[names].astype(float).corr(min_periods=3).to_numpy())
+        linked = np.abs(corr) >= threshold
     _, labels = connected_components(np.nan_to_num(linked).astype(int), directed=False)
     _, first = np.unique(labels, return_index=True)
     renumber = {label: i for i, label in enumerate(labels[np.sort(first)])}
     return np.array([renumber[label] for label in labels], dtype=int)
 
 
-def _reject_missing_values(table: pd.DataFrame, names: list[str]) -> None:
+def _reject_unobserved(table: pd.DataFrame, names: list[str]) -> None:
     for name in names:
-        missing = table.loc[table[name].isna(), "dataset_id"].tolist()
-        if missing:
+        if table[name].isna().all():
             raise SchemaError(
-                f"features table, column {name!r}: value missing for training dataset(s) "
-                f"{missing}. Fix: extract it, or fit without it (features=[...]).")
+                f"features table, column {name!r}: no training dataset has a value (datasets "
+                f"{table['dataset_id'].tolist()}). Fix: extract it, or fit without it "
+                f"(features=[...]).")
+
+
+def _log_latent_values(table: pd.DataFrame, names: list[str]) -> None:
+    missing = {name: table.loc[table[name].isna(), "dataset_id"].tolist() for name in names}
+    missing = {name: datasets for name, datasets in missing.items() if datasets}
+    if missing:
+        logger.warning("training feature values missing (feature: datasets) %s are latent in "
+                       "the fit: each is drawn with the slopes, from N(0, 1) in standardised "
+                       "units and what the dataset's runs say", missing)
 
 
 def _encode(runs: pd.DataFrame, level: str) -> tuple[Encoding, np.ndarray, np.ndarray]:

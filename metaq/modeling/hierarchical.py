@@ -152,7 +152,9 @@ class HierarchicalDeltaModel:
         runs : pandas.DataFrame or path
             Runs table (validated with :func:`metaq.validate_runs`).
         features : pandas.DataFrame or path
-            Features table with a row for every dataset of `runs`.
+            Features table with a row for every dataset of `runs`. A value missing for
+            some training datasets (a property a study did not print) is latent in the
+            fit; a feature with no training value at all is an error.
         random_seed : int, optional
             Seed of the sampler and of the diagnostics' predictive draws.
         prior_predictive : bool, default False
@@ -170,14 +172,15 @@ class HierarchicalDeltaModel:
         Raises
         ------
         SchemaError
-            For invalid tables, unknown features (the message lists the available ones) or
-            runs whose dataset has no features.
+            For invalid tables, unknown features (the message lists the available ones),
+            a feature no training dataset has a value of, or runs whose dataset has no
+            features.
         InvalidParameterError
             For an unknown target, likelihood, prior or sampler setting.
         """
         self._check_options()
         runs = as_runs_table(runs)
-        features = as_features_table(features)
+        features = as_features_table(features, allow_missing=True)
         names = choose_features(features, self.features)
         likelihood = self._resolve_likelihood(runs)
         data, encoding, scaler = build_training_data(runs, features, names,
@@ -196,7 +199,8 @@ class HierarchicalDeltaModel:
             features=scaler.features, feature_scaler=scaler, encoding=encoding,
             likelihood=likelihood, priors=priors,
             sampler={**settings, "backend": chosen_backend(settings["backend"])},
-            y_scale=data.y_scale, training_x=data.x_obs, feature_blocks=data.feature_blocks,
+            y_scale=data.y_scale, training_x=_completed_features(data, idata),
+            feature_blocks=data.feature_blocks,
             constant_features=data.constant_features, run_correlation=0.0,
             data_hashes={"runs": table_hash(runs), "features": table_hash(features)},
             random_seed=random_seed, n_runs=len(data.run_row), diagnostics={},
@@ -657,6 +661,14 @@ def fit_predictor(runs: pd.DataFrame | str | Path, features: pd.DataFrame | str 
     model.fit(runs, features, random_seed=random_seed, prior_predictive=prior_predictive)
     model.save(out, max_draws=max_draws)
     return model
+
+
+def _completed_features(data: TrainingData, idata) -> np.ndarray:
+    """Training features with each missing value replaced by its posterior mean."""
+    if not data.has_missing_features:
+        return data.x_obs
+    fitted = idata.posterior["x_true"].mean(dim=("chain", "draw")).to_numpy()
+    return np.where(np.isnan(data.x_obs), fitted, data.x_obs)
 
 
 def _thinned(posterior, max_draws: int | None):

@@ -50,6 +50,10 @@ def build_pymc_model(data: TrainingData, features: list[str], tasks: list[str], 
     population slopes, their spread a share of the feature scale. With fewer studies the
     graph is exactly the one without a ``study`` column.
 
+    Training feature values that are missing (NaN in ``data.x_obs``) are latent,
+    ``x_missing ~ Normal(0, 1)`` in standardised units, and the graph uses ``x_true`` (the
+    observed values with the latent ones in their cells, and measurement error if any).
+
     Returns
     -------
     pymc.Model, dict
@@ -66,7 +70,7 @@ def build_pymc_model(data: TrainingData, features: list[str], tasks: list[str], 
     if data.has_study_level:
         coords["study"] = data.studies
     with pm.Model(coords=coords) as model:
-        x_obs = pm.Data("x_obs", data.x_obs, dims=("feature_row", "feature"))
+        x_obs = pm.Data("x_obs", np.nan_to_num(data.x_obs), dims=("feature_row", "feature"))
         run_row = pm.Data("run_row", data.run_row, dims="run")
         run_model = pm.Data("run_model", data.run_model, dims="run")
         run_task = pm.Data("run_task", data.run_task, dims="run")
@@ -78,7 +82,14 @@ def build_pymc_model(data: TrainingData, features: list[str], tasks: list[str], 
         if data.has_measurement_error:
             x_se = pm.Data("x_se", data.x_se, dims=("feature_row", "feature"))
             x_err = pm.Normal("x_err_z", 0.0, 1.0, dims=("feature_row", "feature"))
-            x = pm.Deterministic("x_true", x_obs + x_se * x_err, dims=("feature_row", "feature"))
+            x = x_obs + x_se * x_err
+        if data.has_missing_features:
+            rows, columns = np.nonzero(np.isnan(data.x_obs))
+            # a value a study did not print: latent, a priori a typical training dataset's
+            x = pt.set_subtensor(x[rows, columns], pm.Normal("x_missing", 0.0, 1.0,
+                                                              shape=len(rows)))
+        if data.has_measurement_error or data.has_missing_features:
+            x = pm.Deterministic("x_true", x, dims=("feature_row", "feature"))
 
         feature_scale, dataset_sd = _between_dataset_split(priors)
         # non-centred: with few datasets the slopes are weakly identified and a centred
