@@ -349,8 +349,9 @@ def build_training_data(runs: pd.DataFrame, features: pd.DataFrame, feature_name
     Raises
     ------
     SchemaError
-        When a run's dataset has no features, or a feature has no value on any training
-        dataset (values missing for some are kept as NaN: latent in the fit).
+        When a run's dataset has no features, or no feature varies across the training
+        datasets. A feature without any training value is left out like a constant one;
+        values missing for some datasets are kept as NaN (latent in the fit).
     """
     from metaq.tables.targets import derive_target
 
@@ -360,7 +361,6 @@ def build_training_data(runs: pd.DataFrame, features: pd.DataFrame, feature_name
     level = _feature_level(runs, features)
     frow_keys = _feature_row_keys(runs, features, level)
     table = _feature_rows(features, frow_keys)
-    _reject_unobserved(table, feature_names)
     constant = _constant_values(table, feature_names)
     feature_names = [name for name in feature_names if name not in constant]
     _log_latent_values(table, feature_names)
@@ -433,18 +433,27 @@ def _feature_rows(features: pd.DataFrame, keys: list[tuple[str, str]]) -> pd.Dat
 
 
 def _constant_values(table: pd.DataFrame, names: list[str]) -> dict[str, float]:
-    """Features with one value across the training rows: name -> that value (dropped)."""
-    if len(table) < 2:
-        return {}
-    constant = {n: float(np.nanmean(table[n].to_numpy(dtype=float))) for n in names
-                if np.nanstd(table[n].to_numpy(dtype=float)) == 0}
+    """Features without information in training: name -> their one value (dropped).
+
+    A feature with one value across the training rows, or with none (NaN: no training
+    dataset has it), says nothing about what it does.
+    """
+    unobserved = [n for n in names if table[n].isna().all()]
+    if unobserved:
+        logger.warning("feature(s) %s have no value on any training dataset; they are left "
+                       "out of the model (a candidate with a value is flagged)", unobserved)
+    constant = {} if len(table) < 2 else {
+        n: float(np.nanmean(table[n].to_numpy(dtype=float))) for n in names
+        if n not in unobserved and np.nanstd(table[n].to_numpy(dtype=float)) == 0}
     if constant:
         logger.warning("feature(s) %s are constant across the training datasets and carry no "
                        "information; they are left out of the model (a candidate that differs "
                        "on one is flagged)", list(constant))
+    constant.update({n: float("nan") for n in unobserved})
     if len(constant) == len(names):
-        raise SchemaError(f"every feature {names} is constant across the training datasets. "
-                          f"Fix: fit on runs of at least two datasets that differ.")
+        raise SchemaError(f"every feature {names} is constant across the training datasets "
+                          f"or has no value on them. Fix: fit on runs of at least two "
+                          f"datasets that differ, with their features.")
     return constant
 
 
@@ -487,15 +496,6 @@ def metric_blocks(table: pd.DataFrame, features: Sequence[str], *,
     _, first = np.unique(labels, return_index=True)
     renumber = {label: i for i, label in enumerate(labels[np.sort(first)])}
     return np.array([renumber[label] for label in labels], dtype=int)
-
-
-def _reject_unobserved(table: pd.DataFrame, names: list[str]) -> None:
-    for name in names:
-        if table[name].isna().all():
-            raise SchemaError(
-                f"features table, column {name!r}: no training dataset has a value (datasets "
-                f"{table['dataset_id'].tolist()}). Fix: extract it, or fit without it "
-                f"(features=[...]).")
 
 
 def _log_latent_values(table: pd.DataFrame, names: list[str]) -> None:

@@ -154,7 +154,7 @@ class HierarchicalDeltaModel:
         features : pandas.DataFrame or path
             Features table with a row for every dataset of `runs`. A value missing for
             some training datasets (a property a study did not print) is latent in the
-            fit; a feature with no training value at all is an error.
+            fit; a feature with no training value at all is left out (logged).
         random_seed : int, optional
             Seed of the sampler and of the diagnostics' predictive draws.
         prior_predictive : bool, default False
@@ -173,8 +173,8 @@ class HierarchicalDeltaModel:
         ------
         SchemaError
             For invalid tables, unknown features (the message lists the available ones),
-            a feature no training dataset has a value of, or runs whose dataset has no
-            features.
+            no feature that varies across the training datasets, or runs whose dataset has
+            no features.
         InvalidParameterError
             For an unknown target, likelihood, prior or sampler setting.
         """
@@ -577,7 +577,8 @@ def untrained_features(table: pd.DataFrame, constant: Mapping[str, float], *,
 
     A feature that had one value across the training datasets was left out of the model:
     the training runs say nothing about what it does, so a candidate that differs on it is
-    forecast as if it did not (an extrapolation the intervals cannot show). Missing values
+    forecast as if it did not (an extrapolation the intervals cannot show). A feature no
+    training dataset had a value of is recorded as NaN: any value differs. Missing values
     are not flagged (they are unknown, not different).
 
     Examples
@@ -585,6 +586,8 @@ def untrained_features(table: pd.DataFrame, constant: Mapping[str, float], *,
     >>> t = pd.DataFrame({"long_cot": [1.0, 0.0, np.nan]})
     >>> untrained_features(t, {"long_cot": 1.0, "lora": 0.0})
     ['', 'long_cot', '']
+    >>> untrained_features(t, {"long_cot": float("nan")})
+    ['long_cot', 'long_cot', '']
     """
     flags = []
     for _, row in table.iterrows():

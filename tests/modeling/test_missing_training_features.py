@@ -1,9 +1,11 @@
 """Training feature values a study did not print: latent in the fit, not rejected."""
 
+import json
 import warnings
 
 import numpy as np
 import pytest
+from fake_predictor import build_fake_predictor
 
 from metaq.exceptions import SchemaError
 from metaq.modeling import HierarchicalDeltaModel
@@ -12,6 +14,7 @@ from metaq.modeling.design import as_features_table, as_runs_table, build_traini
 from metaq.modeling.priors import resolve_priors
 from metaq.modeling.pymc_model import build_pymc_model
 from metaq.modeling.simulate import simulate_runs
+from metaq.modeling.state import FittedState
 
 
 @pytest.fixture(scope="module")
@@ -56,10 +59,12 @@ def test_complete_features_add_no_latent_values(sim):
     assert "x_missing" not in model.named_vars and "x_true" not in model.named_vars
 
 
-def test_a_feature_without_any_training_value_is_refused(sim):
-    gapped = sim.features.assign(f1=np.nan)
-    with pytest.raises(SchemaError, match=r"column 'f1': no training dataset has a value"):
-        training(sim.runs, gapped)
+def test_a_feature_without_any_training_value_is_left_out(sim, caplog):
+    data, _, scaler = training(sim.runs, sim.features.assign(f1=np.nan))
+    assert scaler.features == ["f0", "f2"] and "['f1'] have no value" in caplog.text
+    assert np.isnan(data.constant_features["f1"])  # any candidate value is flagged
+    with pytest.raises(SchemaError, match=r"every feature .* or has no value"):
+        training(sim.runs, sim.features.assign(f0=np.nan, f1=np.nan, f2=np.nan))
 
 
 def test_the_fit_learns_a_missing_value_from_the_runs(sim):
@@ -89,3 +94,12 @@ def test_point_baselines_fill_missing_training_values_with_the_mean(sim):
     forecast = RidgeBaseline(target="abs").fit(sim.runs, gapped).predict(gapped.head(2),
                                                                           ["m1b"])
     assert np.isfinite(forecast.values).all()
+
+
+def test_a_feature_without_training_values_round_trips_through_strict_json():
+    model = build_fake_predictor()
+    model.constant_features_ = {"lora": 0.0, "never_printed": float("nan")}
+    text = json.dumps(FittedState.of(model).to_dict(), allow_nan=False)
+    state = FittedState.from_dict(json.loads(text))
+    assert state.constant_features["lora"] == 0.0
+    assert np.isnan(state.constant_features["never_printed"])
