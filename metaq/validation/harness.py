@@ -331,7 +331,7 @@ def _forecast_held_out(model: Forecaster, features: pd.DataFrame, train: pd.Data
         groups: dict[Any, np.ndarray] = {None: np.arange(len(test))}
     else:
         groups = test.groupby(STUDY, sort=False).indices
-    trained = set(train[STUDY]) if STUDY in train.columns else set()
+    trained = _trained_studies(model, train)
     draws = None
     for study, rows in groups.items():
         part = test.iloc[rows].reset_index(drop=True)
@@ -345,6 +345,18 @@ def _forecast_held_out(model: Forecaster, features: pd.DataFrame, train: pd.Data
             draws = np.empty((values.shape[0], len(test)))
         draws[:, rows] = values
     return draws
+
+
+def _trained_studies(model: Forecaster, train: pd.DataFrame) -> set[str]:
+    """Studies `model` learnt from: its encoding's, else every study of `train`.
+
+    A model of the observed change drops runs without an untuned score, and with them a
+    study that printed none: that study is new to it.
+    """
+    encoding = getattr(model, "encoding_", None)
+    if encoding is not None:
+        return set(encoding.studies)
+    return set(train[STUDY]) if STUDY in train.columns else set()
 
 
 def _unseen_base_scores(train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame | None:

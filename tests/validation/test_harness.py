@@ -237,6 +237,17 @@ def test_runs_of_a_training_study_are_forecast_within_it():
     assert Recording.studies == [None, None]  # a held-out study is a new one
 
 
+def test_a_study_the_model_dropped_is_forecast_as_a_new_one():
+    from types import SimpleNamespace
+
+    from metaq.validation.harness import _trained_studies
+
+    train = pd.DataFrame({"study": ["a", "b"]})
+    fitted = SimpleNamespace(encoding_=SimpleNamespace(studies=["a"]))  # b printed no base
+    assert _trained_studies(fitted, train) == {"a"}
+    assert _trained_studies(SimpleNamespace(), train) == {"a", "b"}
+
+
 def test_configured_forecasters_are_validated_by_name(simulated):
     from metaq.exceptions import InvalidParameterError
     from metaq.modeling.baselines import RidgeBaseline
