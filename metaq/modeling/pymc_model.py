@@ -104,7 +104,7 @@ def build_pymc_model(data: TrainingData, features: list[str], tasks: list[str], 
         coef = slope[None, :] + task_slope[run_task]
         if run_study is not None:
             study_slope = _pooled("study_slope", priors["study_slope_sd"], ("study", "feature"),
-                                  relative_to=feature_scale * budget)
+                                  relative_to=feature_scale * budget, own_share=True)
             coef = coef + study_slope[run_study]
         dataset_offset = dataset_sd * pm.ZeroSumNormal("dataset_offset_z", 1.0, dims="dataset")
         dataset_offset = pm.Deterministic("dataset_offset", dataset_offset, dims="dataset")
@@ -221,23 +221,29 @@ def _between_dataset_split(priors: dict[str, float]):
     return feature_scale, pm.Deterministic("dataset_sd", tau * pt.sqrt(pt.sigmoid(-logit_share)))
 
 
-def _relative_sd(name: str, sd_scale: float, scale, dims: str | None = None):
-    """``scale * HalfNormal(sd_scale)``, registered as `name` (the share as ``name_rel``)."""
+def _relative_sd(name: str, sd_scale: float, scale, dims: str | None = None, *,
+                 own_share: bool = False):
+    """``scale * HalfNormal(sd_scale)``, registered as `name` (the share as ``name_rel``).
+
+    One share for every element of `dims`, or, with `own_share`, one per element.
+    """
     import pymc as pm
 
-    return pm.Deterministic(name, scale * pm.HalfNormal(f"{name}_rel", sd_scale), dims=dims)
+    share = pm.HalfNormal(f"{name}_rel", sd_scale, dims=dims if own_share else None)
+    return pm.Deterministic(name, scale * share, dims=dims)
 
 
 def _pooled(name: str, sd_scale: float, dims: tuple[str, ...], *, sd_name: str | None = None,
-            centred: bool = False, group_axes: int = 1, relative_to=None):
+            centred: bool = False, group_axes: int = 1, relative_to=None,
+            own_share: bool = False):
     """Add partially pooled offsets with spread ``sd ~ HalfNormal(sd_scale)``.
 
     The offsets are zero-sum over the group axes (the first `group_axes` of `dims`; two for
     an interaction such as model x task): they are deviations from the population and main
     terms, so those and the mean offset cannot trade off along a ridge the sampler would
     crawl along. A new group draws ``sd * Normal(0, 1)``. With `relative_to` the spread is
-    ``relative_to * HalfNormal(sd_scale)`` (:func:`_relative_sd`), indexed by the dims after
-    the group axes (per feature, for slopes).
+    ``relative_to * HalfNormal(sd_scale)`` (:func:`_relative_sd`; one share per element with
+    `own_share`), indexed by the dims after the group axes (per feature, for slopes).
     Non-centred (``sd * z``) by default; `centred` for offsets the data pin down tightly
     (untuned levels measured on hundreds of items), where non-centring makes a banana.
     """
@@ -245,7 +251,8 @@ def _pooled(name: str, sd_scale: float, dims: tuple[str, ...], *, sd_name: str |
 
     sd_name = sd_name or f"{name}_sd"
     sd = (pm.HalfNormal(sd_name, sd_scale) if relative_to is None
-          else _relative_sd(sd_name, sd_scale, relative_to, dims=dims[group_axes:] or None))
+          else _relative_sd(sd_name, sd_scale, relative_to, dims=dims[group_axes:] or None,
+                            own_share=own_share))
     if centred:
         return pm.ZeroSumNormal(name, sigma=sd, dims=dims)
     # ZeroSumNormal sums to zero over its last axes: put the group axes last
