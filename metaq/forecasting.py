@@ -232,7 +232,7 @@ def forecast_datasets(datasets: Sequence[str | Path] = (), *,
                       on_error: str = "stop", random_seed: int | None = 0,
                       base_scores: pd.DataFrame | str | Path | None = None,
                       item_noise: bool = False, dataset_ids: Sequence[str] | None = None,
-                      columns: Any = None,
+                      columns: Any = None, study: str | None = None,
                       out: str | Path | None = None) -> DatasetForecast:
     """Forecast what fine-tuning on each dataset does, per target model and benchmark.
 
@@ -274,6 +274,9 @@ def forecast_datasets(datasets: Sequence[str | Path] = (), *,
         One id per dataset file (default: the file name without its format suffixes).
     columns : ColumnMapping or str, or a sequence of them, optional
         Field mapping of the dataset files (see :func:`metaq.extract_features`).
+    study : str, optional
+        For a predictor fitted on runs of several studies: forecast within this training
+        study (its evaluation protocol); None forecasts for a new study.
     out : str or Path, optional
         Also write the tables there (see :meth:`DatasetForecast.write`).
 
@@ -285,7 +288,7 @@ def forecast_datasets(datasets: Sequence[str | Path] = (), *,
     ------
     InvalidParameterError
         When both or neither of `datasets` and `features` are given, or a target model has
-        no size; an interval mass outside (0, 1).
+        no size; an interval mass outside (0, 1); a `study` the predictor was not trained on.
     UnknownNameError
         For an unknown benchmark (with a suggestion).
 
@@ -302,12 +305,13 @@ def forecast_datasets(datasets: Sequence[str | Path] = (), *,
     check_prob(prob)
     predictor = load_predictor(model)
     predictor.resolve_target_models(target_models)  # a bad target fails before extraction
+    predictor.encoding_.study_index(study)  # so does a bad study
     table, not_extracted = _input_features(datasets, features, predictor.features_,
                                            cache_dir, extractor_options, on_error,
                                            dataset_ids=dataset_ids, columns=columns)
     forecast = predictor.predict(table, target_models, benchmarks, prob=prob,
                                  random_seed=random_seed, base_scores=base_scores,
-                                 item_noise=item_noise)
+                                 item_noise=item_noise, study=study)
     summary = forecast.summary(prob).merge(
         extrapolation_summary(extrapolation(predictor, table)), on="dataset_id", how="left")
     result = DatasetForecast(forecast, summary, table, not_extracted, prob)

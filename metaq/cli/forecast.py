@@ -98,6 +98,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--base-scores", metavar="UNTUNED.csv",
                         help="untuned scores you measured (base_model, benchmark[, domain], "
                              "score_base[, n_items]); they replace the predictor's guess")
+    parser.add_argument("--study", metavar="NAME",
+                        help="forecast within this training study (its evaluation protocol), "
+                             "for a predictor fitted on runs of several studies; default: a "
+                             "new study")
     parser.add_argument("--item-noise", action="store_true",
                         help="forecast the score the benchmark prints (binomial sampling of "
                              "its items), not the model's accuracy")
@@ -135,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
         args.datasets, features=args.features, model=args.model,
         target_models=args.target_models, benchmarks=benchmarks, prob=args.prob,
         cache_dir=args.cache_dir, on_error=args.on_error, random_seed=args.seed,
-        base_scores=args.base_scores, item_noise=args.item_noise,
+        base_scores=args.base_scores, item_noise=args.item_noise, study=args.study,
         dataset_ids=args.dataset_ids, columns=column_mappings(args),
         extractor_options={"tokenizer": args.tokenizer, "embedding_model": args.embedding_model,
                            "lm": args.lm, "judge_model": args.judge_model,

@@ -17,6 +17,11 @@ examples:
   metaq validate --runs data/published/dart_math/runs.csv \\
       --features data/published/dart_math/features.csv --scheme loo-size --out out/dart
 
+  # forecast under a study never seen (its evaluation protocol and recipe): a runs table
+  # with a study column, one study held out at a time
+  metaq validate --runs corpus_runs.csv --features corpus_features.csv --scheme loo-study \
+      --models hierarchical,no_feature,two_way --out out/studies
+
   # rank two datasets never seen with one fit (up to 15 pairs of datasets)
   metaq validate --scheme leave-pair-out --max-pairs 15 --out out/pairs
 
@@ -38,16 +43,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     parser = subparsers.add_parser(
         "validate", help="cross-validate the predictor against baselines",
-        description="Hold out datasets, model sizes or random runs; fit every model on the "
-                    "rest; score the held-out forecasts.",
+        description="Hold out datasets, model sizes, studies or random runs; fit every "
+                    "model on the rest; score the held-out forecasts.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", default=str(study_path("runs")),
                         help="runs table (default: study)")
     parser.add_argument("--features", default=str(study_path("features")),
                         help="features table (default: study)")
     parser.add_argument("--scheme", default="loo-dataset",
-                        choices=("loo-dataset", "loo-size", "leave-pair-out", "kfold"),
-                        help="how runs are held out (default loo-dataset)")
+                        choices=("loo-dataset", "loo-size", "loo-study", "leave-pair-out",
+                                 "kfold"),
+                        help="how runs are held out (default loo-dataset; loo-study needs a "
+                             "study column in --runs)")
     parser.add_argument("--k", type=int_at_least(2), default=5,
                         help="folds of --scheme kfold (default 5)")
     parser.add_argument("--max-pairs", type=int_at_least(1), default=15,

@@ -3,15 +3,16 @@
 Each point baseline predicts a change with a simple regressor and turns it into predictive
 draws by adding residuals resampled from held-out refits (so their spread is an out-of-sample
 error, not the optimistic in-sample one). The refits hold out what the forecast will face
-(``residual_scheme``): whole datasets for a new dataset, whole sizes for a new size, random
+(``residual_scheme``): whole datasets for a new dataset, whole sizes for a new size, whole
+studies for a new study, random
 runs for runs of seen datasets and models. They return the same
 :class:`~metaq.modeling.forecast.Forecast` as :class:`HierarchicalDeltaModel`, so CRPS,
 coverage and decision accuracy compare like with like. The pooled Bayesian baseline is
 :class:`metaq.modeling.hierarchical.PooledDeltaModel`.
 
-Unlike the Bayesian model, point baselines fill a missing feature of a new dataset with its
-training mean (listed in the forecast's ``missing_features``): they have no distribution to
-integrate over.
+Unlike the Bayesian model, point baselines fill a missing feature with its training mean, a
+new dataset's (listed in the forecast's ``missing_features``) and a training dataset's alike:
+they have no distribution to integrate over.
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ class BaselineInputs:
         Standardised log size of each row's model.
     dataset : numpy.ndarray
         Dataset label of each row (groups for the held-out residuals).
+    study : numpy.ndarray or None
+        Study index of each training row, where the runs span two or more studies.
     """
 
     x: np.ndarray
@@ -65,21 +68,29 @@ class BaselineInputs:
     task: np.ndarray
     size_z: np.ndarray
     dataset: np.ndarray
+    study: np.ndarray | None = None
 
     def subset(self, keep: np.ndarray) -> BaselineInputs:
         """Return the rows selected by the boolean mask `keep`."""
         return BaselineInputs(self.x[keep], self.model[keep], self.task[keep],
-                              self.size_z[keep], self.dataset[keep])
+                              self.size_z[keep], self.dataset[keep],
+                              None if self.study is None else self.study[keep])
 
 
 #: What the held-out refits behind a point baseline's residuals leave out.
-RESIDUAL_SCHEMES = ("loo-dataset", "loo-size", "kfold")
+RESIDUAL_SCHEMES = ("loo-dataset", "loo-size", "loo-study", "kfold")
 RESIDUAL_FOLDS = 5  # folds of the kfold residuals
 
 
 def _residual_groups(inputs: BaselineInputs, scheme: str,
                      random_seed: int | None) -> tuple[np.ndarray, str]:
     """Held-out group of each training row for `scheme`, and the scheme used."""
+    if scheme == "loo-study":
+        if inputs.study is not None:
+            return inputs.study, scheme
+        logger.info("fewer than two training studies: loo-study residuals fall back to "
+                    "loo-dataset")
+        scheme = "loo-dataset"
     if scheme == "loo-size":
         sizes = np.round(inputs.size_z, 9)
         if len(np.unique(sizes)) >= 2:
@@ -106,10 +117,12 @@ class PointBaseline(ABC):
         The change to predict.
     n_draws : int, default 1000
         Predictive draws per forecast row.
-    residual_scheme : {"loo-dataset", "loo-size", "kfold"}, default "loo-dataset"
+    residual_scheme : str, default "loo-dataset"
+        ``"loo-dataset"``, ``"loo-size"``, ``"loo-study"`` or ``"kfold"``.
         What the refits behind the residuals hold out: match it to what the forecasts
-        face (:data:`RESIDUAL_SCHEMES`). ``loo-size`` with a single training size falls
-        back to ``loo-dataset`` (logged; ``residual_scheme_`` says what was used).
+        face (:data:`RESIDUAL_SCHEMES`). ``loo-size`` with a single training size, and
+        ``loo-study`` with fewer than two training studies, fall back to ``loo-dataset``
+        (logged; ``residual_scheme_`` says what was used).
     """
 
     _model_type = "point_baseline"
@@ -119,8 +132,8 @@ class PointBaseline(ABC):
 
     def __init__(self, features: Sequence[str] | None = None,
                  target: Literal["logit", "abs", "rel"] = "logit", n_draws: int = 1000,
-                 residual_scheme: Literal["loo-dataset", "loo-size", "kfold"] = "loo-dataset"
-                 ) -> None:
+                 residual_scheme: Literal["loo-dataset", "loo-size", "loo-study",
+                                          "kfold"] = "loo-dataset") -> None:
         self.features = features
         self.target = target
         self.n_draws = n_draws
@@ -148,14 +161,15 @@ class PointBaseline(ABC):
             raise InvalidParameterError(f"unknown residual_scheme {self.residual_scheme!r}; "
                                         f"choose one of {RESIDUAL_SCHEMES}")
         runs = as_runs_table(runs)
-        table = as_features_table(features)
+        table = as_features_table(features, allow_missing=True)
         data, encoding, scaler = build_training_data(
             runs, table, choose_features(table, self.features), likelihood="student_t",
             target=self.target)
         inputs = BaselineInputs(
-            data.x_obs[data.run_row], data.run_model, data.run_task,
+            np.nan_to_num(data.x_obs, nan=0.0)[data.run_row], data.run_model, data.run_task,
             data.size_z[data.run_model],
-            data.feature_rows["dataset_id"].to_numpy(dtype=object)[data.run_row])
+            data.feature_rows["dataset_id"].to_numpy(dtype=object)[data.run_row],
+            data.run_study)
         y = data.y * data.y_scale
         self.random_seed_ = random_seed
         self.features_ = scaler.features
@@ -183,7 +197,7 @@ class PointBaseline(ABC):
     def predict(self, features: pd.DataFrame | str | Path, target_models: TargetModels = None,
                 benchmarks: Benchmarks = None, *, prob: float = 0.9,
                 random_seed: int | None = None, base_scores: BaseScores = None,
-                item_noise: bool = False) -> Forecast:
+                item_noise: bool = False, study: str | None = None) -> Forecast:
         """Forecast datasets x target models x benchmarks, as the Bayesian model does.
 
         Parameters
@@ -197,6 +211,9 @@ class PointBaseline(ABC):
             Accepted for the common interface; a point baseline's draws are its point
             forecast plus held-out residuals of *recorded* outcomes, so they carry the
             benchmark's item noise either way.
+        study : str, optional
+            Accepted for the common interface: a point baseline has no study level (with
+            ``residual_scheme="loo-study"`` its spread is that of a new study's runs).
 
         Returns
         -------

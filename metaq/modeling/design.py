@@ -7,7 +7,9 @@ as the fit did.
 
 from __future__ import annotations
 
+import difflib
 import logging
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,10 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from metaq.exceptions import SchemaError
+from metaq.exceptions import InvalidParameterError, SchemaError
 from metaq.modeling.query import task_label
 from metaq.tables.features import SE_SUFFIX, metric_columns, read_features, validate_features
-from metaq.tables.runs import check_runs_have_features, read_runs, validate_runs
+from metaq.tables.runs import STUDY, check_runs_have_features, read_runs, validate_runs
 
 logger = logging.getLogger(__name__)
 
@@ -77,11 +79,10 @@ class FeatureScaler:
             min_relative_scale: float = MIN_RELATIVE_SCALE) -> FeatureScaler:
         """Learn means and (floored) scales of `features` from the rows of `table`."""
         values = table[list(features)].to_numpy(dtype=float)
-        raw = values.std(axis=0, ddof=1) if len(values) > 1 else np.ones(len(features))
-        floor = min_relative_scale * np.abs(values).mean(axis=0)
+        mean, raw, typical = _observed_stats(values)
+        floor = min_relative_scale * typical
         sds = np.maximum(raw, floor)
-        return cls(list(features), values.mean(axis=0), np.where(sds > 0, sds, 1.0),
-                   floor > raw)
+        return cls(list(features), mean, np.where(sds > 0, sds, 1.0), floor > raw)
 
     def transform(self, table: pd.DataFrame) -> np.ndarray:
         """Standardise the feature columns of `table` (NaN for absent columns or cells)."""
@@ -121,6 +122,18 @@ class FeatureScaler:
                    np.asarray(data["sds"], float), np.asarray(data["floored"], bool))
 
 
+def _observed_stats(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per column: mean, sample sd (1 without two values) and mean |value|, NaN left out."""
+    if not np.isnan(values).any():
+        raw = values.std(axis=0, ddof=1) if len(values) > 1 else np.ones(values.shape[1])
+        return values.mean(axis=0), raw, np.abs(values).mean(axis=0)
+    counts = (~np.isnan(values)).sum(axis=0)
+    with warnings.catch_warnings():  # a column with fewer than two values: sd 1
+        warnings.simplefilter("ignore", RuntimeWarning)
+        raw = np.where(counts > 1, np.nanstd(values, axis=0, ddof=1), 1.0)
+        return np.nanmean(values, axis=0), raw, np.nanmean(np.abs(values), axis=0)
+
+
 @dataclass
 class Encoding:
     """Index of the training base models and tasks, and the size axis.
@@ -140,6 +153,11 @@ class Encoding:
         Whether runs were matched to whole-dataset or per-domain feature rows.
     base_scores : numpy.ndarray
         (model, task) mean untuned score seen in training, NaN where unknown.
+    studies : list of str
+        Training studies (the runs table's ``study`` column; empty without one).
+    study_base_scores : numpy.ndarray or None
+        (study, model, task) untuned score each study printed, NaN where it printed none;
+        None unless the training runs span two or more studies (:attr:`study_level`).
     """
 
     models: pd.DataFrame
@@ -148,6 +166,44 @@ class Encoding:
     log_size_sd: float
     feature_level: str
     base_scores: np.ndarray = field(repr=False)
+    studies: list[str] = field(default_factory=list)
+    study_base_scores: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def study_level(self) -> bool:
+        """Whether the model has studies as a level (two or more training studies)."""
+        return len(self.studies) >= 2
+
+    def study_index(self, study: str | None) -> int:
+        """Position of `study` among the training studies; -1 for None (a new study).
+
+        Raises
+        ------
+        InvalidParameterError
+            For a name that is not a training study (with the closest one).
+        """
+        if study is None:
+            return -1
+        if study not in self.studies:
+            close = difflib.get_close_matches(str(study), self.studies, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise InvalidParameterError(
+                f"study={study!r} is not a training study (known: {self.studies}){hint} "
+                f"Fix: pass one of those to forecast within it, or study=None to forecast for "
+                f"a new study.")
+        return self.studies.index(study)
+
+    def printed_base_scores(self, study: int) -> np.ndarray:
+        """(model, task) untuned scores printed under study position `study`.
+
+        Without a study level these are :attr:`base_scores`; for a new study (-1), whose
+        protocol printed nothing in training, they are all NaN.
+        """
+        if not self.study_level:
+            return self.base_scores
+        if study < 0:
+            return np.full(self.base_scores.shape, np.nan)
+        return self.study_base_scores[study]
 
     def size_z(self, params_b: np.ndarray | Sequence[float]) -> np.ndarray:
         """Standardised log parameter count of model sizes in billions."""
@@ -178,8 +234,10 @@ class Encoding:
             "log_size_mean": self.log_size_mean,
             "log_size_sd": self.log_size_sd,
             "feature_level": self.feature_level,
-            "base_scores": np.where(np.isnan(self.base_scores), None,
-                                    self.base_scores).tolist(),
+            "base_scores": _nullable(self.base_scores),
+            "studies": list(self.studies),
+            "study_base_scores": (None if self.study_base_scores is None
+                                  else _nullable(self.study_base_scores)),
         }
 
     @classmethod
@@ -187,17 +245,31 @@ class Encoding:
         """Inverse of :meth:`to_dict`."""
         models = pd.DataFrame(data["models"]).astype({"name": object, "family": object})
         tasks = pd.DataFrame(data["tasks"]).astype(object)
-        base = np.array([[np.nan if v is None else v for v in row] for row in data["base_scores"]],
-                        dtype=float).reshape(len(models), len(tasks))
+        shape = (len(models), len(tasks))
+        base = _from_nullable(data["base_scores"], shape)
+        studies = [str(s) for s in data.get("studies", [])]
+        by_study = data.get("study_base_scores")
+        by_study = None if by_study is None else _from_nullable(by_study, (len(studies), *shape))
         return cls(models, tasks, float(data["log_size_mean"]), float(data["log_size_sd"]),
-                   str(data["feature_level"]), base)
+                   str(data["feature_level"]), base, studies, by_study)
+
+
+def _nullable(values: np.ndarray) -> list:
+    """Nested lists of `values` with NaN as None (JSON)."""
+    return np.where(np.isnan(values), None, values).tolist()
+
+
+def _from_nullable(values: list, shape: tuple[int, ...]) -> np.ndarray:
+    """Inverse of :func:`_nullable`."""
+    flat = np.array(values, dtype=object).ravel()
+    return np.array([np.nan if v is None else v for v in flat], dtype=float).reshape(shape)
 
 
 @dataclass
 class TrainingData:
     """Arrays the PyMC model is built from (standardised features, indices, counts)."""
 
-    x_obs: np.ndarray          # (feature_row, feature) standardised
+    x_obs: np.ndarray          # (feature_row, feature) standardised, NaN where missing
     x_se: np.ndarray           # (feature_row, feature) standardised standard errors
     feature_rows: pd.DataFrame  # dataset_id, domain of each feature row
     run_row: np.ndarray        # (run,) feature row of each run
@@ -209,17 +281,30 @@ class TrainingData:
     k_ft: np.ndarray | None = None      # binomial likelihood: fine-tuned successes
     n_ft: np.ndarray | None = None
     base_cells: np.ndarray | None = None  # (cell, 2) model, task of observed untuned scores
+    base_cell_study: np.ndarray | None = None  # (cell,) study of each, with a study level
     k_base: np.ndarray | None = None
     n_base: np.ndarray | None = None
     y: np.ndarray | None = None          # Student-t likelihood: delta / y_scale
     y_scale: float = 1.0
     feature_blocks: np.ndarray | None = None  # (feature,) block of near copies, metric_blocks
     constant_features: dict[str, float] = field(default_factory=dict)  # dropped, with value
+    run_study: np.ndarray | None = None  # (run,) study index, with a study level
+    studies: list[str] = field(default_factory=list)  # training studies (>= 2: a level)
+
+    @property
+    def has_study_level(self) -> bool:
+        """Whether the runs span two or more studies (studies are then a model level)."""
+        return len(self.studies) >= 2
 
     @property
     def has_measurement_error(self) -> bool:
         """Whether any training feature has a positive standard error."""
         return bool((self.x_se > 0).any())
+
+    @property
+    def has_missing_features(self) -> bool:
+        """Whether any training feature value is missing (latent in the fit)."""
+        return bool(np.isnan(self.x_obs).any())
 
 
 def choose_features(features: pd.DataFrame, requested: Sequence[str] | None) -> list[str]:
@@ -264,7 +349,9 @@ def build_training_data(runs: pd.DataFrame, features: pd.DataFrame, feature_name
     Raises
     ------
     SchemaError
-        When a run's dataset has no features, or a training feature value is missing.
+        When a run's dataset has no features, or no feature varies across the training
+        datasets. A feature without any training value is left out like a constant one;
+        values missing for some datasets are kept as NaN (latent in the fit).
     """
     from metaq.tables.targets import derive_target
 
@@ -276,7 +363,7 @@ def build_training_data(runs: pd.DataFrame, features: pd.DataFrame, feature_name
     table = _feature_rows(features, frow_keys)
     constant = _constant_values(table, feature_names)
     feature_names = [name for name in feature_names if name not in constant]
-    _reject_missing_values(table, feature_names)
+    _log_latent_values(table, feature_names)
     scaler = FeatureScaler.fit(table, feature_names)
     encoding, run_model, run_task = _encode(runs, level)
     keys = zip(table["dataset_id"], table["domain"], strict=True)
@@ -292,6 +379,7 @@ def build_training_data(runs: pd.DataFrame, features: pd.DataFrame, feature_name
         run_dataset=np.array([dataset_index[d] for d in runs["dataset_id"]], dtype=int),
         datasets=[str(d) for d in datasets],
         feature_blocks=metric_blocks(table, scaler.features), constant_features=constant)
+    _add_studies(data, runs, encoding)
     if likelihood == "binomial":
         _add_binomial_counts(data, runs, encoding, run_model, run_task)
     else:
@@ -345,18 +433,27 @@ def _feature_rows(features: pd.DataFrame, keys: list[tuple[str, str]]) -> pd.Dat
 
 
 def _constant_values(table: pd.DataFrame, names: list[str]) -> dict[str, float]:
-    """Features with one value across the training rows: name -> that value (dropped)."""
-    if len(table) < 2:
-        return {}
-    constant = {n: float(np.nanmean(table[n].to_numpy(dtype=float))) for n in names
-                if np.nanstd(table[n].to_numpy(dtype=float)) == 0}
+    """Features without information in training: name -> their one value (dropped).
+
+    A feature with one value across the training rows, or with none (NaN: no training
+    dataset has it), says nothing about what it does.
+    """
+    unobserved = [n for n in names if table[n].isna().all()]
+    if unobserved:
+        logger.warning("feature(s) %s have no value on any training dataset; they are left "
+                       "out of the model (a candidate with a value is flagged)", unobserved)
+    constant = {} if len(table) < 2 else {
+        n: float(np.nanmean(table[n].to_numpy(dtype=float))) for n in names
+        if n not in unobserved and np.nanstd(table[n].to_numpy(dtype=float)) == 0}
     if constant:
         logger.warning("feature(s) %s are constant across the training datasets and carry no "
                        "information; they are left out of the model (a candidate that differs "
                        "on one is flagged)", list(constant))
+    constant.update({n: float("nan") for n in unobserved})
     if len(constant) == len(names):
-        raise SchemaError(f"every feature {names} is constant across the training datasets. "
-                          f"Fix: fit on runs of at least two datasets that differ.")
+        raise SchemaError(f"every feature {names} is constant across the training datasets "
+                          f"or has no value on them. Fix: fit on runs of at least two "
+                          f"datasets that differ, with their features.")
     return constant
 
 
@@ -368,8 +465,9 @@ def metric_blocks(table: pd.DataFrame, features: Sequence[str], *,
                   threshold: float = BLOCK_CORRELATION) -> np.ndarray:
     """Group metrics that are near copies of each other over the training datasets.
 
-    Two metrics are linked when ``|r| >= threshold`` across the training feature rows; a
-    block is a connected set of linked metrics. With two training rows every pair of
+    Two metrics are linked when ``|r| >= threshold`` across the training feature rows (the
+    rows where both are known, at least three, when values are missing); a block is a
+    connected set of linked metrics. With two training rows every pair of
     non-constant metrics is perfectly correlated, so all form one block: two datasets
     span a single direction, whatever the number of metrics.
 
@@ -391,20 +489,22 @@ def metric_blocks(table: pd.DataFrame, features: Sequence[str], *,
         return np.arange(len(names))
     values = table[names].to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        linked = np.abs(np.corrcoef(values, rowvar=False)) >= threshold
+        corr = (np.corrcoef(values, rowvar=False) if not np.isnan(values).any()
+                else table[names].astype(float).corr(min_periods=3).to_numpy())
+        linked = np.abs(corr) >= threshold
     _, labels = connected_components(np.nan_to_num(linked).astype(int), directed=False)
     _, first = np.unique(labels, return_index=True)
     renumber = {label: i for i, label in enumerate(labels[np.sort(first)])}
     return np.array([renumber[label] for label in labels], dtype=int)
 
 
-def _reject_missing_values(table: pd.DataFrame, names: list[str]) -> None:
-    for name in names:
-        missing = table.loc[table[name].isna(), "dataset_id"].tolist()
-        if missing:
-            raise SchemaError(
-                f"features table, column {name!r}: value missing for training dataset(s) "
-                f"{missing}. Fix: extract it, or fit without it (features=[...]).")
+def _log_latent_values(table: pd.DataFrame, names: list[str]) -> None:
+    missing = {name: table.loc[table[name].isna(), "dataset_id"].tolist() for name in names}
+    missing = {name: datasets for name, datasets in missing.items() if datasets}
+    if missing:
+        logger.warning("training feature values missing (feature: datasets) %s are latent in "
+                       "the fit: each is drawn with the slopes, from N(0, 1) in standardised "
+                       "units and what the dataset's runs say", missing)
 
 
 def _encode(runs: pd.DataFrame, level: str) -> tuple[Encoding, np.ndarray, np.ndarray]:
@@ -428,21 +528,40 @@ def _encode(runs: pd.DataFrame, level: str) -> tuple[Encoding, np.ndarray, np.nd
     return encoding, run_model, run_task
 
 
+def _add_studies(data: TrainingData, runs: pd.DataFrame, encoding: Encoding) -> None:
+    """Record the training studies; with two or more, each run's study and printed scores."""
+    if STUDY not in runs.columns:
+        return
+    studies = [str(s) for s in pd.unique(runs[STUDY])]
+    encoding.studies = data.studies = studies
+    if len(studies) < 2:
+        return
+    data.run_study = pd.Index(studies).get_indexer(runs[STUDY].astype(str))
+    printed = (runs.assign(_s=data.run_study, _m=data.run_model, _t=data.run_task)
+               .groupby(["_s", "_m", "_t"])["score_base"].mean())
+    encoding.study_base_scores = np.full((len(studies), *encoding.base_scores.shape), np.nan)
+    for (s, m, t), value in printed.items():
+        encoding.study_base_scores[s, m, t] = value
+
+
 def _add_binomial_counts(data: TrainingData, runs: pd.DataFrame, encoding: Encoding,
                          run_model: np.ndarray, run_task: np.ndarray) -> None:
+    """Fine-tuned counts per run; untuned counts once per (study,) model and task."""
     n = runs["n_items"].astype(float).to_numpy()
     data.n_ft = n.astype(int)
     data.k_ft = np.rint(runs["score_ft"].to_numpy(dtype=float) * n).astype(int)
-    cells = (runs.assign(_m=run_model, _t=run_task, _n=n).dropna(subset=["score_base"])
-             .groupby(["_m", "_t"]).agg(score=("score_base", "mean"), n=("_n", "max"))
-             .reset_index())
-    clash = (runs.assign(_m=run_model, _t=run_task).groupby(["_m", "_t"])["score_base"]
-             .nunique())
+    study = data.run_study if data.has_study_level else np.zeros(len(runs), dtype=int)
+    keyed = runs.assign(_s=study, _m=run_model, _t=run_task, _n=n)
+    cells = (keyed.dropna(subset=["score_base"]).groupby(["_s", "_m", "_t"])
+             .agg(score=("score_base", "mean"), n=("_n", "max")).reset_index())
+    clash = keyed.groupby(["_s", "_m", "_t"])["score_base"].nunique()
     if (clash > 1).any():
-        m, t = clash[clash > 1].index[0]
+        _, m, t = clash[clash > 1].index[0]
         logger.warning("model %r on %r has several score_base values; their mean is used as the "
                        "untuned score", encoding.models["name"][m], encoding.tasks["label"][t])
     data.base_cells = cells[["_m", "_t"]].to_numpy(dtype=int)
+    if data.has_study_level:
+        data.base_cell_study = cells["_s"].to_numpy(dtype=int)
     data.n_base = cells["n"].to_numpy(dtype=int)
     data.k_base = np.rint(cells["score"].to_numpy() * cells["n"].to_numpy()).astype(int)
 

@@ -78,6 +78,11 @@ class HierarchicalDeltaModel:
     effect the features leave unexplained. An unseen model or task draws its offsets from
     their population, and every forecast dataset draws a new :math:`e_d`, so intervals widen
     honestly.
+    Runs of two or more studies (a ``study`` column) add studies as a level: a study x task
+    protocol offset :math:`\pi_{st}` inside the logit of both scores, a study intercept
+    :math:`a_s` of the change and study deviations :math:`w_{sk}` of the slopes, all
+    zero-sum over studies; :meth:`predict` forecasts for a new study unless ``study=``
+    names a training one.
     Priors and their reasons are in :mod:`metaq.modeling.priors` and docs/predictor.md.
 
     Parameters
@@ -147,7 +152,9 @@ class HierarchicalDeltaModel:
         runs : pandas.DataFrame or path
             Runs table (validated with :func:`metaq.validate_runs`).
         features : pandas.DataFrame or path
-            Features table with a row for every dataset of `runs`.
+            Features table with a row for every dataset of `runs`. A value missing for
+            some training datasets (a property a study did not print) is latent in the
+            fit; a feature with no training value at all is left out (logged).
         random_seed : int, optional
             Seed of the sampler and of the diagnostics' predictive draws.
         prior_predictive : bool, default False
@@ -165,14 +172,15 @@ class HierarchicalDeltaModel:
         Raises
         ------
         SchemaError
-            For invalid tables, unknown features (the message lists the available ones) or
-            runs whose dataset has no features.
+            For invalid tables, unknown features (the message lists the available ones),
+            no feature that varies across the training datasets, or runs whose dataset has
+            no features.
         InvalidParameterError
             For an unknown target, likelihood, prior or sampler setting.
         """
         self._check_options()
         runs = as_runs_table(runs)
-        features = as_features_table(features)
+        features = as_features_table(features, allow_missing=True)
         names = choose_features(features, self.features)
         likelihood = self._resolve_likelihood(runs)
         data, encoding, scaler = build_training_data(runs, features, names,
@@ -191,7 +199,8 @@ class HierarchicalDeltaModel:
             features=scaler.features, feature_scaler=scaler, encoding=encoding,
             likelihood=likelihood, priors=priors,
             sampler={**settings, "backend": chosen_backend(settings["backend"])},
-            y_scale=data.y_scale, training_x=data.x_obs, feature_blocks=data.feature_blocks,
+            y_scale=data.y_scale, training_x=_completed_features(data, idata),
+            feature_blocks=data.feature_blocks,
             constant_features=data.constant_features, run_correlation=0.0,
             data_hashes={"runs": table_hash(runs), "features": table_hash(features)},
             random_seed=random_seed, n_runs=len(data.run_row), diagnostics={},
@@ -229,13 +238,14 @@ class HierarchicalDeltaModel:
         posterior = _thinned(self.idata_.posterior, CHECK_DRAWS)
         params = predictive.flatten_posterior(posterior, PREDICTIVE_VARS)
         terms = predictive.group_terms(params, self.encoding_, self.encoding_.models,
-                                       self.encoding_.tasks, predictive.DrawStreams(0))
+                                       self.encoding_.tasks, predictive.DrawStreams(0),
+                                       study=None)
         n = len(params["slope"])
         x = (predictive.flatten_posterior(posterior, ["x_true"])["x_true"]
              if "x_true" in posterior else np.broadcast_to(data.x_obs, (n, *data.x_obs.shape)))
         mu = predictive.training_linear_predictor(params, terms, x, data.run_row,
                                                   data.run_model, data.run_task,
-                                                  data.run_dataset)
+                                                  data.run_dataset, data.run_study)
         log_lik, observed, replicated = _pointwise(data, params, terms, mu, rng)
         shape = (posterior.sizes["chain"], posterior.sizes["draw"], -1)
         summary.update(loo_summary(log_lik.reshape(shape)))
@@ -250,7 +260,8 @@ class HierarchicalDeltaModel:
                 prob: float = 0.9, include_run_noise: bool = True,
                 random_seed: int | None = None,
                 target: Literal["logit", "abs", "rel"] | None = None,
-                base_scores: BaseScores = None, item_noise: bool = False) -> Forecast:
+                base_scores: BaseScores = None, item_noise: bool = False,
+                study: str | None = None) -> Forecast:
         """Forecast the change each dataset makes for each target model and benchmark.
 
         Parameters
@@ -289,6 +300,12 @@ class HierarchicalDeltaModel:
             forecast is of the fine-tuned model's accuracy, which is what choosing between
             datasets needs; on, it is what a held-out recorded run is compared with
             (the validation harness turns it on).
+        study : str, optional
+            For a model fitted on runs of two or more studies: the study (evaluation
+            protocol) the forecast is for. None (default) forecasts for a new study, drawing
+            its protocol offsets, intercept and slope deviations from the population of
+            studies; a training study's name forecasts within it (narrower). A model without
+            a study level accepts None or its one training study.
 
         Returns
         -------
@@ -302,10 +319,13 @@ class HierarchicalDeltaModel:
         SchemaError
             For an unseen model without ``params_b``, a bad features table, or an untuned
             score of a model or benchmark neither forecast nor known to the model.
+        InvalidParameterError
+            For a `study` that is not a training study (the message lists them).
         """
         check_prob(prob)
         target = self._forecast_target(target)
-        prep = self._prepare(features, target_models, benchmarks, random_seed, base_scores)
+        prep = self._prepare(features, target_models, benchmarks, random_seed, base_scores,
+                             study=study)
         trained = self.idata_.posterior.coords.get("dataset")
         trained = [] if trained is None else trained.values.tolist()
         offsets = predictive.dataset_offsets(prep.params, trained, prep.table["dataset_id"],
@@ -337,12 +357,14 @@ class HierarchicalDeltaModel:
 
     def slopes(self, target_models: TargetModels,
                benchmarks: Benchmarks = None, *,
-               random_seed: int | None = None):
+               random_seed: int | None = None, study: str | None = None):
         r"""Per-draw coefficient of each standardised feature for models x tasks.
 
         The coefficient is :math:`\beta_k + \gamma_k z_m + u_{mk} + v_{tk}` in
         linear-predictor units (:attr:`linear_predictor_unit`) per standard deviation of the
-        feature (:attr:`feature_scaler_`); unseen models or tasks draw their offsets.
+        feature (:attr:`feature_scaler_`); unseen models or tasks draw their offsets. With a
+        study level it adds the `study`'s slope deviations (a new study's drawn when None,
+        as in :meth:`predict`).
 
         Returns
         -------
@@ -353,18 +375,20 @@ class HierarchicalDeltaModel:
         models = self.resolve_target_models(target_models)
         tasks = self.resolve_benchmarks(benchmarks)
         terms = predictive.group_terms(self._params(), self.encoding_, models, tasks,
-                                       predictive.DrawStreams(random_seed))
+                                       predictive.DrawStreams(random_seed),
+                                       study=self.encoding_.study_index(study))
         return self._as_draws(terms.slope * self._unit_scale(), {
             "target_model": models["name"].tolist(), "task": tasks["label"].tolist(),
             "feature": self.features_})
 
     def contributions(self, features: pd.DataFrame | str | Path, target_models: TargetModels,
                       benchmarks: Benchmarks = None, *,
-                      random_seed: int | None = None):
+                      random_seed: int | None = None, study: str | None = None):
         """Per-draw contribution ``x_k * slope_k`` of each feature to the linear predictor.
 
         Features are standardised with :attr:`feature_scaler_` (so 0 = training mean) and
-        include their measurement error and missing-feature draws, as in :meth:`predict`.
+        include their measurement error and missing-feature draws, and the slopes the
+        `study`'s deviations, as in :meth:`predict`.
         Summed over features and added to the intercepts they give the linear predictor.
 
         Returns
@@ -373,7 +397,7 @@ class HierarchicalDeltaModel:
             Dims ``(chain, draw, dataset_id, target_model, task, feature)`` in
             :attr:`linear_predictor_unit`.
         """
-        prep = self._prepare(features, target_models, benchmarks, random_seed)
+        prep = self._prepare(features, target_models, benchmarks, random_seed, study=study)
         parts = predictive.contributions(prep.terms, prep.x) * self._unit_scale()
         return self._as_draws(parts, {
             "dataset_id": prep.table["dataset_id"].tolist(),
@@ -477,8 +501,9 @@ class HierarchicalDeltaModel:
         return 1.0 if self.likelihood_ == "binomial" else self.y_scale_
 
     def _prepare(self, features, target_models, benchmarks, random_seed,
-                 base_scores=None) -> _Prepared:
+                 base_scores=None, *, study: str | None = None) -> _Prepared:
         self._check_fitted()
+        study_index = self.encoding_.study_index(study)
         streams = predictive.DrawStreams(random_seed)
         full = as_features_table(features, allow_missing=True)
         table = dataset_rows(full)
@@ -487,7 +512,8 @@ class HierarchicalDeltaModel:
         params = self._params()
         known = (None if base_scores is None
                  else known_base_scores(base_scores, models, tasks, self.encoding_))
-        terms = predictive.group_terms(params, self.encoding_, models, tasks, streams, known)
+        terms = predictive.group_terms(params, self.encoding_, models, tasks, streams, known,
+                                       study=study_index)
         x = self._feature_draws(full, table, tasks, len(params["slope"]), streams)
         return _Prepared(terms, table, x, streams, models, tasks, params)
 
@@ -551,7 +577,8 @@ def untrained_features(table: pd.DataFrame, constant: Mapping[str, float], *,
 
     A feature that had one value across the training datasets was left out of the model:
     the training runs say nothing about what it does, so a candidate that differs on it is
-    forecast as if it did not (an extrapolation the intervals cannot show). Missing values
+    forecast as if it did not (an extrapolation the intervals cannot show). A feature no
+    training dataset had a value of is recorded as NaN: any value differs. Missing values
     are not flagged (they are unknown, not different).
 
     Examples
@@ -559,6 +586,8 @@ def untrained_features(table: pd.DataFrame, constant: Mapping[str, float], *,
     >>> t = pd.DataFrame({"long_cot": [1.0, 0.0, np.nan]})
     >>> untrained_features(t, {"long_cot": 1.0, "lora": 0.0})
     ['', 'long_cot', '']
+    >>> untrained_features(t, {"long_cot": float("nan")})
+    ['long_cot', 'long_cot', '']
     """
     flags = []
     for _, row in table.iterrows():
@@ -637,6 +666,14 @@ def fit_predictor(runs: pd.DataFrame | str | Path, features: pd.DataFrame | str 
     return model
 
 
+def _completed_features(data: TrainingData, idata) -> np.ndarray:
+    """Training features with each missing value replaced by its posterior mean."""
+    if not data.has_missing_features:
+        return data.x_obs
+    fitted = idata.posterior["x_true"].mean(dim=("chain", "draw")).to_numpy()
+    return np.where(np.isnan(data.x_obs), fitted, data.x_obs)
+
+
 def _thinned(posterior, max_draws: int | None):
     if not max_draws:
         return posterior
@@ -656,7 +693,9 @@ def _pointwise(data: TrainingData, params: dict[str, np.ndarray],
         log_lik = stats.t.logpdf(data.y[None], nu, mu, sigma)
         replicated = mu + sigma * rng.standard_t(np.broadcast_to(nu, mu.shape))
         return log_lik, data.y, replicated
-    p = expit(terms.theta_base[:, data.run_model, data.run_task] + mu)
+    level = (terms.theta_base[:, data.run_model, data.run_task]
+             + predictive.training_protocol(params, data.run_task, data.run_study))
+    p = expit(level + mu)
     phi = 1.0 / np.square(params["run_sd"])[:, None]
     log_lik = stats.betabinom.logpmf(data.k_ft[None], data.n_ft[None], p * phi, (1 - p) * phi)
     replicated = rng.binomial(data.n_ft[None], rng.beta(p * phi, (1 - p) * phi)) / data.n_ft

@@ -124,7 +124,7 @@ class GroupTerms:
 
 def group_terms(params: dict[str, np.ndarray], encoding: Encoding, models: pd.DataFrame,
                 tasks: pd.DataFrame, streams: DrawStreams,
-                known: KnownBaseScores | None = None) -> GroupTerms:
+                known: KnownBaseScores | None = None, *, study: int | None = -1) -> GroupTerms:
     """Compute intercepts and slopes per draw for `models` x `tasks` (new ones drawn).
 
     Parameters
@@ -142,6 +142,10 @@ def group_terms(params: dict[str, np.ndarray], encoding: Encoding, models: pd.Da
     known : KnownBaseScores, optional
         Untuned scores the user measured: where given they replace the untuned level (and
         the untuned score), for any model (:func:`known_untuned_level`).
+    study : int or None, default -1
+        Position of the forecast's study among the training studies, -1 for a new one
+        (:func:`study_terms`); None leaves the study terms out (the training runs add their
+        own, :func:`training_linear_predictor`). Ignored by a model without a study level.
     """
     n_samples = len(params["slope"])
     n_features = params["slope"].shape[1]
@@ -178,9 +182,16 @@ def group_terms(params: dict[str, np.ndarray], encoding: Encoding, models: pd.Da
              + group_slope[:, :, None, :] + task_slope[:, None, :, :])
     theta = (_untuned_level(params, m_idx, t_idx, size_z, trained_z, streams, siblings)
              if "theta_base" in params else None)
+    if study is not None:
+        by_study = study_terms(params, study, t_idx, streams)
+        intercept = intercept + by_study.intercept[:, None, None]
+        slope = slope + by_study.slope[:, None, None, :]
+        if theta is not None:
+            theta = theta + by_study.protocol[:, None, :]
     base = np.full((len(m_idx), len(t_idx)), np.nan)
     seen = np.ix_(m_idx >= 0, t_idx >= 0)
-    base[seen] = encoding.base_scores[np.ix_(m_idx[m_idx >= 0], t_idx[t_idx >= 0])]
+    printed = encoding.base_scores if study is None else encoding.printed_base_scores(study)
+    base[seen] = printed[np.ix_(m_idx[m_idx >= 0], t_idx[t_idx >= 0])]
     given = np.zeros(base.shape, dtype=bool) if known is None else ~np.isnan(known.score)
     reference = theta
     if given.any():
@@ -196,6 +207,69 @@ def group_terms(params: dict[str, np.ndarray], encoding: Encoding, models: pd.Da
                                    modelled_level="theta_base" in params)
     return GroupTerms(intercept, slope, theta, reference, base, identified, m_idx >= 0,
                       t_idx >= 0, encoding.task_items(t_idx))
+
+
+@dataclass
+class StudyTerms:
+    """Per-draw terms of the forecast's study (zeros for a model without a study level).
+
+    Attributes
+    ----------
+    intercept : numpy.ndarray
+        ``(sample,)`` the study's intercept of the change.
+    slope : numpy.ndarray
+        ``(sample, feature)`` its deviations of the population slopes.
+    protocol : numpy.ndarray
+        ``(sample, task)`` its protocol offset on the logit of the score level.
+    """
+
+    intercept: np.ndarray
+    slope: np.ndarray
+    protocol: np.ndarray
+
+
+def study_terms(params: dict[str, np.ndarray], study: int, t_idx: np.ndarray,
+                streams: DrawStreams) -> StudyTerms:
+    """Return the terms of one study: fitted for a training study, drawn for a new one.
+
+    A new study (`study` -1) draws its intercept, slope deviations and per-task protocol
+    offsets as a new group of the zero-sum study terms, with variance ``sd^2 (1 + 1/S)`` for
+    ``S`` training studies (:func:`new_group_sd`), each from its own stream
+    (``study_intercept``, ``study_slope``, ``protocol``), so what-if forecasts stay paired.
+    A task unseen in training draws a fresh protocol offset ``protocol_sd * Normal(0, 1)``
+    for any study.
+
+    Parameters
+    ----------
+    params : dict
+        Flattened posterior (:func:`flatten_posterior`).
+    study : int
+        Position among the training studies, -1 for a new study.
+    t_idx : numpy.ndarray
+        Training position of each requested task, -1 when unseen.
+    streams : DrawStreams
+        Random sources.
+
+    Returns
+    -------
+    StudyTerms
+    """
+    n_samples, n_features = params["slope"].shape
+    index = np.array([study])
+
+    def term(name: str, tail: tuple[int, ...]) -> np.ndarray:
+        if name not in params:
+            return np.zeros((n_samples, *tail))
+        return _group_effect(params[name], params[f"{name}_sd"], index, streams[name])[:, 0]
+
+    protocol = np.zeros((n_samples, len(t_idx)))
+    if "protocol" in params:
+        values = params["protocol"][:, :, np.clip(t_idx, 0, None)]
+        by_study = _group_effect(values, params["protocol_sd"], index, streams["protocol"])[:, 0]
+        fresh = (streams["protocol_new_task"].standard_normal(by_study.shape)
+                 * params["protocol_sd"][:, None])
+        protocol = np.where((t_idx >= 0)[None], by_study, fresh)
+    return StudyTerms(term("study_intercept", ()), term("study_slope", (n_features,)), protocol)
 
 
 def change_identified(encoding: Encoding, m_idx: np.ndarray, t_idx: np.ndarray,
@@ -518,23 +592,39 @@ def contributions(terms: GroupTerms, x: np.ndarray) -> np.ndarray:
 
 def training_linear_predictor(params: dict[str, np.ndarray], terms: GroupTerms,
                               x: np.ndarray, run_row: np.ndarray, run_model: np.ndarray,
-                              run_task: np.ndarray, run_dataset: np.ndarray) -> np.ndarray:
+                              run_task: np.ndarray, run_dataset: np.ndarray,
+                              run_study: np.ndarray | None = None) -> np.ndarray:
     """Linear predictor of the training runs, ``(sample, run)``, in chunks of runs.
 
-    `terms` must be built for the training models and tasks in encoding order; `x` is
+    `terms` must be built for the training models and tasks in encoding order, without a
+    study's terms (a model with a study level adds each run's own from `run_study`); `x` is
     ``(sample, feature_row, feature)`` (the posterior of the true features when the fit had
     measurement error, else the observed features broadcast); the training datasets keep
     their fitted ``dataset_offset``.
     """
+    study_slope = params.get("study_slope") if run_study is not None else None
     mu = np.empty((x.shape[0], len(run_row)))
     for start in range(0, len(run_row), CHUNK):
         part = slice(start, start + CHUNK)
         m, t = run_model[part], run_task[part]
+        slope = terms.slope[:, m, t]
+        if study_slope is not None:
+            slope = slope + study_slope[:, run_study[part]]
         mu[:, part] = terms.intercept[:, m, t] + np.einsum(
-            "srk,srk->sr", x[:, run_row[part]], terms.slope[:, m, t])
+            "srk,srk->sr", x[:, run_row[part]], slope)
     if "dataset_offset" in params:
         mu += params["dataset_offset"][:, run_dataset]
+    if run_study is not None and "study_intercept" in params:
+        mu += params["study_intercept"][:, run_study]
     return mu
+
+
+def training_protocol(params: dict[str, np.ndarray], run_task: np.ndarray,
+                      run_study: np.ndarray | None) -> np.ndarray | float:
+    """Protocol offset of each training run's study and task, ``(sample, run)`` (0 without)."""
+    if run_study is None or "protocol" not in params:
+        return 0.0
+    return params["protocol"][:, run_study, run_task]
 
 
 def outcome_draws(mu: np.ndarray, terms: GroupTerms, params: dict[str, np.ndarray], *,

@@ -97,10 +97,17 @@ def _row(quantity: str, unit: str, values: np.ndarray, tails: tuple[float, ...],
 
 
 def _observed_change(data: TrainingData) -> np.ndarray:
-    """Observed change of each run in accuracy points (NaN where its cell has no untuned)."""
-    base = np.full((data.size_z.shape[0], int(data.run_task.max()) + 1), np.nan)
-    base[data.base_cells[:, 0], data.base_cells[:, 1]] = data.k_base / data.n_base
-    return data.k_ft / data.n_ft - base[data.run_model, data.run_task]
+    """Observed change of each run in accuracy points (NaN where its cell has no untuned).
+
+    With a study level a run's change is from the untuned score its own study printed.
+    """
+    cell_study = (data.base_cell_study if data.has_study_level
+                  else np.zeros(len(data.base_cells), dtype=int))
+    run_study = data.run_study if data.has_study_level else np.zeros(len(data.run_row), int)
+    base = np.full((max(len(data.studies), 1), data.size_z.shape[0],
+                    int(data.run_task.max()) + 1), np.nan)
+    base[cell_study, data.base_cells[:, 0], data.base_cells[:, 1]] = data.k_base / data.n_base
+    return data.k_ft / data.n_ft - base[run_study, data.run_model, data.run_task]
 
 
 def _between_dataset_sd(change: np.ndarray, cells: np.ndarray) -> np.ndarray:

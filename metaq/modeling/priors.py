@@ -43,6 +43,14 @@ DEFAULT_PRIORS: dict[str, float] = {
     "size_slope": 0.6,
     "group_slope_sd": 0.5,
     "task_slope_sd": 0.5,
+    # studies (with runs of two or more): each study's evaluation protocol moves the logit
+    # score level of a task, untuned and fine-tuned alike (the same dataset on the same base
+    # model printed as AIME24 0.502 in one paper and 0.667 in another: 0.69 logit)
+    "protocol_sd": 0.5,
+    # a study's mean change beyond its protocol (training recipe, hyper-parameters)
+    "study_intercept_sd": 0.3,
+    # the studies' deviations of the feature slopes, in units of the feature scale
+    "study_slope_sd": 0.5,
     # run-to-run spread of the fine-tuned score beyond binomial noise (sd of p / sqrt(p(1-p)))
     "run_sd": 0.3,
     # untuned level theta_base[m, t] = base_mean + model + task + cell effects

@@ -40,8 +40,8 @@ class Forecaster(Protocol):
     def predict(self, features: Any, target_models: TargetModels = None,
                 benchmarks: Benchmarks = None, *, prob: float = 0.9,
                 random_seed: int | None = None, base_scores: Any = None,
-                item_noise: bool = False) -> Forecast:
-        """Forecast datasets x target models x benchmarks."""
+                item_noise: bool = False, study: str | None = None) -> Forecast:
+        """Forecast datasets x target models x benchmarks (for a new study by default)."""
 
     def resolve_target_models(self, target_models: TargetModels = None) -> pd.DataFrame:
         """Read target models as :meth:`predict` does."""

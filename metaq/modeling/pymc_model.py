@@ -21,6 +21,8 @@ PREDICTIVE_VARS: tuple[str, ...] = (
     "slope", "size_slope", "group_slope", "group_slope_sd", "task_slope",
     "task_slope_sd", "theta_base", "base_mean", "base_model", "base_task", "base_model_sd",
     "base_task_sd", "base_cell_sd", "run_sd", "nu", "residual_sd",
+    "protocol", "protocol_sd", "study_intercept", "study_intercept_sd", "study_slope",
+    "study_slope_sd",
 )
 
 
@@ -39,6 +41,19 @@ def build_pymc_model(data: TrainingData, features: list[str], tasks: list[str], 
     scale_effects : bool
         Include the size moderator and the partially pooled scale-group terms.
 
+    Notes
+    -----
+    With runs of two or more studies (``data.has_study_level``) the graph adds, zero-sum
+    over studies and non-centred: a study x task ``protocol`` offset on the logit of the score
+    level (untuned and fine-tuned alike; binomial likelihood), a ``study_intercept`` of the
+    change (where the change is identified) and study deviations ``study_slope`` of the
+    population slopes, their spread a share of the feature scale. With fewer studies the
+    graph is exactly the one without a ``study`` column.
+
+    Training feature values that are missing (NaN in ``data.x_obs``) are latent,
+    ``x_missing ~ Normal(0, 1)`` in standardised units, and the graph uses ``x_true`` (the
+    observed values with the latent ones in their cells, and measurement error if any).
+
     Returns
     -------
     pymc.Model, dict
@@ -52,18 +67,29 @@ def build_pymc_model(data: TrainingData, features: list[str], tasks: list[str], 
     level_only = data.y is None and not len(data.base_cells)
     coords = {"feature": features, "task": tasks, "model": models, "dataset": data.datasets,
               "run": np.arange(len(data.run_row)), "feature_row": np.arange(len(data.x_obs))}
+    if data.has_study_level:
+        coords["study"] = data.studies
     with pm.Model(coords=coords) as model:
-        x_obs = pm.Data("x_obs", data.x_obs, dims=("feature_row", "feature"))
+        x_obs = pm.Data("x_obs", np.nan_to_num(data.x_obs), dims=("feature_row", "feature"))
         run_row = pm.Data("run_row", data.run_row, dims="run")
         run_model = pm.Data("run_model", data.run_model, dims="run")
         run_task = pm.Data("run_task", data.run_task, dims="run")
         run_dataset = pm.Data("run_dataset", data.run_dataset, dims="run")
         size_z = pm.Data("size_z", data.size_z, dims="model")
+        run_study = (pm.Data("run_study", data.run_study, dims="run") if data.has_study_level
+                     else None)
         x = x_obs
         if data.has_measurement_error:
             x_se = pm.Data("x_se", data.x_se, dims=("feature_row", "feature"))
             x_err = pm.Normal("x_err_z", 0.0, 1.0, dims=("feature_row", "feature"))
-            x = pm.Deterministic("x_true", x_obs + x_se * x_err, dims=("feature_row", "feature"))
+            x = x_obs + x_se * x_err
+        if data.has_missing_features:
+            rows, columns = np.nonzero(np.isnan(data.x_obs))
+            # a value a study did not print: latent, a priori a typical training dataset's
+            x = pt.set_subtensor(x[rows, columns], pm.Normal("x_missing", 0.0, 1.0,
+                                                              shape=len(rows)))
+        if data.has_measurement_error or data.has_missing_features:
+            x = pm.Deterministic("x_true", x, dims=("feature_row", "feature"))
 
         feature_scale, dataset_sd = _between_dataset_split(priors)
         # non-centred: with few datasets the slopes are weakly identified and a centred
@@ -76,12 +102,20 @@ def build_pymc_model(data: TrainingData, features: list[str], tasks: list[str], 
         task_slope = _pooled("task_slope", priors["task_slope_sd"], ("task", "feature"),
                              relative_to=feature_scale * budget)
         coef = slope[None, :] + task_slope[run_task]
+        if run_study is not None:
+            study_slope = _pooled("study_slope", priors["study_slope_sd"], ("study", "feature"),
+                                  relative_to=feature_scale * budget, own_share=True)
+            coef = coef + study_slope[run_study]
         dataset_offset = dataset_sd * pm.ZeroSumNormal("dataset_offset_z", 1.0, dims="dataset")
         dataset_offset = pm.Deterministic("dataset_offset", dataset_offset, dims="dataset")
         mu = dataset_offset[run_dataset]
         if not level_only:
             mu = mu + _change_location(priors, data, run_model, run_task, size_z,
                                        scale_effects=scale_effects)
+            if run_study is not None:
+                study_intercept = _pooled("study_intercept", priors["study_intercept_sd"],
+                                          ("study",))
+                mu = mu + study_intercept[run_study]
         if scale_effects:
             size_slope, group_slope = _size_trend(
                 "group_slope", "size_slope", data.size_z, ("feature",),
@@ -97,8 +131,12 @@ def build_pymc_model(data: TrainingData, features: list[str], tasks: list[str], 
             pm.StudentT("y", nu=nu, mu=mu, sigma=sigma, observed=pm.Data("y_obs", data.y),
                         shape=mu.shape)
         else:
-            theta = _untuned_level(data, priors, scale_effects=scale_effects)
+            protocol = (_pooled("protocol", priors["protocol_sd"], ("study", "task"))
+                        if run_study is not None else None)
+            theta = _untuned_level(data, priors, protocol, scale_effects=scale_effects)
             tensors["theta_run"] = theta[run_model, run_task]
+            if protocol is not None:
+                tensors["theta_run"] = tensors["theta_run"] + protocol[run_study, run_task]
             p_ft = pm.math.invlogit(tensors["theta_run"] + mu)
             run_sd = pm.HalfNormal("run_sd", priors["run_sd"])
             phi = 1.0 / pt.square(run_sd)
@@ -183,23 +221,29 @@ def _between_dataset_split(priors: dict[str, float]):
     return feature_scale, pm.Deterministic("dataset_sd", tau * pt.sqrt(pt.sigmoid(-logit_share)))
 
 
-def _relative_sd(name: str, sd_scale: float, scale, dims: str | None = None):
-    """``scale * HalfNormal(sd_scale)``, registered as `name` (the share as ``name_rel``)."""
+def _relative_sd(name: str, sd_scale: float, scale, dims: str | None = None, *,
+                 own_share: bool = False):
+    """``scale * HalfNormal(sd_scale)``, registered as `name` (the share as ``name_rel``).
+
+    One share for every element of `dims`, or, with `own_share`, one per element.
+    """
     import pymc as pm
 
-    return pm.Deterministic(name, scale * pm.HalfNormal(f"{name}_rel", sd_scale), dims=dims)
+    share = pm.HalfNormal(f"{name}_rel", sd_scale, dims=dims if own_share else None)
+    return pm.Deterministic(name, scale * share, dims=dims)
 
 
 def _pooled(name: str, sd_scale: float, dims: tuple[str, ...], *, sd_name: str | None = None,
-            centred: bool = False, group_axes: int = 1, relative_to=None):
+            centred: bool = False, group_axes: int = 1, relative_to=None,
+            own_share: bool = False):
     """Add partially pooled offsets with spread ``sd ~ HalfNormal(sd_scale)``.
 
     The offsets are zero-sum over the group axes (the first `group_axes` of `dims`; two for
     an interaction such as model x task): they are deviations from the population and main
     terms, so those and the mean offset cannot trade off along a ridge the sampler would
     crawl along. A new group draws ``sd * Normal(0, 1)``. With `relative_to` the spread is
-    ``relative_to * HalfNormal(sd_scale)`` (:func:`_relative_sd`), indexed by the dims after
-    the group axes (per feature, for slopes).
+    ``relative_to * HalfNormal(sd_scale)`` (:func:`_relative_sd`; one share per element with
+    `own_share`), indexed by the dims after the group axes (per feature, for slopes).
     Non-centred (``sd * z``) by default; `centred` for offsets the data pin down tightly
     (untuned levels measured on hundreds of items), where non-centring makes a banana.
     """
@@ -207,7 +251,8 @@ def _pooled(name: str, sd_scale: float, dims: tuple[str, ...], *, sd_name: str |
 
     sd_name = sd_name or f"{name}_sd"
     sd = (pm.HalfNormal(sd_name, sd_scale) if relative_to is None
-          else _relative_sd(sd_name, sd_scale, relative_to, dims=dims[group_axes:] or None))
+          else _relative_sd(sd_name, sd_scale, relative_to, dims=dims[group_axes:] or None,
+                            own_share=own_share))
     if centred:
         return pm.ZeroSumNormal(name, sigma=sd, dims=dims)
     # ZeroSumNormal sums to zero over its last axes: put the group axes last
@@ -289,12 +334,16 @@ def _deviation_basis(size_z: np.ndarray) -> np.ndarray:
     return left[:, rank:]
 
 
-def _untuned_level(data: TrainingData, priors: dict[str, float], *, scale_effects: bool):
+def _untuned_level(data: TrainingData, priors: dict[str, float], protocol=None, *,
+                   scale_effects: bool):
     """theta_base[m, t] = base_mean + base_model[m] + base_task[t] + cell, with observed cells.
 
     With `scale_effects` the models' level is a size trend (``base_size``, per unit of
     standardised log size, prior mean ``base_size_mean`` > 0: within a family a larger base
-    model scores higher) plus each model's deviation from it (:func:`_size_trend`).
+    model scores higher) plus each model's deviation from it (:func:`_size_trend`). With a
+    study level an observed untuned score of study s is ``theta_base[m, t] + protocol[s, t]``
+    (`protocol`, ``(study, task)``): the level itself stays keyed by base model and task, so a
+    base model printed by several studies shares it.
     """
     import pymc as pm
 
@@ -318,7 +367,10 @@ def _untuned_level(data: TrainingData, priors: dict[str, float], *, scale_effect
     if len(data.base_cells):
         cells_m = pm.Data("base_cell_model", data.base_cells[:, 0])
         cells_t = pm.Data("base_cell_task", data.base_cells[:, 1])
+        level = theta[cells_m, cells_t]
+        if protocol is not None:
+            level = level + protocol[pm.Data("base_cell_study", data.base_cell_study), cells_t]
         pm.Binomial("k_base", n=pm.Data("n_base", data.n_base),
-                    p=pm.math.invlogit(theta[cells_m, cells_t]),
+                    p=pm.math.invlogit(level),
                     observed=pm.Data("k_base_obs", data.k_base), shape=cells_m.shape)
     return theta

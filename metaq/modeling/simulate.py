@@ -32,7 +32,8 @@ class SimulatedRuns:
         ``size_slope`` (feature,), ``group_slope`` (model, feature), ``task_slope``
         (task, feature), ``intercept``, ``task_intercept``, ``model_intercept``,
         ``dataset_offset`` (dataset,), ``theta_base`` (model, task), ``run_sd``,
-        ``size_z`` (model,).
+        ``size_z`` (model,); with studies also ``protocol`` (study, task), zero-sum over
+        studies, and ``dataset_study`` (dataset,).
     """
 
     runs: pd.DataFrame
@@ -44,8 +45,8 @@ def simulate_runs(*, n_datasets: int = 20, params_b: Sequence[float] = (1.0, 8.0
                   n_tasks: int = 4, slope: Sequence[float] = (0.3, 0.0, -0.2),
                   size_slope: Sequence[float] = (0.0, 0.4, 0.0), group_slope_sd: float = 0.05,
                   task_slope_sd: float = 0.05, run_sd: float = 0.1, n_items: int = 900,
-                  feature_se: float = 0.0, dataset_sd: float = 0.0,
-                  random_seed: int | None = None) -> SimulatedRuns:
+                  feature_se: float = 0.0, dataset_sd: float = 0.0, n_studies: int = 1,
+                  protocol_sd: float = 0.0, random_seed: int | None = None) -> SimulatedRuns:
     """Simulate past fine-tuning runs with known (scale-dependent) feature effects.
 
     Parameters
@@ -73,6 +74,13 @@ def simulate_runs(*, n_datasets: int = 20, params_b: Sequence[float] = (1.0, 8.0
         Spread of an effect of each dataset that its features do not explain (shared by all
         models and tasks, zero-sum over datasets); 0 gives datasets fully described by
         their features.
+    n_studies : int, default 1
+        Studies the datasets are split between (in turn: dataset i belongs to study
+        ``i % n_studies``); each study prints the untuned scores of every model under its
+        own protocol. With two or more the runs table has a ``study`` column.
+    protocol_sd : float, default 0.0
+        Spread of the studies' protocol offsets on the logit of the score level, per task
+        (zero-sum over studies); they move untuned and fine-tuned scores alike.
     random_seed : int, optional
         Seed.
 
@@ -111,10 +119,17 @@ def simulate_runs(*, n_datasets: int = 20, params_b: Sequence[float] = (1.0, 8.0
     mu = (truth["intercept"] + truth["dataset_offset"][:, None, None]
           + truth["task_intercept"][None, None]
           + truth["model_intercept"][None, :, None] + np.einsum("dk,mtk->dmt", x, coef))
-    p = expit(truth["theta_base"][None] + mu)
+    study = np.arange(n_datasets) % n_studies
+    protocol = np.zeros((n_studies, n_tasks))
+    if n_studies > 1:  # drawn only then, so one study keeps the random stream of earlier tables
+        protocol = protocol_sd * _zero_sum(rng, (n_studies, n_tasks))
+        truth.update(protocol=protocol, dataset_study=study)
+    level = truth["theta_base"][None] + protocol[:, None, :]  # (study, model, task)
+    p = expit(level[study] + mu)
     phi = 1.0 / run_sd**2
     k_ft = rng.binomial(n_items, rng.beta(p * phi, (1 - p) * phi))
-    k_base = rng.binomial(n_items, expit(truth["theta_base"]))
+    k_base = rng.binomial(n_items, expit(level if n_studies > 1 else truth["theta_base"]))
+    k_base = k_base if n_studies > 1 else k_base[None]
     names = [f"m{int(round(s))}b" for s in params_b]
     d, m, t = np.meshgrid(np.arange(n_datasets), np.arange(n_models), np.arange(n_tasks),
                           indexing="ij")
@@ -123,9 +138,11 @@ def simulate_runs(*, n_datasets: int = 20, params_b: Sequence[float] = (1.0, 8.0
         "dataset_id": [f"ds{i:03d}" for i in d], "base_model": np.asarray(names)[m],
         "params_b": np.asarray(params_b, float)[m], "family": "sim",
         "benchmark": [f"bench{j}" for j in t], "domain": "",
-        "score_base": k_base[m, t] / n_items, "score_ft": k_ft[d, m, t] / n_items,
+        "score_base": k_base[study[d], m, t] / n_items, "score_ft": k_ft[d, m, t] / n_items,
         "n_items": n_items,
     })
+    if n_studies > 1:
+        runs["study"] = [f"study{j}" for j in study[d]]
     features = pd.DataFrame({"dataset_id": [f"ds{i:03d}" for i in range(n_datasets)]})
     for k in range(n_features):
         noise = feature_se * rng.standard_normal(n_datasets) if feature_se > 0 else 0.0

@@ -40,7 +40,8 @@ class FittedState:
     feature_blocks : numpy.ndarray
         ``(feature,)`` block of near-copy metrics sharing one prior budget.
     constant_features : dict of str to float
-        Features dropped because they were constant in training, with that value.
+        Features dropped because they were constant in training, with that value (NaN: no
+        training dataset had one; None in the JSON card).
     run_correlation : float
         Correlation of one run's standardised residuals across its benchmarks (a shared run
         effect the likelihood leaves out; used by what-to-run-next analyses).
@@ -77,6 +78,8 @@ class FittedState:
         out["encoding"] = self.encoding.to_dict()
         out["training_x"] = np.asarray(self.training_x, dtype=float).tolist()
         out["feature_blocks"] = np.asarray(self.feature_blocks, dtype=int).tolist()
+        out["constant_features"] = {name: None if np.isnan(value) else value
+                                    for name, value in self.constant_features.items()}
         return out
 
     @classmethod
@@ -89,6 +92,8 @@ class FittedState:
             -1, len(data["features"]))
         values["feature_blocks"] = np.asarray(data["feature_blocks"], dtype=int)
         values["y_scale"] = float(data["y_scale"])
+        values["constant_features"] = {name: np.nan if value is None else float(value)
+                                       for name, value in data["constant_features"].items()}
         return cls(**values)
 
     def attach(self, model: Any) -> None:

@@ -20,6 +20,10 @@ score_ft : float
     Accuracy after fine-tuning, in [0, 1].
 n_items : int, optional
     Number of benchmark items behind each score (gives its binomial noise).
+study : str, optional
+    The publication (or evaluation campaign) that printed the run. Where present it is part
+    of the run key: the same dataset, base model and benchmark printed by two studies are two
+    runs, and the predictor gives each study its own evaluation protocol.
 """
 
 from __future__ import annotations
@@ -49,8 +53,10 @@ logger = logging.getLogger(__name__)
 
 REQUIRED = ("dataset_id", "base_model", "params_b", "family", "benchmark", "score_base",
             "score_ft")
-OPTIONAL = ("domain", "n_items")
+OPTIONAL = ("domain", "n_items", "study")
 KEY = ["dataset_id", "base_model", "benchmark", "domain"]
+#: The optional column naming the study that printed a run (part of the key where present).
+STUDY = "study"
 #: Largest plausible model size in billions of parameters (10 trillion parameters).
 MAX_PARAMS_B = 1e4
 
@@ -89,7 +95,8 @@ def validate_runs(frame: pd.DataFrame, *, source: TableSource | str = "runs tabl
     """Validate a runs table and return a normalised copy.
 
     Text columns are stripped, ``domain`` is ``""`` for whole-benchmark rows, scores and
-    ``params_b`` are floats and ``n_items`` is a nullable integer.
+    ``params_b`` are floats and ``n_items`` is a nullable integer. An optional ``study``
+    column holds non-empty text labels and joins the run key.
 
     Parameters
     ----------
@@ -108,7 +115,8 @@ def validate_runs(frame: pd.DataFrame, *, source: TableSource | str = "runs tabl
     SchemaError
         On a missing column, no rows, a column without a name, a non-numeric, infinite or
         missing score, an accuracy outside [0, 1], a size that is not a positive number of
-        billions, a bad item count, an empty text cell, or a duplicate key.
+        billions, a bad item count, an empty text cell (``study`` included), or a
+        duplicate key.
     """
     source = source if isinstance(source, TableSource) else TableSource(source)
     reject_unnamed_columns(frame, source)
@@ -126,7 +134,9 @@ def validate_runs(frame: pd.DataFrame, *, source: TableSource | str = "runs tabl
     for column in ("score_base", "score_ft"):
         out[column] = accuracy_column(frame, column, source, allow_nan=column == "score_base")
     out["n_items"] = item_counts(frame, source)
-    reject_duplicates(out, KEY, source, "run")
+    if STUDY in frame.columns:
+        out[STUDY] = require_text(frame, STUDY, source).astype(object)
+    reject_duplicates(out, run_key(out), source, "run")
     _check_consistent_model_attributes(out, source)
     missing_base = int(out["score_base"].isna().sum())
     if missing_base:
@@ -134,6 +144,17 @@ def validate_runs(frame: pd.DataFrame, *, source: TableSource | str = "runs tabl
                     source.name, missing_base)
     extra = [c for c in frame.columns if c not in out.columns]
     return pd.concat([out, frame[extra]], axis=1)
+
+
+def run_key(runs: pd.DataFrame) -> list[str]:
+    """Columns identifying a run: :data:`KEY`, plus ``study`` where the table has one.
+
+    Examples
+    --------
+    >>> run_key(pd.DataFrame(columns=["dataset_id", "study"]))[-1]
+    'study'
+    """
+    return [*KEY, STUDY] if STUDY in runs.columns else list(KEY)
 
 
 def check_runs_have_features(runs: pd.DataFrame, features: pd.DataFrame, *,

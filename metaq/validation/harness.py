@@ -33,6 +33,7 @@ from metaq.tables import (
     validate_features,
     validate_runs,
 )
+from metaq.tables.runs import STUDY, run_key
 from metaq.validation import scores
 from metaq.validation.schemes import MAX_PAIRS, Fold, held_out_unit, make_folds
 
@@ -56,7 +57,7 @@ COMPARISON_SET = ["fold", "base_model", "benchmark", "domain"]
 _RUN_KEY = ["dataset_id", "base_model", "benchmark", "domain"]
 #: The held-out refits behind a point baseline's residuals, per scheme: what its forecasts face.
 RESIDUAL_SCHEME = {"loo-dataset": "loo-dataset", "leave-pair-out": "loo-dataset",
-                   "loo-size": "loo-size", "kfold": "kfold"}
+                   "loo-size": "loo-size", "loo-study": "loo-study", "kfold": "kfold"}
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,8 @@ class ValidationResult:
     ----------
     predictions : pandas.DataFrame
         One row per (model, held-out run): fold, ``unit`` (the held-out unit it shares its
-        surprise with, :func:`metaq.validation.schemes.held_out_unit`), run key,
+        surprise with, :func:`metaq.validation.schemes.held_out_unit`), run key (with
+        ``study`` where the runs table has one),
         ``score_ft``, ``n_items``, ``observed`` (the outcome), ``mean``, ``sd``, ``crps``,
         ``log_density``, ``pit``, ``covered_50``, ``covered_90``.
     scores : pandas.DataFrame
@@ -114,7 +116,7 @@ class ValidationResult:
 
 def cross_validate(runs: pd.DataFrame | str | Path, features: pd.DataFrame | str | Path, *,
                    models: Sequence[str] | Mapping[str, Forecaster] = tuple(MODELS),
-                   scheme: Literal["loo-dataset", "loo-size", "leave-pair-out",
+                   scheme: Literal["loo-dataset", "loo-size", "loo-study", "leave-pair-out",
                                    "kfold"] = "loo-dataset",
                    k: int = 5, max_pairs: int | None = MAX_PAIRS,
                    target: Literal["logit", "abs", "rel"] = "abs",
@@ -135,10 +137,13 @@ def cross_validate(runs: pd.DataFrame | str | Path, features: pd.DataFrame | str
         e.g. ``{"mine": HierarchicalDeltaModel(priors={...})}``). Each fold fits an unfitted
         copy (:func:`metaq.modeling.protocols.clone`); a point baseline's residual refits
         are set to hold out what the scheme holds out.
-    scheme : {"loo-dataset", "loo-size", "leave-pair-out", "kfold"}, default "loo-dataset"
-        How runs are held out (:func:`metaq.validation.schemes.make_folds`). Rankings are
-        scored within a fold only, so ``loo-dataset`` has none: ``leave-pair-out`` ranks
-        two unseen datasets with one fit.
+    scheme : str, default "loo-dataset"
+        ``"loo-dataset"``, ``"loo-size"``, ``"loo-study"``, ``"leave-pair-out"`` or
+        ``"kfold"``: how runs are held out (:func:`metaq.validation.schemes.make_folds`).
+        Rankings are scored within a fold only, so ``loo-dataset`` has none:
+        ``leave-pair-out`` ranks two unseen datasets with one fit. ``loo-study`` needs a
+        ``study`` column in `runs`; each held-out study is forecast as a new study
+        (``predict(study=None)``), runs of a training study within it.
     k : int, default 5
         Folds of ``kfold``.
     max_pairs : int, optional
@@ -168,6 +173,8 @@ def cross_validate(runs: pd.DataFrame | str | Path, features: pd.DataFrame | str
     ------
     UnknownNameError
         For an unknown model or scheme name.
+    InvalidParameterError
+        For ``scheme="loo-study"`` on runs without a ``study`` column.
     SchemaError
         For invalid tables.
 
@@ -252,7 +259,7 @@ def differences(predictions: pd.DataFrame, *, label: str, scheme: str,
                "hi", "beyond_noise"]
     if predictions.empty:
         return pd.DataFrame(columns=columns)
-    table = scores.paired_differences(predictions, key=["fold", *_RUN_KEY],
+    table = scores.paired_differences(predictions, key=["fold", *run_key(predictions)],
                                       random_seed=random_seed)
     return table.assign(table=label, scheme=scheme)[columns]
 
@@ -298,32 +305,72 @@ def _run_fold(name: str, template: Forecaster, fold: Fold, runs: pd.DataFrame,
         overrides["residual_scheme"] = RESIDUAL_SCHEME[scheme]
     if score_as_change:  # the fine-tuned score is the change from an untuned score of 0
         train, overrides["target"], target = train.assign(score_base=0.0), "abs", "abs"
+    use_scores = outcome == "score_ft" and not score_as_change
     try:
         model = clone(template, **overrides)
         model.fit(train, _features_of(features, train), random_seed=random_seed)
-        forecast = model.predict(_features_of(features, test), _target_models(test),
-                                 _benchmarks(test), random_seed=random_seed,
-                                 base_scores=_unseen_base_scores(train, test),
-                                 item_noise=item_noise)
+        draws = _forecast_held_out(model, features, train, test, random_seed=random_seed,
+                                   item_noise=item_noise, use_scores=use_scores)
     except MetaqError as err:  # a model that cannot be fitted on this fold is reported
         logger.warning("%s failed on %s: %s", name, fold.name, err)
         return None, {**status, "error": str(err)}
     status.update(_diagnostics(model))
-    use_scores = outcome == "score_ft" and not score_as_change
-    draws = _held_out_draws(forecast, test, use_scores=use_scores)
     observed = (derive_target(test, target) if outcome != "score_ft" else test["score_ft"])
     return _score_rows(name, fold, test, draws, observed.to_numpy(dtype=float)), status
 
 
-def _unseen_base_scores(train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame | None:
-    """Untuned scores of the held-out base models that are not in training, where printed.
+def _forecast_held_out(model: Forecaster, features: pd.DataFrame, train: pd.DataFrame,
+                       test: pd.DataFrame, *, random_seed: int | None, item_noise: bool,
+                       use_scores: bool) -> np.ndarray:
+    """Draws ``(sample, run)`` of the held-out runs, in `test` order.
 
-    A user forecasting for a new base model can evaluate it untuned before fine-tuning, so a
-    fold that holds out a model size passes them in (``predict(base_scores=...)``); the
-    fine-tuned score, the outcome, stays unseen.
+    With a ``study`` column one forecast per held-out study: within it for a training
+    study, for a new study otherwise.
     """
-    unseen = test[~test["base_model"].isin(set(train["base_model"]))
-                  & test["score_base"].notna()]
+    if STUDY not in test.columns:
+        groups: dict[Any, np.ndarray] = {None: np.arange(len(test))}
+    else:
+        groups = test.groupby(STUDY, sort=False).indices
+    trained = _trained_studies(model, train)
+    draws = None
+    for study, rows in groups.items():
+        part = test.iloc[rows].reset_index(drop=True)
+        options = {} if study is None else {"study": study if study in trained else None}
+        forecast = model.predict(_features_of(features, part), _target_models(part),
+                                 _benchmarks(part), random_seed=random_seed,
+                                 base_scores=_unseen_base_scores(train, part),
+                                 item_noise=item_noise, **options)
+        values = _held_out_draws(forecast, part, use_scores=use_scores)
+        if draws is None:
+            draws = np.empty((values.shape[0], len(test)))
+        draws[:, rows] = values
+    return draws
+
+
+def _trained_studies(model: Forecaster, train: pd.DataFrame) -> set[str]:
+    """Studies `model` learnt from: its encoding's, else every study of `train`.
+
+    A model of the observed change drops runs without an untuned score, and with them a
+    study that printed none: that study is new to it.
+    """
+    encoding = getattr(model, "encoding_", None)
+    if encoding is not None:
+        return set(encoding.studies)
+    return set(train[STUDY]) if STUDY in train.columns else set()
+
+
+def _unseen_base_scores(train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame | None:
+    """Untuned scores of held-out base models or studies not in training, where printed.
+
+    A user forecasting for a new base model, or under a new evaluation protocol (a study
+    not in training), can evaluate the base model untuned before fine-tuning, so a fold
+    that holds out a model size or a study passes them in (``predict(base_scores=...)``);
+    the fine-tuned score, the outcome, stays unseen. `test` holds the runs of one study.
+    """
+    new = ~test["base_model"].isin(set(train["base_model"]))
+    if STUDY in test.columns:
+        new |= ~test[STUDY].isin(set(train[STUDY]) if STUDY in train.columns else set())
+    unseen = test[new & test["score_base"].notna()]
     if unseen.empty:
         return None
     return unseen[["base_model", "benchmark", "domain", "score_base", "n_items"]].drop_duplicates(
@@ -359,7 +406,7 @@ def _held_out_draws(forecast: Any, test: pd.DataFrame, *, use_scores: bool) -> n
 
 def _score_rows(name: str, fold: Fold, test: pd.DataFrame, draws: np.ndarray,
                 observed: np.ndarray) -> pd.DataFrame:
-    out = test[[*_RUN_KEY, "params_b", "score_base", "score_ft", "n_items"]].copy()
+    out = test[[*run_key(test), "params_b", "score_base", "score_ft", "n_items"]].copy()
     out.insert(0, "fold", fold.name)
     out.insert(0, "model", name)
     out["observed"] = observed

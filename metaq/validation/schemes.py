@@ -6,10 +6,12 @@
   seen).
 * ``leave-pair-out``: hold out every run of two datasets (rank two datasets never seen with
   one fit: the decision "which of these two should I fine-tune on?").
+* ``loo-study``: hold out every run of one study (forecast under an evaluation protocol and
+  a training recipe never seen: a new study); needs a ``study`` column.
 * ``kfold``: random run-level folds (interpolation between seen datasets and models).
 
 Each scheme also names the held-out *unit* whose surprise a fold's runs share (a dataset, a
-size, a pair of datasets): bootstrap intervals of scores resample those units.
+size, a pair of datasets, a study): bootstrap intervals of scores resample those units.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from metaq.exceptions import InvalidParameterError, UnknownNameError
+from metaq.tables.runs import STUDY
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,23 @@ def leave_one_size_out(runs: pd.DataFrame) -> list[Fold]:
         With fewer than two sizes.
     """
     return _leave_one_group_out(runs, "params_b", "size")
+
+
+def leave_one_study_out(runs: pd.DataFrame) -> list[Fold]:
+    """One fold per study (the runs table's ``study`` column), holding out all of its runs.
+
+    Raises
+    ------
+    InvalidParameterError
+        When `runs` has no ``study`` column, or runs of fewer than two studies.
+    """
+    if STUDY not in runs.columns:
+        raise InvalidParameterError(
+            "scheme 'loo-study' (metaq validate --scheme loo-study) holds out one study at a "
+            f"time and needs a {STUDY!r} column in the runs table (`runs`, --runs); this one "
+            f"has {list(runs.columns)}. Fix: add the column (metaq.load_corpus() has one) or "
+            f"use another scheme.")
+    return _leave_one_group_out(runs, STUDY, "study")
 
 
 def kfold(runs: pd.DataFrame, *, k: int = 5, random_seed: int | None = 0) -> list[Fold]:
@@ -130,6 +150,7 @@ def leave_pair_out(runs: pd.DataFrame, *, max_pairs: int | None = MAX_PAIRS,
 SCHEMES: dict[str, Callable[..., list[Fold]]] = {
     "loo-dataset": leave_one_dataset_out,
     "loo-size": leave_one_size_out,
+    "loo-study": leave_one_study_out,
     "leave-pair-out": leave_pair_out,
     "kfold": kfold,
 }
@@ -143,7 +164,7 @@ def make_folds(runs: pd.DataFrame, scheme: str, *, k: int = 5,
     ----------
     runs : pandas.DataFrame
         A validated runs table.
-    scheme : {"loo-dataset", "loo-size", "leave-pair-out", "kfold"}
+    scheme : {"loo-dataset", "loo-size", "loo-study", "leave-pair-out", "kfold"}
         The scheme.
     k : int, default 5
         Number of folds of ``kfold``.
@@ -181,16 +202,17 @@ def make_folds(runs: pd.DataFrame, scheme: str, *, k: int = 5,
 def held_out_unit(scheme: str, folds: pd.Series, datasets: pd.Series) -> pd.Series:
     """Label each held-out run by the unit whose surprise it shares with other runs.
 
-    A whole fold under ``loo-size`` (a size) and ``leave-pair-out`` (a pair of datasets);
-    the run's dataset under ``loo-dataset`` and ``kfold``. Bootstrap intervals of pooled
-    scores resample these units, not runs.
+    A whole fold under ``loo-size`` (a size), ``loo-study`` (a study) and
+    ``leave-pair-out`` (a pair of datasets); the run's dataset under ``loo-dataset`` and
+    ``kfold``. Bootstrap intervals of pooled scores resample these units, not runs.
 
     Examples
     --------
     >>> held_out_unit("kfold", pd.Series(["fold=1/5"]), pd.Series(["ds1"])).tolist()
     ['ds1']
     """
-    return (folds if scheme in ("loo-size", "leave-pair-out") else datasets).astype(str)
+    return (folds if scheme in ("loo-size", "loo-study", "leave-pair-out")
+            else datasets).astype(str)
 
 
 def _leave_one_group_out(runs: pd.DataFrame, column: str, label: str) -> list[Fold]:

@@ -79,6 +79,7 @@ def test_dataset_files_are_extracted_and_missing_features_listed(fake_predictor_
 @pytest.mark.parametrize(("args", "message"), [
     (["--target-model", "mystery"], "'mystery' has no size"),
     (["--prob", "1.5"], "prob=1.5"),
+    (["--study", "paper_x"], "study='paper_x' is not a training study (known: [])"),
 ])
 def test_bad_requests_exit_2_with_one_clear_line(fake_predictor_file, features_csv, tmp_path,
                                                  capsys, args, message):

@@ -112,12 +112,15 @@ def test_runs_without_features_are_refused(study):
                             likelihood="binomial", target="logit")
 
 
-def test_missing_training_value_names_column_and_dataset(study):
+def test_missing_training_value_is_latent_and_named(study, caplog):
     runs, features = study
     holed = features.copy()
     holed.loc[holed["dataset_id"] == "Summarized", "utility"] = np.nan
-    with pytest.raises(SchemaError, match=r"'utility'.*\['Summarized'\]"):
-        build_training_data(runs, holed, ["utility"], likelihood="binomial", target="logit")
+    data, _, _ = build_training_data(runs, holed, ["utility"], likelihood="binomial",
+                                     target="logit")
+    assert "{'utility': ['Summarized']} are latent in the fit" in caplog.text
+    row = data.feature_rows.index[data.feature_rows["dataset_id"] == "Summarized"][0]
+    assert np.isnan(data.x_obs[row, 0]) and data.has_missing_features
 
 
 def test_constant_feature_is_dropped_with_a_warning(study, caplog):

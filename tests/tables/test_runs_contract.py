@@ -152,6 +152,27 @@ def test_extra_columns_are_kept_after_the_contract(raw_runs):
     assert list(runs.columns)[-1] == "note"
 
 
+def test_a_study_column_joins_the_run_key(raw_runs):
+    twice = pd.concat([raw_runs.assign(study=" paper_a "), raw_runs.assign(study="paper_b")],
+                      ignore_index=True)
+    runs = validate_runs(twice)
+    assert len(runs) == 2 * len(raw_runs)
+    assert set(runs["study"]) == {"paper_a", "paper_b"}  # stripped text labels
+    with pytest.raises(SchemaError, match=r"duplicate run row.*study"):
+        validate_runs(pd.concat([twice, twice.iloc[[0]]], ignore_index=True))
+
+
+def test_a_study_label_may_not_be_empty(raw_runs):
+    raw_runs["study"] = "paper_a"
+    raw_runs.loc[2, "study"] = None
+    with pytest.raises(SchemaError, match=r"row 3, column 'study': value is missing"):
+        validate_runs(raw_runs)
+
+
+def test_a_table_without_a_study_column_gets_none(raw_runs):
+    assert "study" not in validate_runs(raw_runs).columns
+
+
 def test_parquet_round_trip(raw_runs, tmp_path):
     path = tmp_path / "runs.parquet"
     raw_runs.to_parquet(path)

@@ -190,6 +190,64 @@ def test_bayesian_forecasts_of_a_held_out_run_carry_the_benchmarks_item_noise():
     assert (held["sd"] ** 2).mean() > accuracy.mean()
 
 
+def test_loo_study_forecasts_each_held_out_study_as_a_new_one():
+    sim = simulate_runs(n_datasets=6, params_b=(1.0, 8.0), n_tasks=2, n_studies=3,
+                        protocol_sd=0.3, random_seed=5)
+    result = cross_validate(sim.runs, sim.features, models=["no_feature", "two_way", "ridge"],
+                            scheme="loo-study")
+    assert result.folds["error"].eq("").all() and len(result.folds) == 3 * 3
+    own = result.predictions[result.predictions["model"] == "ridge"]
+    assert len(own) == len(sim.runs) and (own["fold"] == "study=" + own["study"]).all()
+    assert (own["unit"] == own["fold"]).all()  # the held-out unit is the study
+    assert set(result.differences["model"]) == {"no_feature", "two_way", "ridge"}
+
+
+def test_a_held_out_study_brings_its_printed_untuned_scores():
+    from metaq.validation.harness import _unseen_base_scores
+
+    runs = simulate_runs(n_datasets=4, params_b=(1.0, 8.0), n_tasks=2, n_studies=2,
+                         random_seed=0).runs
+    held = runs["study"] == "study1"
+    given = _unseen_base_scores(runs[~held], runs[held])
+    assert len(given) == 2 * 2  # model x task of the held-out study
+    first = runs["dataset_id"] == "ds000"  # a study still in training passes none
+    assert _unseen_base_scores(runs[~first], runs[first]) is None
+
+
+def test_runs_of_a_training_study_are_forecast_within_it():
+    from metaq.modeling.baselines import NoFeatureBaseline
+
+    class Recording(NoFeatureBaseline):
+        studies: list = []
+
+        def predict(self, *args, study=None, **kwargs):
+            Recording.studies.append(study)
+            return super().predict(*args, study=study, **kwargs)
+
+    sim = simulate_runs(n_datasets=4, params_b=(1.0, 8.0), n_tasks=2, n_studies=2,
+                        random_seed=1)
+    result = cross_validate(sim.runs, sim.features, models={"rec": Recording(target="abs")},
+                            scheme="kfold", k=2)
+    assert result.folds["error"].eq("").all() and len(result.predictions) == len(sim.runs)
+    # one forecast per fold and held-out study, within it (both studies are in training)
+    assert sorted(Recording.studies) == ["study0", "study0", "study1", "study1"]
+    Recording.studies = []
+    cross_validate(sim.runs, sim.features, models={"rec": Recording(target="abs")},
+                   scheme="loo-study")
+    assert Recording.studies == [None, None]  # a held-out study is a new one
+
+
+def test_a_study_the_model_dropped_is_forecast_as_a_new_one():
+    from types import SimpleNamespace
+
+    from metaq.validation.harness import _trained_studies
+
+    train = pd.DataFrame({"study": ["a", "b"]})
+    fitted = SimpleNamespace(encoding_=SimpleNamespace(studies=["a"]))  # b printed no base
+    assert _trained_studies(fitted, train) == {"a"}
+    assert _trained_studies(SimpleNamespace(), train) == {"a", "b"}
+
+
 def test_configured_forecasters_are_validated_by_name(simulated):
     from metaq.exceptions import InvalidParameterError
     from metaq.modeling.baselines import RidgeBaseline

@@ -45,6 +45,27 @@ def test_kfold_partitions_the_runs_reproducibly():
     assert all((a.test == b.test).all() for a, b in zip(folds, again, strict=True))
 
 
+def test_leave_one_study_out_holds_out_every_run_of_one_study():
+    runs = simulate_runs(n_datasets=6, params_b=(1.0, 8.0), n_tasks=2, n_studies=3,
+                         random_seed=0).runs
+    folds = make_folds(runs, "loo-study")
+    assert [f.name for f in folds] == ["study=study0", "study=study1", "study=study2"]
+    for fold in folds:
+        held = set(runs.iloc[fold.test]["study"])
+        assert len(held) == 1 and not held & set(runs.iloc[fold.train]["study"])
+        assert len(fold.train) + len(fold.test) == len(runs)
+    assert sorted(np.concatenate([f.test for f in folds]).tolist()) == list(range(len(runs)))
+
+
+def test_leave_one_study_out_needs_a_study_column():
+    runs = read_runs(study_path("runs"))
+    with pytest.raises(InvalidParameterError,
+                       match=r"'loo-study'.*--scheme loo-study.*'study' column.*--runs"):
+        make_folds(runs, "loo-study")
+    with pytest.raises(InvalidParameterError, match=r"two studys|only study="):
+        make_folds(runs.assign(study="one"), "loo-study")
+
+
 def test_scheme_errors():
     runs = read_runs(data_path() / "published" / "tulu1_13b" / "runs.csv")
     with pytest.raises(InvalidParameterError, match=r"only params_b=\[13.0\].*kfold"):
