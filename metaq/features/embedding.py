@@ -61,7 +61,7 @@ def split_sentences(text: str) -> list[str]:
 
     Examples
     --------
-    >>> split_sentences("Add 2.5 and 3. That gives 5.5!\\nSo the answer is 5.5.\\n---")
+    >>> split_sentences("Add 2.5 and 3. That gives 5.5!\nSo the answer is 5.5.\n---")
     ['Add 2.5 and 3.', 'That gives 5.5!', 'So the answer is 5.5.']
     """
     pieces = (piece.strip() for piece in _SENTENCE_END.split(text))

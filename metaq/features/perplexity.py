@@ -62,7 +62,7 @@ def question_context(tokenizer: Any, question: str) -> str:
     >>> class Plain:
     ...     chat_template = None
     >>> question_context(Plain(), "What is 2 + 2?")
-    'What is 2 + 2?\\n\\n'
+    'What is 2 + 2?\n\n'
     """
     if not getattr(tokenizer, "chat_template", None):
         return question + QUESTION_SEPARATOR

@@ -48,8 +48,8 @@ def redundancy_ratio(text: str) -> float:
 
     Examples
     --------
-    >>> round(redundancy_ratio("ab" * 100), 3)
-    0.945
+    >>> redundancy_ratio("ab" * 100) > 0.9  # the exact share depends on the zlib build
+    True
     >>> redundancy_ratio("")
     nan
     """

@@ -75,9 +75,9 @@ def resolve_target_models(target_models: TargetModels, known: pd.DataFrame) -> p
     --------
     >>> known = pd.DataFrame({"name": ["PLLuM-8B-instruct"], "params_b": [8.0],
     ...                       "family": ["llama"]})
-    >>> resolve_target_models(["PLLuM-8B-instruct", ("x", 70)], known)
-                    name  params_b family
-    0  PLLuM-8B-instruct       8.0  llama
+    >>> resolve_target_models(["PLLuM-8B-instruct", ("x", 70)], known)[["name", "params_b"]]
+                    name  params_b
+    0  PLLuM-8B-instruct       8.0
     1                  x      70.0
     """
     if target_models is None:

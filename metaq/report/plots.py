@@ -51,8 +51,9 @@ def report_style() -> Iterator[None]:
     Examples
     --------
     >>> with report_style():
-    ...     fig = plot_forest(pd.DataFrame({"feature": ["a"], "estimate": [0.1],
-    ...                                     "lower": [0.0], "upper": [0.2]}), y="feature")
+    ...     fig = plot_pareto_k(np.array([0.2, 0.9]))
+    >>> fig.axes[0].get_xlabel() != ""
+    True
     """
     import matplotlib as mpl
     from cycler import cycler
