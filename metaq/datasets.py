@@ -14,6 +14,7 @@ repository's ``data/`` and ``models/`` folders are installed as the packages
 
 from __future__ import annotations
 
+import logging
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,6 +38,8 @@ __all__ = [
     "sample_path",
     "study_path",
 ]
+
+logger = logging.getLogger(__name__)
 
 #: The shipped default predictor's file name in ``models/``.
 DEFAULT_PREDICTOR = "study_default.nc"
@@ -154,13 +157,24 @@ def load_corpus() -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every shipped run table in one runs table and one features table.
 
     Each run carries the ``table`` it came from and its ``study`` (manifest); a dataset
-    printed by several tables has one features row.
+    printed by several tables has one features row. A run that two tables of one study both
+    print (the same dataset, base model and benchmark) is kept once, from the table listed
+    first in the manifest; the count dropped is logged.
 
     Returns
     -------
     runs, features : pandas.DataFrame
+        A valid runs table (:func:`metaq.tables.validate_runs`) and its features.
+
+    Examples
+    --------
+    >>> runs, features = load_corpus()
+    >>> bool(runs.duplicated(["dataset_id", "base_model", "benchmark", "domain", "study"]).any())
+    False
     """
     import pandas as pd
+
+    from metaq.tables.runs import run_key, validate_runs
 
     manifest = load_manifest().set_index("table")
     runs, features = [], []
@@ -171,8 +185,14 @@ def load_corpus() -> tuple[pd.DataFrame, pd.DataFrame]:
             table_runs, table_features = load_published(name)
         runs.append(table_runs.assign(table=name, study=manifest.at[name, "study"]))
         features.append(table_features)
+    merged_runs = pd.concat(runs, ignore_index=True)
+    repeated = merged_runs.duplicated(run_key(merged_runs))
+    if repeated.any():
+        logger.info("load_corpus: %d run(s) printed by two tables of one study kept once "
+                    "(tables %s)", int(repeated.sum()),
+                    sorted(merged_runs.loc[repeated, "table"].unique()))
     merged = pd.concat(features, ignore_index=True)
-    return (pd.concat(runs, ignore_index=True),
+    return (validate_runs(merged_runs[~repeated].reset_index(drop=True)),
             merged.drop_duplicates(["dataset_id", "domain"]).reset_index(drop=True))
 
 
