@@ -217,6 +217,7 @@ def _crps_verdict(diffs: pd.DataFrame, model: str) -> dict[str, object]:
         ahead = int(others["beyond_noise"].sum())
         runner = others["crps_diff"].idxmin()
         verdict = ("lowest, beyond noise of all" if ahead == len(others) else
+                   "lowest, within noise of all" if ahead == 0 else
                    f"lowest, beyond noise of {ahead} of {len(others)}")
         return {"crps": diffs.at[model, "crps"], "crps verdict": verdict,
                 "next": f"{runner} +{others.at[runner, 'crps_diff']:.4f} "
