@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from metaq.cli import main
 from metaq.modeling.simulate import simulate_runs
@@ -41,6 +42,7 @@ def test_loo_study_without_a_study_column_names_the_flag(tmp_path, capsys):
     assert "--scheme loo-study" in err and "'study' column" in err and "--runs" in err
 
 
+@pytest.mark.slow
 def test_loo_study_end_to_end_with_the_hierarchical_model(tmp_path, capsys):
     sim = simulate_runs(n_datasets=4, params_b=(1.0, 8.0), n_tasks=2, n_studies=2,
                         protocol_sd=0.3, random_seed=6)

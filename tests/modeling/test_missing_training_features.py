@@ -67,6 +67,7 @@ def test_a_feature_without_any_training_value_is_left_out(sim, caplog):
         training(sim.runs, sim.features.assign(f0=np.nan, f1=np.nan, f2=np.nan))
 
 
+@pytest.mark.slow
 def test_the_fit_learns_a_missing_value_from_the_runs(sim):
     # f0 carries the whole feature effect (0.6 logit per sd); the dataset furthest out on it
     # (2.7 sd of the others) loses its value: its runs move it from the prior's 0 towards

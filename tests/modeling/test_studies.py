@@ -131,6 +131,7 @@ def fitted(studies_sim):
             studies_sim.runs, studies_sim.features, random_seed=2)
 
 
+@pytest.mark.slow
 def test_in_study_forecasts_are_narrower_than_new_study_ones(fitted, studies_sim):
     features = studies_sim.features.head(3)
     new = fitted.predict(features, ["m8b"], random_seed=0, include_run_noise=False,
@@ -142,11 +143,13 @@ def test_in_study_forecasts_are_narrower_than_new_study_ones(fitted, studies_sim
     assert within.scores.std(axis=0).mean() < new.scores.std(axis=0).mean()
 
 
+@pytest.mark.slow
 def test_an_unknown_study_is_refused_with_the_closest_name(fitted, studies_sim):
     with pytest.raises(InvalidParameterError, match=r"study='stduy1'.*did you mean 'study1'"):
         fitted.predict(studies_sim.features.head(1), ["m8b"], study="stduy1")
 
 
+@pytest.mark.slow
 def test_save_load_keeps_the_studies(fitted, studies_sim, tmp_path):
     fitted.save(tmp_path / "m.nc")
     loaded = HierarchicalDeltaModel.load(tmp_path / "m.nc")
@@ -159,6 +162,7 @@ def test_save_load_keeps_the_studies(fitted, studies_sim, tmp_path):
         assert a.values == pytest.approx(b.values)
 
 
+@pytest.mark.slow
 def test_a_model_without_studies_takes_none_and_no_name(one_table):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
