@@ -33,7 +33,7 @@ from metaq.tables import (
     validate_features,
     validate_runs,
 )
-from metaq.tables.runs import STUDY, run_key
+from metaq.tables.runs import KEY, STUDY, run_key
 from metaq.validation import scores
 from metaq.validation.schemes import MAX_PAIRS, Fold, held_out_unit, make_folds
 
@@ -54,7 +54,6 @@ VALIDATION_SAMPLER: dict[str, Any] = {"draws": 300, "tune": 500, "chains": 2}
 INTERVALS = (0.5, 0.9)
 #: Forecasts ranked against each other: one target model and benchmark, within one fit.
 COMPARISON_SET = ["fold", "base_model", "benchmark", "domain"]
-_RUN_KEY = ["dataset_id", "base_model", "benchmark", "domain"]
 #: The held-out refits behind a point baseline's residuals, per scheme: what its forecasts face.
 RESIDUAL_SCHEME = {"loo-dataset": "loo-dataset", "leave-pair-out": "loo-dataset",
                    "loo-size": "loo-size", "loo-study": "loo-study", "kfold": "kfold"}
@@ -392,11 +391,14 @@ def _benchmarks(runs: pd.DataFrame) -> list[tuple[str, str]]:
 
 
 def _held_out_draws(forecast: Any, test: pd.DataFrame, *, use_scores: bool) -> np.ndarray:
-    """Draws of the held-out runs, in `test` order: fine-tuned scores or changes."""
+    """Draws of the held-out runs, in `test` order: fine-tuned scores or changes.
+
+    Rows match on :data:`KEY` without the study: each forecast covers one study.
+    """
     rows = forecast.rows.rename(columns={"target_model": "base_model"})
     position = pd.Series(np.arange(len(rows)), index=pd.MultiIndex.from_frame(
-        rows[_RUN_KEY].astype(str)))
-    index = position.reindex(pd.MultiIndex.from_frame(test[_RUN_KEY].astype(str)))
+        rows[KEY].astype(str)))
+    index = position.reindex(pd.MultiIndex.from_frame(test[KEY].astype(str)))
     if index.isna().any():
         raise MetaqError(f"the forecast lacks {int(index.isna().sum())} held-out run(s); it "
                          f"must cover every (dataset, model, benchmark) asked for")
