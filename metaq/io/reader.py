@@ -116,8 +116,12 @@ def iter_example_batches(path: str | Path, *, mapping: ColumnMapping | None = No
         raise DatasetReadError(f"batch_size={batch_size} must be >= 1.")
     stats = stats if stats is not None else ReadStats()
     batch: list[Example] = []
+    announced = False
     for raw, examples in parse_records(path, mapping=mapping, split=split, stats=stats,
                                        max_record_bytes=max_record_bytes):
+        if not announced and stats.mapping is not None:
+            logger.info("%s: fields %s", path, stats.mapping.describe())
+            announced = True
         if isinstance(examples, BadRecord):
             _handle_bad_record(examples, raw.location, on_error, stats)
             continue
@@ -146,7 +150,6 @@ def parse_records(path: str | Path, *, mapping: ColumnMapping | None = None,
                 raise BadRecord(raw.problem, raw.detail)
             if stats.mapping is None:
                 stats.mapping = (mapping or ColumnMapping()).completed(raw.record)
-                logger.info("%s: fields %s", path, stats.mapping.describe())
             yield raw, record_to_examples(raw.record, stats.mapping,
                                           fallback_id=f"{stem}:{raw.index + 1}",
                                           location=raw.location)

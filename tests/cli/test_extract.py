@@ -156,7 +156,9 @@ def test_inspect_shows_the_mapping_and_each_records_parse(tmp_path: Path, capsys
     data.write_text(json.dumps({"problem": "P", "solution": "worked " * 40, "answer": "5"})
                     + "\n" + json.dumps({"problem": "P2"}) + "\n")
     assert main(["inspect", str(data), "--width", "20"]) == 0
-    lines = capsys.readouterr().out.splitlines()
+    captured = capsys.readouterr()
+    assert "fields" not in captured.err  # the mapping is printed once, not logged beside it
+    lines = captured.out.splitlines()
     assert lines[0] == f"{data}: fields question=problem,reasoning=solution,answer=answer"
     assert lines[3] == "  question  P"
     assert lines[4] == "  reasoning worked worked worked ... (280 chars)"

@@ -43,9 +43,12 @@ EXPECTED = [(r["id"], r["question"], r["reasoning"], r["answer"], r["domain"]) f
 
 # -- formats -------------------------------------------------------------------------------
 
-def test_real_sample_reads_every_record_with_detected_fields() -> None:
+def test_real_sample_reads_every_record_with_detected_fields(caplog) -> None:
     stats = ReadStats()
-    examples = read_examples(sample_path("gsm8k_train.jsonl"), stats=stats)
+    with caplog.at_level("INFO", logger="metaq.io.reader"):
+        examples = read_examples(sample_path("gsm8k_train.jsonl"), stats=stats)
+    assert [r.message for r in caplog.records if "fields" in r.message] == [
+        f"{sample_path('gsm8k_train.jsonl')}: fields {stats.mapping.describe()}"]
     assert len(examples) == stats.n_examples == 300
     assert stats.mapping == ColumnMapping("question", "reasoning", "answer", "domain", "id")
     first = json.loads((sample_path("gsm8k_train.jsonl")).open().readline())
