@@ -1,7 +1,6 @@
 """The hierarchical model on a small simulated set, with a short real NUTS fit."""
 
 import json
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -27,11 +26,8 @@ def sim():
 
 
 @pytest.fixture(scope="module")
-def fitted(sim):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # a 150-draw fit may fail the ESS checks
-        return HierarchicalDeltaModel(target="abs", sampler=QUICK).fit(
-            sim.runs, sim.features, random_seed=5)
+def fitted(sim, quick_fit):
+    return quick_fit(sim.runs, sim.features, target="abs", sampler=QUICK, random_seed=5)
 
 
 def test_fit_sets_the_fitted_state(fitted, sim):
@@ -212,13 +208,10 @@ def test_any_target_from_a_binomial_fit(fitted, sim):
     assert expit(logit(base)) == pytest.approx(base)
 
 
-def test_a_single_base_model_fits_and_forecasts_a_new_size():
+def test_a_single_base_model_fits_and_forecasts_a_new_size(quick_fit):
     # one training model (as Tulu 1's 13B table): no model contrast, no free cell offsets
     one = simulate_runs(n_datasets=5, params_b=(8.0,), n_tasks=2, random_seed=2)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = HierarchicalDeltaModel(target="abs", sampler=QUICK).fit(
-            one.runs, one.features, random_seed=1)
+    model = quick_fit(one.runs, one.features, target="abs", sampler=QUICK, random_seed=1)
     assert np.isfinite(model.diagnostics_["max_rhat"])
     assert not model.idata_.posterior["model_offset"].any()
     summary = model.predict(one.features.head(2), ["m8b", ("m70b", 70.0, "sim")],
@@ -255,7 +248,8 @@ def dart_math():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1])
-def test_without_untuned_scores_the_identified_fine_tuned_level_is_fitted(dart_math, seed):
+def test_without_untuned_scores_the_identified_fine_tuned_level_is_fitted(dart_math, seed,
+                                                                         quick_fit):
     # DART-Math prints no untuned score: its fine-tuned scores identify the untuned level
     # *plus* the change, not each. Fitting both put the sampler on an unbounded ridge (R-hat
     # 2.1-2.3 with DART-Uniform held out); the model leaves the change's location out there,
@@ -263,10 +257,8 @@ def test_without_untuned_scores_the_identified_fine_tuned_level_is_fitted(dart_m
     runs, features = dart_math
     train = runs[runs["dataset_id"] != "dart_math_uniform"]
     known = features[features["dataset_id"].isin(set(train["dataset_id"]))]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = HierarchicalDeltaModel(target="abs", sampler={
-            "draws": 1000, "tune": 1000, "chains": 2}).fit(train, known, random_seed=seed)
+    model = quick_fit(train, known, target="abs", random_seed=seed,
+                      sampler={"draws": 1000, "tune": 1000})
     assert "intercept" not in model.idata_.posterior  # the change's location is left out
     assert model.diagnostics_["max_rhat"] < 1.05
     forecast = model.predict(features, ["Mistral-7B", ("Mistral-7B-v2", 7.0, "mistral")],

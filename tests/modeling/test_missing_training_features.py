@@ -1,14 +1,12 @@
 """Training feature values a study did not print: latent in the fit, not rejected."""
 
 import json
-import warnings
 
 import numpy as np
 import pytest
 from fake_predictor import build_fake_predictor
 
 from metaq.exceptions import SchemaError
-from metaq.modeling import HierarchicalDeltaModel
 from metaq.modeling.baselines import RidgeBaseline
 from metaq.modeling.design import as_features_table, as_runs_table, build_training_data
 from metaq.modeling.priors import resolve_priors
@@ -68,17 +66,14 @@ def test_a_feature_without_any_training_value_is_left_out(sim, caplog):
 
 
 @pytest.mark.slow
-def test_the_fit_learns_a_missing_value_from_the_runs(sim):
+def test_the_fit_learns_a_missing_value_from_the_runs(sim, quick_fit):
     # f0 carries the whole feature effect (0.6 logit per sd); the dataset furthest out on it
     # (2.7 sd of the others) loses its value: its runs move it from the prior's 0 towards
     # the truth, the N(0, 1) prior and the dataset's own unexplained effect hold it back
     x = sim.features.set_index("dataset_id")["f0"]
     far = str(x.abs().idxmax())
     gapped = with_gaps(sim.features, [(far, "f0")])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # a short fit may fail the ESS checks
-        model = HierarchicalDeltaModel(sampler={"draws": 200, "tune": 200, "chains": 2}).fit(
-            sim.runs, gapped, random_seed=1)
+    model = quick_fit(sim.runs, gapped, random_seed=1)
     row = list(model.idata_.posterior["x_true"].feature_row.values)[
         sim.features["dataset_id"].tolist().index(far)]
     latent = model.idata_.posterior["x_true"].sel(feature_row=row, feature="f0")

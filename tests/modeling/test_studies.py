@@ -1,6 +1,5 @@
 """Studies as a level of the predictor: graph parity, forecasts within and for a new study."""
 
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -21,7 +20,6 @@ from metaq.modeling.priors import resolve_priors
 from metaq.modeling.pymc_model import PREDICTIVE_VARS, build_pymc_model
 from metaq.modeling.simulate import simulate_runs
 
-QUICK = {"draws": 200, "tune": 200, "chains": 2}
 STUDY_VARS = {"protocol", "study_intercept", "study_slope"}
 
 
@@ -124,11 +122,8 @@ def test_a_new_study_s_terms_have_the_zero_sum_new_group_variance(n_studies):
 
 
 @pytest.fixture(scope="module")
-def fitted(studies_sim):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # a 200-draw fit may fail the ESS checks
-        return HierarchicalDeltaModel(target="abs", sampler=QUICK).fit(
-            studies_sim.runs, studies_sim.features, random_seed=2)
+def fitted(studies_sim, quick_fit):
+    return quick_fit(studies_sim.runs, studies_sim.features, target="abs", random_seed=2)
 
 
 @pytest.mark.slow
@@ -163,11 +158,9 @@ def test_save_load_keeps_the_studies(fitted, studies_sim, tmp_path):
 
 
 @pytest.mark.slow
-def test_a_model_without_studies_takes_none_and_no_name(one_table):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = HierarchicalDeltaModel(sampler={"draws": 50, "tune": 50, "chains": 1}).fit(
-            one_table.runs.assign(study="paper"), one_table.features, random_seed=0)
+def test_a_model_without_studies_takes_none_and_no_name(one_table, quick_fit):
+    model = quick_fit(one_table.runs.assign(study="paper"), one_table.features,
+                      sampler={"draws": 50, "tune": 50, "chains": 1}, random_seed=0)
     assert not model.encoding_.study_level
     a = model.predict(one_table.features.head(1), ["m1b"], random_seed=1)
     b = model.predict(one_table.features.head(1), ["m1b"], random_seed=1, study="paper")
