@@ -27,9 +27,11 @@ $(STAMP): pyproject.toml requirements/lock.txt
 demo: $(STAMP)
 	$(VENV)/bin/metaq demo --out $(OUT)
 
+# one worker per core (pytest-xdist), each test file on one worker so that a module's fitted
+# fixtures are fitted once; compiling a model (numba, single-threaded) dominates the slow tests
 test: $(STAMP)
 	bash tests/setup_browser.sh
-	$(PY) -m pytest --run-slow --run-browser --durations=15
+	$(PY) -m pytest --run-slow --run-browser --durations=15 -n auto --dist loadfile
 
 test-fast: $(STAMP)
 	$(PY) -m pytest
