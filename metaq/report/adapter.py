@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from metaq.report.contracts import ReportData, ReportMetadata
+from metaq.tables.runs import STUDY
 from metaq.tables.targets import derive_target
 
 logger = logging.getLogger(__name__)
@@ -110,14 +111,23 @@ def feature_units(model: Any) -> pd.DataFrame:
 
 def _posterior_predictive_check(model: Any, runs: pd.DataFrame, features: pd.DataFrame,
                                 *, prob: float, random_seed: int) -> pd.DataFrame:
-    """Each training run's observed change against its posterior predictive interval."""
-    training = features[features["dataset_id"].isin(runs["dataset_id"])]
-    predicted = model.predict(training, _training_models(runs),
-                              model.encoding_.tasks["label"].tolist(), prob=prob,
-                              random_seed=random_seed).summary(prob)
+    """Each training run's observed change against its posterior predictive interval.
+
+    A model with studies as a level forecasts each run within the study that printed it.
+    """
+    by_study = model.encoding_.study_level
+    keys = ["dataset_id", "target_model", "benchmark", "domain", *([STUDY] if by_study else [])]
+    groups = runs.groupby(STUDY, sort=False) if by_study else [(None, runs)]
+    predicted = []
+    for study, own in groups:
+        training = features[features["dataset_id"].isin(own["dataset_id"])]
+        summary = model.predict(training, _training_models(own),
+                                model.encoding_.tasks["label"].tolist(), prob=prob,
+                                random_seed=random_seed, study=study).summary(prob)
+        predicted.append(summary.assign(**{STUDY: study}) if by_study else summary)
+    predicted = pd.concat(predicted, ignore_index=True)
     observed = runs.assign(observed=derive_target(runs, model.target),
                            target_model=runs["base_model"])
-    keys = ["dataset_id", "target_model", "benchmark", "domain"]
     joined = observed.merge(predicted[[*keys, "estimate", "lower", "upper"]], on=keys,
                             how="inner")
     joined = joined.dropna(subset=["observed"])

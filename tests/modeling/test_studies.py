@@ -139,6 +139,21 @@ def test_in_study_forecasts_are_narrower_than_new_study_ones(fitted, studies_sim
 
 
 @pytest.mark.slow
+def test_the_reports_predictive_check_forecasts_each_run_within_its_study(fitted, studies_sim):
+    from metaq.report.adapter import _posterior_predictive_check
+
+    runs = studies_sim.runs
+    check = _posterior_predictive_check(fitted, runs, studies_sim.features, prob=0.9,
+                                        random_seed=0)
+    assert len(check) == len(runs)  # each run once, matched on its study too
+    width = (check["upper"] - check["lower"]).mean()
+    new = fitted.predict(studies_sim.features, ["m1b", "m8b"], random_seed=0).summary(0.9)
+    assert width < (new["upper"] - new["lower"]).mean()  # within a study: narrower
+    inside = check["observed"].between(check["lower"], check["upper"]).mean()
+    assert inside > 0.8, inside
+
+
+@pytest.mark.slow
 def test_an_unknown_study_is_refused_with_the_closest_name(fitted, studies_sim):
     with pytest.raises(InvalidParameterError, match=r"study='stduy1'.*did you mean 'study1'"):
         fitted.predict(studies_sim.features.head(1), ["m8b"], study="stduy1")
