@@ -141,7 +141,7 @@ class PointBaseline(ABC):
 
     def fit(self, runs: pd.DataFrame | str | Path, features: pd.DataFrame | str | Path, *,
             random_seed: int | None = None) -> Self:
-        """Fit the point model and collect leave-one-dataset-out residuals.
+        """Fit the point model and collect the residuals of its held-out refits.
 
         Parameters
         ----------
@@ -153,6 +153,12 @@ class PointBaseline(ABC):
         Returns
         -------
         Self
+
+        Raises
+        ------
+        InvalidParameterError
+            For an unknown `target` or `residual_scheme`, or training runs of one dataset
+            (one run for ``kfold``): no refit could hold one out.
         """
         if self.target not in TARGETS:
             raise InvalidParameterError(f"unknown target {self.target!r}; choose one of "
@@ -183,10 +189,12 @@ class PointBaseline(ABC):
         groups, self.residual_scheme_ = _residual_groups(inputs, self.residual_scheme,
                                                          self.random_seed_)
         if len(np.unique(groups)) < 2:
-            logger.warning("%s: one training dataset, so its predictive spread uses in-sample "
-                           "residuals (too narrow)", type(self).__name__)
-            self.residual_scheme_ = "in-sample"
-            return y - self._predict_point(self.estimator_, inputs)
+            unit = "dataset" if self.residual_scheme_ == "loo-dataset" else "run"
+            raise InvalidParameterError(
+                f"{type(self).__name__} was given the runs of one training {unit}: no "
+                f"held-out refit can tell how far a forecast falls (in-sample residuals would "
+                f"give it no spread). Fix: fit it on runs of two or more {unit}s, or use "
+                f"HierarchicalDeltaModel, whose priors carry the spread.")
         residuals = np.empty_like(y)
         for group in np.unique(groups):
             held = groups == group

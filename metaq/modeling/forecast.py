@@ -109,6 +109,8 @@ class Forecast:
         difference from the average training dataset's fine-tuned score; the fine-tuned
         score itself stays a forecast) and ``untrained_features`` (features the dataset
         differs on that were constant in training, so the model cannot say what they do).
+        A model with studies as a level adds ``study``: the training study the forecast is
+        within, empty for a new study.
     target : {"logit", "abs", "rel"}
         Scale of `draws`.
     model_name : str

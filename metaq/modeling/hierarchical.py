@@ -305,7 +305,8 @@ class HierarchicalDeltaModel:
             protocol) the forecast is for. None (default) forecasts for a new study, drawing
             its protocol offsets, intercept and slope deviations from the population of
             studies; a training study's name forecasts within it (narrower). A model without
-            a study level accepts None or its one training study.
+            a study level accepts None or its one training study. With a study level the
+            forecast's rows say which (``study``; empty for a new study).
 
         Returns
         -------
@@ -338,6 +339,8 @@ class HierarchicalDeltaModel:
                              self._missing(prep.table), prep.terms.seen_model,
                              change_identified=prep.terms.change_identified,
                              untrained=self._untrained(prep.table))
+        if self.encoding_.study_level:  # which protocol the forecast is for
+            rows["study"] = study or ""
         n = delta.shape[0]
         return Forecast(delta.reshape(n, -1), score.reshape(n, -1), rows, target=target,
                         model_name=self._model_type)

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from metaq.datasets import study_path
-from metaq.exceptions import NotFittedError, SchemaError
+from metaq.exceptions import InvalidParameterError, NotFittedError, SchemaError
 from metaq.modeling.baselines import (
     GradientBoostingBaseline,
     NoFeatureBaseline,
@@ -120,3 +120,15 @@ def test_runs_without_any_untuned_score_are_refused_clearly(study):
     runs, features = study
     with pytest.raises(SchemaError, match="no run has a score_base"):
         RidgeBaseline().fit(runs.assign(score_base=np.nan), features)
+
+
+@pytest.mark.parametrize("cls", [NoFeatureBaseline, RidgeBaseline])
+def test_one_training_dataset_is_refused_not_given_a_zero_spread(study, cls):
+    # held-out residuals need a second dataset to hold out; in-sample ones have no spread
+    runs, features = study
+    one = runs[runs["dataset_id"] == "Detailed"]
+    with pytest.raises(InvalidParameterError, match="one training dataset.*two or more"):
+        cls(target="abs").fit(one, features)
+    # kfold holds out runs, which one dataset has enough of
+    model = cls(target="abs", residual_scheme="kfold").fit(one, features, random_seed=0)
+    assert model.residual_scheme_ == "kfold" and np.std(model.residuals_) > 0

@@ -134,6 +134,7 @@ def test_in_study_forecasts_are_narrower_than_new_study_ones(fitted, studies_sim
     within = fitted.predict(features, ["m8b"], random_seed=0, include_run_noise=False,
                             target="logit", study="study1")
     assert (within.summary()["sd"].to_numpy() < new.summary()["sd"].to_numpy()).all()
+    assert set(within.summary()["study"]) == {"study1"} and set(new.rows["study"]) == {""}
     # the fine-tuned score moves with the study's protocol: narrower within a study too
     assert within.scores.std(axis=0).mean() < new.scores.std(axis=0).mean()
 
@@ -177,6 +178,7 @@ def test_a_model_without_studies_takes_none_and_no_name(one_table, quick_fit):
     model = quick_fit(one_table.runs.assign(study="paper"), one_table.features,
                       sampler={"draws": 50, "tune": 50, "chains": 1}, random_seed=0)
     assert not model.encoding_.study_level
+    assert "study" not in model.predict(one_table.features.head(1), ["m1b"]).rows
     a = model.predict(one_table.features.head(1), ["m1b"], random_seed=1)
     b = model.predict(one_table.features.head(1), ["m1b"], random_seed=1, study="paper")
     assert a.values == pytest.approx(b.values)
