@@ -183,7 +183,7 @@ def verdict(out: Path, model: str = "hierarchical") -> str:
             continue
         diffs = pd.read_csv(folder / "differences.csv").set_index("model")
         scores = pd.read_csv(folder / "scores.csv").set_index("model")
-        if model not in diffs.index or len(diffs) < 2:
+        if model not in diffs.index:
             continue
         own = pd.read_csv(folder / "predictions.csv").query("model == @model")
         scheme = folder.name.split("__")[-1]
@@ -211,6 +211,9 @@ def verdict(out: Path, model: str = "hierarchical") -> str:
 
 def _crps_verdict(diffs: pd.DataFrame, model: str) -> dict[str, object]:
     """Where `model` stands: best (and beyond noise of how many others) or behind whom."""
+    if len(diffs) == 1:  # every other model failed every fold (see folds.csv)
+        return {"crps": diffs.at[model, "crps"], "crps verdict": "no other model forecast it",
+                "next": "n/a"}
     best = diffs["crps_diff"].idxmin()
     if model == best:
         others = diffs.drop(index=model)
