@@ -121,10 +121,9 @@ def _posterior_predictive_check(model: Any, runs: pd.DataFrame, features: pd.Dat
     predicted = []
     for study, own in groups:
         training = features[features["dataset_id"].isin(own["dataset_id"])]
-        summary = model.predict(training, _training_models(own),
-                                model.encoding_.tasks["label"].tolist(), prob=prob,
-                                random_seed=random_seed, study=study).summary(prob)
-        predicted.append(summary.assign(**{STUDY: study}) if by_study else summary)
+        predicted.append(model.predict(  # rows of a study model carry their study
+            training, _training_models(own), model.encoding_.tasks["label"].tolist(),
+            prob=prob, random_seed=random_seed, study=study).summary(prob))
     predicted = pd.concat(predicted, ignore_index=True)
     observed = runs.assign(observed=derive_target(runs, model.target),
                            target_model=runs["base_model"])
