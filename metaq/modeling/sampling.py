@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -100,7 +101,9 @@ def sample_posterior(model: Any, settings: Mapping[str, Any], *, random_seed: in
     Returns
     -------
     arviz.InferenceData
-        With ``posterior`` and ``sample_stats`` (``diverging`` included).
+        With ``posterior`` and ``sample_stats`` (``diverging`` included); the posterior's
+        attributes ``compile_seconds`` (nutpie; PyMC's sampler compiles inside its own
+        timing) and ``sampling_seconds`` say where the time went.
     """
     backend = chosen_backend(settings["backend"])
     mass_matrix = settings["mass_matrix"]
@@ -111,16 +114,28 @@ def sample_posterior(model: Any, settings: Mapping[str, Any], *, random_seed: in
         from metaq._optional import require
 
         nutpie = require("nutpie", extra="nutpie", purpose="the nutpie sampler backend")
+        start = time.perf_counter()
         compiled = nutpie.compile_pymc_model(model)
-        return nutpie.sample(compiled, draws=settings["draws"], tune=settings["tune"],
-                             chains=settings["chains"], seed=random_seed,
-                             target_accept=settings["target_accept"], progress_bar=False,
-                             save_warmup=False,
-                             low_rank_modified_mass_matrix=mass_matrix == "low_rank")
+        compile_seconds = time.perf_counter() - start
+        idata = nutpie.sample(compiled, draws=settings["draws"], tune=settings["tune"],
+                              chains=settings["chains"], seed=random_seed,
+                              target_accept=settings["target_accept"], progress_bar=False,
+                              save_warmup=False,
+                              low_rank_modified_mass_matrix=mass_matrix == "low_rank")
+        return _timed(idata, compile_seconds, time.perf_counter() - start - compile_seconds)
     import pymc as pm
 
+    start = time.perf_counter()
     with model:
-        return pm.sample(draws=settings["draws"], tune=settings["tune"],
-                         chains=settings["chains"], target_accept=settings["target_accept"],
-                         random_seed=random_seed, progressbar=False,
-                         compute_convergence_checks=False)
+        idata = pm.sample(draws=settings["draws"], tune=settings["tune"],
+                          chains=settings["chains"], target_accept=settings["target_accept"],
+                          random_seed=random_seed, progressbar=False,
+                          compute_convergence_checks=False)
+    return _timed(idata, float("nan"), time.perf_counter() - start)
+
+
+def _timed(idata: Any, compile_seconds: float, sampling_seconds: float) -> Any:
+    idata.posterior.attrs.update(compile_seconds=compile_seconds,
+                                 sampling_seconds=sampling_seconds)
+    logger.info("compiled in %.1f s, sampled in %.1f s", compile_seconds, sampling_seconds)
+    return idata

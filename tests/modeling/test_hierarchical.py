@@ -38,6 +38,8 @@ def test_fit_sets_the_fitted_state(fitted, sim):
     assert post.sizes["chain"] == 2 and post.sizes["draw"] == 150
     assert post["slope"].dims == ("chain", "draw", "feature")
     assert "x_true" in post  # features with standard errors are latent
+    # where the time went: compiling the model, then sampling it
+    assert post.attrs["compile_seconds"] > 0 and post.attrs["sampling_seconds"] > 0
     for key in ("max_rhat", "min_ess_bulk", "divergences", "elpd_loo", "max_pareto_k",
                 "ppc_coverage"):
         assert key in fitted.diagnostics_
